@@ -1,0 +1,118 @@
+// modelspec: list, show and validate model specs from the command line.
+//
+//   modelspec list
+//   modelspec show h0-mini --format json
+//   modelspec validate configs/*.yaml
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bioptimus/models/registry.hpp"
+#include "bioptimus/version.hpp"
+#include "render.hpp"
+
+namespace {
+
+using bioptimus::models::ConfigError;
+using bioptimus::models::ModelSpec;
+using bioptimus::models::Registry;
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+
+bool names_a_file(const std::string& target) {
+  const std::filesystem::path path(target);
+  return path.has_parent_path() || path.extension() == ".yaml" || path.extension() == ".yml";
+}
+
+std::string render(const ModelSpec& spec, const std::string& format) {
+  if (format == "json") {
+    return bioptimus::apps::to_json(spec).dump(2) + "\n";
+  }
+  if (format == "yaml") {
+    return bioptimus::models::to_yaml(spec);
+  }
+  return bioptimus::apps::to_text(spec);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Inspect and validate pathology foundation-model specs (bioptimus)", "modelspec"};
+  app.set_version_flag("--version", std::string(bioptimus::version));
+  app.require_subcommand(1);
+
+  std::optional<std::string> config_dir;
+  app.add_option("--config-dir", config_dir, "Directory of extra *.yaml model configs, added to the built-in ones")
+      ->check(CLI::ExistingDirectory);
+
+  std::string list_format = "text";
+  CLI::App* list = app.add_subcommand("list", "List the known models");
+  list->add_option("--format", list_format, "Output format")->check(CLI::IsMember({"text", "json", "markdown"}));
+
+  std::string show_target;
+  std::string show_format = "text";
+  CLI::App* show = app.add_subcommand("show", "Show one model's spec, by name or from a YAML file");
+  show->add_option("model", show_target, "Model name (see `list`) or path to a YAML config")->required();
+  show->add_option("--format", show_format, "Output format")->check(CLI::IsMember({"text", "yaml", "json"}));
+
+  std::vector<std::string> validate_files;
+  CLI::App* validate = app.add_subcommand("validate", "Check YAML configs; exit 1 if any is invalid");
+  validate->add_option("files", validate_files, "YAML config files")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? exit_ok : exit_usage;
+  }
+
+  try {
+    if (validate->parsed()) {
+      int status = exit_ok;
+      for (const std::string& file : validate_files) {
+        try {
+          const ModelSpec spec = bioptimus::models::load_spec(file);
+          fmt::print("{}: ok ({})\n", file, spec.identity());
+        } catch (const ConfigError& error) {
+          fmt::print(stderr, "{}\n", error.what());
+          status = exit_failure;
+        }
+      }
+      return status;
+    }
+
+    const Registry registry =
+        config_dir ? Registry::merge(Registry::builtin(), Registry::from_directory(*config_dir)) : Registry::builtin();
+    if (list->parsed()) {
+      if (list_format == "json") {
+        nlohmann::ordered_json all = nlohmann::ordered_json::array();
+        for (const ModelSpec& spec : registry.specs()) {
+          all.push_back(bioptimus::apps::to_json(spec));
+        }
+        fmt::print("{}\n", all.dump(2));
+      } else {
+        fmt::print("{}", bioptimus::apps::to_table(registry.specs(), list_format == "markdown"));
+      }
+      return exit_ok;
+    }
+    if (show->parsed()) {
+      if (const ModelSpec* spec = registry.find(show_target); spec != nullptr || !names_a_file(show_target)) {
+        fmt::print("{}", render(spec != nullptr ? *spec : registry.get(show_target), show_format));
+      } else {
+        fmt::print("{}", render(bioptimus::models::load_spec(show_target), show_format));
+      }
+      return exit_ok;
+    }
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "modelspec: {}\n", error.what());
+    return exit_failure;
+  }
+  return exit_usage;
+}

@@ -1,0 +1,197 @@
+// bioptimus/detail/text.hpp
+//
+// Small helpers shared by the value types: exact number formatting for error
+// messages, constexpr floating-point checks (<cmath> is not constexpr in
+// C++20) and "did you mean" suggestions for closed vocabularies.
+// Not part of the public API.
+#ifndef BIOPTIMUS_DETAIL_TEXT_HPP
+#define BIOPTIMUS_DETAIL_TEXT_HPP
+
+#include <algorithm>
+#include <array>
+#include <charconv>  // std::to_chars
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace bioptimus::detail {
+
+/// True when `value` is neither NaN nor infinite.
+[[nodiscard]] constexpr bool is_finite(double value) noexcept {
+  return value == value && value < std::numeric_limits<double>::infinity() &&
+         value > -std::numeric_limits<double>::infinity();
+}
+
+/// True when `value` is finite and strictly positive (rejects -0.0 and 0.0).
+[[nodiscard]] constexpr bool is_finite_positive(double value) noexcept { return is_finite(value) && value > 0.0; }
+
+/// `value` as a whole number when it is one and lies in [0, limit]; limit must
+/// be below 2^53 so that every integer up to it is exact in a double.
+[[nodiscard]] constexpr std::optional<std::int64_t> as_whole(double value, std::int64_t limit) noexcept {
+  if (!(value >= 0.0) || value > static_cast<double>(limit)) {
+    return std::nullopt;
+  }
+  const auto whole = static_cast<std::int64_t>(value);
+  if (static_cast<double>(whole) != value) {
+    return std::nullopt;
+  }
+  return whole;
+}
+
+/// `value` rounded to the nearest whole number when it is within the relative
+/// `tolerance` of one and lies in [1, limit].
+[[nodiscard]] constexpr std::optional<std::int64_t> as_nearly_whole(double value, std::int64_t limit,
+                                                                    double tolerance) noexcept {
+  if (!(value >= 0.5) || value > static_cast<double>(limit) + 0.5) {
+    return std::nullopt;
+  }
+  const auto nearest = static_cast<std::int64_t>(value + 0.5);
+  const double distance = value > static_cast<double>(nearest) ? value - static_cast<double>(nearest)
+                                                               : static_cast<double>(nearest) - value;
+  if (nearest < 1 || nearest > limit || distance > tolerance * value) {
+    return std::nullopt;
+  }
+  return nearest;
+}
+
+/// Shortest text that reads back as the same double ("0.5", "224", "-0",
+/// "nan", "inf", "1e+300").
+[[nodiscard]] inline std::string format_number(double value) {
+  std::array<char, 32> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  return std::string(buffer.data(), result.ptr);
+}
+
+/// Decimal text of an integer.
+[[nodiscard]] inline std::string format_number(std::int64_t value) { return std::to_string(value); }
+
+/// `[a, b, c]` with each element formatted by format_number.
+template <class Range>
+[[nodiscard]] std::string format_list(const Range& values) {
+  std::string text = "[";
+  bool first = true;
+  for (const auto& value : values) {
+    if (!first) {
+      text += ", ";
+    }
+    first = false;
+    text += format_number(value);
+  }
+  return text + "]";
+}
+
+/// Levenshtein distance between two short words (case-sensitive).
+[[nodiscard]] inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    row[j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      const std::size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0U : 1U);
+      row[j] = std::min({above + 1, row[j - 1] + 1, substitution});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+/// The candidate closest to `word` when it is close enough to be a likely
+/// typo (at most a third of the word's length, at least one edit, and
+/// case-insensitive equality always counts), else nothing.
+template <class Range>
+[[nodiscard]] std::optional<std::string> nearest_spelling(std::string_view word, const Range& candidates) {
+  const auto lower = [](std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    return out;
+  };
+  if (word.size() > 64) {
+    return std::nullopt;  // keeps the quadratic distance cheap on hostile input
+  }
+  std::optional<std::string> best;
+  std::size_t best_distance = std::max<std::size_t>(1, word.size() / 3) + 1;
+  for (const auto& candidate : candidates) {
+    const std::string_view text(candidate);
+    const std::size_t distance = lower(text) == lower(word) ? 0 : edit_distance(word, text);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = std::string(text);
+    }
+  }
+  return best;
+}
+
+/// `a | b | c`: the allowed spellings of a vocabulary, for messages.
+template <class Range>
+[[nodiscard]] std::string join_spellings(const Range& spellings) {
+  std::string text;
+  for (const auto& spelling : spellings) {
+    if (!text.empty()) {
+      text += " | ";
+    }
+    text += std::string_view(spelling);
+  }
+  return text;
+}
+
+/// `"text"` with quotes, and control or non-ASCII bytes escaped, so that a
+/// hostile value cannot garble a one-line diagnostic.
+[[nodiscard]] inline std::string quote(std::string_view text, std::size_t max_length = 80) {
+  std::string out = "\"";
+  std::size_t shown = 0;
+  for (const char c : text) {
+    if (shown++ == max_length) {
+      out += "...";
+      break;
+    }
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      constexpr std::string_view hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[byte >> 4U];
+      out += hex[byte & 0x0fU];
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+/// Every enumerator of a closed vocabulary whose spelling is `text`, found
+/// through the vocabulary's `to_string` (one spelling table, the switch).
+template <class Enum, std::size_t N>
+[[nodiscard]] constexpr std::optional<Enum> parse_enum(std::string_view text, const std::array<Enum, N>& all) noexcept {
+  for (const Enum value : all) {
+    if (to_string(value) == text) {
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+/// The spellings of every enumerator, in declaration order.
+template <class Enum, std::size_t N>
+[[nodiscard]] constexpr std::array<std::string_view, N> spellings_of(const std::array<Enum, N>& all) noexcept {
+  std::array<std::string_view, N> out{};
+  for (std::size_t i = 0; i < N; ++i) {
+    out[i] = to_string(all[i]);
+  }
+  return out;
+}
+
+}  // namespace bioptimus::detail
+
+#endif  // BIOPTIMUS_DETAIL_TEXT_HPP

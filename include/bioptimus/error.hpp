@@ -1,0 +1,73 @@
+// bioptimus/error.hpp
+//
+// The exceptions of the library. Every failure a user can cause derives from
+// bioptimus::Error. Value types throw ValidationError (no location, fully
+// inline so the header-only target needs no compiled code); the YAML loader
+// throws ConfigError (declared in bioptimus/models/registry.hpp), which adds a
+// file, line and column to each problem.
+#ifndef BIOPTIMUS_ERROR_HPP
+#define BIOPTIMUS_ERROR_HPP
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bioptimus {
+
+/// Root of every exception the library throws.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// One broken rule: the field it concerns (a dotted path such as
+/// `tile_spec.size` or `mean[1]`) and what was expected against what was found.
+struct Violation {
+  std::string field;
+  std::string message;
+
+  friend bool operator==(const Violation&, const Violation&) = default;
+};
+
+/// Thrown by a value type's constructor when its arguments break one or more
+/// invariants. It carries every violation found, not only the first.
+class ValidationError : public Error {
+ public:
+  /// `type_name` names the type being built (for example "ModelSpec").
+  ValidationError(std::string type_name, std::vector<Violation> violations)
+      : Error(describe(type_name, violations)), type_name_(std::move(type_name)), violations_(std::move(violations)) {}
+
+  /// The type whose construction failed, for example "TileSpec".
+  [[nodiscard]] const std::string& type_name() const noexcept { return type_name_; }
+  /// Every violated rule, in the order the rules are checked.
+  [[nodiscard]] const std::vector<Violation>& violations() const noexcept { return violations_; }
+
+ private:
+  static std::string describe(const std::string& type_name, const std::vector<Violation>& violations) {
+    std::string text = "invalid " + type_name + ":";
+    for (const Violation& violation : violations) {
+      text += violations.size() == 1 ? " " : "\n  ";
+      text += violation.field + ": " + violation.message;
+    }
+    return text;
+  }
+
+  std::string type_name_;
+  std::vector<Violation> violations_;
+};
+
+namespace detail {
+
+/// Throws a ValidationError. Deliberately not constexpr: reaching it while a
+/// constructor runs in a constant expression makes the bad literal a compile
+/// error, and at run time it throws.
+[[noreturn]] inline void throw_validation_error(std::string type_name, std::vector<Violation> violations) {
+  throw ValidationError(std::move(type_name), std::move(violations));
+}
+
+}  // namespace detail
+}  // namespace bioptimus
+
+#endif  // BIOPTIMUS_ERROR_HPP

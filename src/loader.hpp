@@ -1,0 +1,30 @@
+// Internal loader entry points shared by yaml_loader.cpp and registry.cpp.
+#ifndef BIOPTIMUS_SRC_LOADER_HPP
+#define BIOPTIMUS_SRC_LOADER_HPP
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "bioptimus/models/model_spec.hpp"
+#include "bioptimus/models/registry.hpp"
+
+namespace bioptimus::models::impl {
+
+/// A loaded spec and where its model_name value stands, so that a registry
+/// can point at it (for example when the name does not match the file stem).
+struct LocatedSpec {
+  ModelSpec spec;
+  ConfigLocation model_name_location;
+};
+
+/// parse_spec() that also reports where model_name is.
+LocatedSpec parse_located_spec(std::string_view yaml, std::string_view source_name);
+
+/// The bytes of a config file, at most LoadLimits::max_bytes.
+/// @throws ConfigError when the file cannot be read or is too large.
+std::string read_config_file(const std::filesystem::path& path);
+
+}  // namespace bioptimus::models::impl
+
+#endif  // BIOPTIMUS_SRC_LOADER_HPP

@@ -1,0 +1,160 @@
+// Registry: an immutable, name-sorted set of specs; the built-in one is
+// parsed from the configs compiled into the library, once.
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "bioptimus/detail/text.hpp"
+#include "bioptimus/models/registry.hpp"
+#include "embedded_configs.hpp"
+#include "loader.hpp"
+
+namespace bioptimus::models {
+namespace {
+
+std::string known_names(const std::vector<std::string_view>& names) {
+  std::string text;
+  for (const std::string_view name : names) {
+    text += text.empty() ? "" : ", ";
+    text += name;
+  }
+  return text.empty() ? "(none)" : text;
+}
+
+void sort_by_name(std::vector<ModelSpec>& specs) {
+  std::sort(specs.begin(), specs.end(),
+            [](const ModelSpec& a, const ModelSpec& b) { return a.model_name() < b.model_name(); });
+}
+
+}  // namespace
+
+Registry::Registry(std::vector<ModelSpec> specs) : specs_(std::move(specs)) {
+  sort_by_name(specs_);
+  const auto repeated = std::adjacent_find(specs_.begin(), specs_.end(), [](const ModelSpec& a, const ModelSpec& b) {
+    return a.model_name() == b.model_name();
+  });
+  if (repeated != specs_.end()) {
+    throw LookupError("registry: model name \"" + repeated->model_name() + "\" is given twice");
+  }
+}
+
+const Registry& Registry::builtin() {
+  // A magic static: initialised once, thread-safely, on first use. The
+  // configs are checked by the test suite, so a failure here is a build bug.
+  static const Registry registry = [] {
+    std::vector<ModelSpec> specs;
+    std::vector<Diagnostic> problems;
+    for (const impl::EmbeddedConfig& config : impl::embedded_configs()) {
+      try {
+        specs.push_back(parse_spec(config.text, "configs/" + std::string(config.file_name)));
+      } catch (const ConfigError& error) {
+        problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
+      }
+    }
+    if (!problems.empty()) {
+      throw ConfigError(std::move(problems));
+    }
+    return Registry(std::move(specs));
+  }();
+  return registry;
+}
+
+Registry Registry::from_directory(const std::filesystem::path& directory) {
+  const std::string directory_name = directory.string();
+  std::error_code status;
+  if (!std::filesystem::is_directory(directory, status)) {
+    throw ConfigError(
+        {Diagnostic{ConfigLocation{directory_name, 0, 0}, "",
+                    status ? "cannot open directory: " + status.message() : "expected a directory of *.yaml configs"}});
+  }
+  std::vector<std::filesystem::path> files;
+  for (std::filesystem::directory_iterator entry(directory, status), end; !status && entry != end;
+       entry.increment(status)) {
+    const std::filesystem::path& path = entry->path();
+    if ((path.extension() == ".yaml" || path.extension() == ".yml") && !entry->is_directory(status)) {
+      files.push_back(path);
+    }
+  }
+  if (status) {
+    throw ConfigError(
+        {Diagnostic{ConfigLocation{directory_name, 0, 0}, "", "cannot list directory: " + status.message()}});
+  }
+  if (files.empty()) {
+    throw ConfigError({Diagnostic{ConfigLocation{directory_name, 0, 0}, "", "no *.yaml or *.yml configs found"}});
+  }
+  std::sort(files.begin(), files.end());
+
+  std::vector<ModelSpec> specs;
+  std::vector<Diagnostic> problems;
+  std::map<std::string, std::string> file_of_name;
+  for (const std::filesystem::path& path : files) {
+    try {
+      impl::LocatedSpec loaded = impl::parse_located_spec(impl::read_config_file(path), path.string());
+      const std::string& name = loaded.spec.model_name();
+      if (path.stem().string() != name) {
+        problems.push_back({loaded.model_name_location, "model_name",
+                            "expected the file stem \"" + path.stem().string() +
+                                "\" (one model per file, named "
+                                "after it), got \"" +
+                                name + "\""});
+      } else if (const auto [previous, inserted] = file_of_name.emplace(name, path.string()); !inserted) {
+        problems.push_back({loaded.model_name_location, "model_name",
+                            "model name \"" + name + "\" is already defined in " + previous->second});
+      } else {
+        specs.push_back(std::move(loaded.spec));
+      }
+    } catch (const ConfigError& error) {
+      problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
+    }
+  }
+  if (!problems.empty()) {
+    throw ConfigError(std::move(problems));
+  }
+  return Registry(std::move(specs));
+}
+
+Registry Registry::from_specs(std::vector<ModelSpec> specs) { return Registry(std::move(specs)); }
+
+Registry Registry::merge(const Registry& first, const Registry& second) {
+  std::vector<ModelSpec> specs(first.specs_.begin(), first.specs_.end());
+  specs.insert(specs.end(), second.specs_.begin(), second.specs_.end());
+  return Registry(std::move(specs));
+}
+
+const ModelSpec* Registry::find(std::string_view model_name) const noexcept {
+  const auto found =
+      std::lower_bound(specs_.begin(), specs_.end(), model_name,
+                       [](const ModelSpec& spec, std::string_view name) { return spec.model_name() < name; });
+  return found != specs_.end() && found->model_name() == model_name ? &*found : nullptr;
+}
+
+const ModelSpec& Registry::get(std::string_view model_name) const {
+  if (const ModelSpec* spec = find(model_name)) {
+    return *spec;
+  }
+  const std::vector<std::string_view> known = names();
+  std::string message = "unknown model \"" + std::string(model_name) + "\"";
+  if (const auto suggestion = detail::nearest_spelling(model_name, known)) {
+    message += " (did you mean \"" + *suggestion + "\"?)";
+  }
+  throw LookupError(message + "; known models: " + known_names(known));
+}
+
+const ModelSpec& Registry::get(Models model) const { return get(to_string(model)); }
+
+std::vector<std::string_view> Registry::names() const {
+  std::vector<std::string_view> out;
+  out.reserve(specs_.size());
+  for (const ModelSpec& spec : specs_) {
+    out.push_back(spec.model_name());
+  }
+  return out;
+}
+
+}  // namespace bioptimus::models

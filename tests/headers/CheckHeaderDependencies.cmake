@@ -1,0 +1,20 @@
+# Runs `COMPILER -M` on each value-type header and fails if the dependency
+# list names a yaml-cpp or {fmt} header.
+set(value_type_headers
+    bioptimus/error.hpp bioptimus/io/wsi/types.hpp bioptimus/extraction/wsi/types.hpp bioptimus/models/types.hpp)
+foreach(header IN LISTS value_type_headers)
+  execute_process(
+    COMMAND "${COMPILER}" -std=c++20 -M -x c++ "${INCLUDE_DIR}/${header}" "-I${INCLUDE_DIR}"
+    OUTPUT_VARIABLE dependencies
+    ERROR_VARIABLE errors
+    RESULT_VARIABLE status)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "${COMPILER} -M ${header} failed: ${errors}")
+  endif()
+  if(dependencies MATCHES "yaml-cpp|/fmt/")
+    message(FATAL_ERROR "${header} depends on yaml-cpp or fmt:\n${dependencies}")
+  endif()
+  string(REGEX MATCHALL "/usr/include/c\\+\\+/[^ \\\\\n]*" std_headers "${dependencies}")
+  list(LENGTH std_headers count)
+  message(STATUS "${header}: only standard headers (${count} of them)")
+endforeach()
