@@ -271,7 +271,10 @@ class Decoder {
     std::map<std::string, YAML::Node, std::less<>> found;
     std::map<std::string, YAML::Mark, std::less<>> first_seen;
     for (auto entry = map.begin(); entry != map.end(); ++entry) {
-      const YAML::Node& key = entry->first;
+      // By value: a yaml-cpp iterator's operator-> returns a proxy holding a
+      // temporary pair, so a reference to entry->first would dangle.
+      const YAML::Node key = entry->first;
+      const YAML::Node value = entry->second;
       if (!key.IsScalar()) {
         error(key, prefix.empty() ? "(key)" : prefix, "expected a text key, got " + describe_node(key));
         continue;
@@ -294,7 +297,7 @@ class Decoder {
         continue;
       }
       first_seen.emplace(name, key.Mark());
-      found.emplace(name, entry->second);
+      found.emplace(name, value);
     }
     return found;
   }
@@ -687,6 +690,9 @@ DecodedTile decode_tile(const YAML::Node& node, Decoder& decoder) {
   } catch (const ValidationError& invalid) {
     const FieldIndex index(node, {}, tile.keys);
     for (const Violation& violation : invalid.violations()) {
+      if (violation.field == "stride" && !stride) {
+        continue;  // the stride is the size: its fault is already reported
+      }
       const std::string field = "tile_spec." + violation.field;
       decoder.error(index.find(field), field, violation.message);
     }

@@ -1,0 +1,21 @@
+# modelspec's exit codes: 0 when every file is valid, 1 when any is not, 2 on
+# a usage error; diagnostics go to stderr, not stdout.
+function(expect_exit code)
+  execute_process(COMMAND "${TOOL}" ${ARGN} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT status EQUAL code)
+    message(FATAL_ERROR "modelspec ${ARGN}: exit ${status}, expected ${code}\nstdout: ${out}\nstderr: ${err}")
+  endif()
+  set(last_stdout "${out}" PARENT_SCOPE)
+  set(last_stderr "${err}" PARENT_SCOPE)
+endfunction()
+
+expect_exit(0 validate "${DATA}/valid/dense-vit.yaml")
+expect_exit(1 validate "${DATA}/valid/dense-vit.yaml" "${DATA}/invalid/many-faults.yaml")
+if(NOT last_stderr MATCHES "many-faults.yaml:3:17: error: weights_source" OR last_stdout MATCHES "error:")
+  message(FATAL_ERROR "diagnostics belong on stderr:\nstdout: ${last_stdout}\nstderr: ${last_stderr}")
+endif()
+expect_exit(1 validate "${DATA}/does-not-exist.yaml")
+expect_exit(2 show)
+expect_exit(2 frobnicate)
+expect_exit(0 show h0-mini)
+expect_exit(1 show no-such-model)
