@@ -27,7 +27,7 @@ std::string list_text(std::span<const double> values) { return detail::format_li
 
 std::string tile_text(const models::ModelSpec& spec) {
   const auto size = spec.tile_size_pixels();
-  return fmt::format("{}x{} px @ {} mpp", size.width, size.height, detail::format_number(spec.mpp().value()));
+  return fmt::format("{}x{} px @ {:.4g} mpp", size.width, size.height, spec.mpp().value());
 }
 
 }  // namespace
