@@ -4,6 +4,7 @@ execute_process(COMMAND "${TOOL}" list --format markdown OUTPUT_VARIABLE table R
 if(NOT status EQUAL 0)
   message(FATAL_ERROR "modelspec list --format markdown failed")
 endif()
+string(STRIP "${table}" table)
 foreach(document README.md docs/model-zoo.md)
   file(READ "${SOURCE_DIR}/${document}" text)
   string(FIND "${text}" "<!-- zoo-table:begin -->\n${table}\n<!-- zoo-table:end -->" found)
