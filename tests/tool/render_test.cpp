@@ -26,21 +26,21 @@ TEST_CASE("JSON carries every YAML key, defaults filled, enums spelled", "[tool]
   CHECK(json["stain_normalization"].is_null());
   CHECK(json["output_spatial_dims"].is_null());
   CHECK(json["tile_spec"]["resolution"] == 0.5);
-  CHECK(json["tile_spec"]["size"] == nlohmann::json::array({224, 224}));
+  CHECK(json["tile_spec"]["size"] == nlohmann::ordered_json::array({224, 224}));
   CHECK(json["mean"][0] == 0.707223);
 }
 
 TEST_CASE("JSON derived values are the design's h0-mini numbers", "[tool][json]") {
   const auto derived = bioptimus::apps::to_json(Registry::builtin().get(Models::h0_mini))["derived"];
-  CHECK(derived["tile_size_pixels"] == nlohmann::json::array({224, 224}));
-  CHECK(derived["stride_pixels"] == nlohmann::json::array({224, 224}));
-  CHECK(derived["tile_size_microns"] == nlohmann::json::array({112.0, 112.0}));
-  CHECK(derived["grid"] == nlohmann::json::array({16, 16}));
+  CHECK(derived["tile_size_pixels"] == nlohmann::ordered_json::array({224, 224}));
+  CHECK(derived["stride_pixels"] == nlohmann::ordered_json::array({224, 224}));
+  CHECK(derived["tile_size_microns"] == nlohmann::ordered_json::array({112.0, 112.0}));
+  CHECK(derived["grid"] == nlohmann::ordered_json::array({16, 16}));
   CHECK(derived["num_patch_tokens"] == 256);
   CHECK(derived["sequence_length"] == 261);
   CHECK(derived["token_dim"] == 768);
-  CHECK(derived["input_shape"] == nlohmann::json::array({3, 224, 224}));
-  CHECK(derived["output_shape"] == nlohmann::json::array({1536}));
+  CHECK(derived["input_shape"] == nlohmann::ordered_json::array({3, 224, 224}));
+  CHECK(derived["output_shape"] == nlohmann::ordered_json::array({1536}));
   CHECK(derived["identity"] == "h0-mini@1.0.0");
 }
 
