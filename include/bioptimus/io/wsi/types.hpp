@@ -2,7 +2,8 @@
 //
 // The resolution types of whole-slide-image I/O, as the SDK's
 // `bioptimus.io.wsi.types` module groups them: MPP, Magnification, Level,
-// Resolution and MeasurementUnit.
+// Resolution, MeasurementUnit, and the
+// slide description SlideGeometry (with WSIDims and WSIBounds).
 #ifndef BIOPTIMUS_IO_WSI_TYPES_HPP
 #define BIOPTIMUS_IO_WSI_TYPES_HPP
 
@@ -11,5 +12,6 @@
 #include "bioptimus/io/wsi/measurement_unit.hpp"
 #include "bioptimus/io/wsi/mpp.hpp"
 #include "bioptimus/io/wsi/resolution.hpp"
+#include "bioptimus/io/wsi/slide.hpp"
 
 #endif  // BIOPTIMUS_IO_WSI_TYPES_HPP
