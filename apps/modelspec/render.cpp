@@ -23,7 +23,7 @@ ordered_json or_null(const std::optional<T>& value) {
   return value ? ordered_json(*value) : ordered_json(nullptr);
 }
 
-std::string list_text(std::span<const double> values) { return detail::format_list(values); }
+std::string list_text(std::span<const double> values) { return detail::format_list(values, values.size()); }
 
 std::string tile_text(const models::ModelSpec& spec) {
   const auto size = spec.tile_size_pixels();

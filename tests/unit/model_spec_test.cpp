@@ -285,6 +285,15 @@ TEST_CASE("mean and std need one value per channel", "[model_spec][validation][r
   require_single_violation(fields, "std", "got 4");
 }
 
+TEST_CASE("A long list is elided in a message, not copied whole", "[model_spec][validation]") {
+  ModelSpec::Fields fields = h0_mini_fields();
+  fields.mean.assign(100000, 0.5);
+  const std::vector<Violation> violations = violations_of(fields);
+  REQUIRE(violations.size() == 1);
+  CHECK(violations[0].message ==
+        "expected 3 values (one per channel), got 100000: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, ...]");
+}
+
 TEST_CASE("mean values must be finite; std values finite and > 0", "[model_spec][validation][rule3]") {
   ModelSpec::Fields fields = h0_mini_fields();
   fields.mean[1] = std::numeric_limits<double>::quiet_NaN();

@@ -70,16 +70,21 @@ namespace bioptimus::detail {
 /// Decimal text of an integer.
 [[nodiscard]] inline std::string format_number(std::int64_t value) { return std::to_string(value); }
 
-/// `[a, b, c]` with each element formatted by format_number.
+/// `[a, b, c]` with each element formatted by format_number; past
+/// `max_shown` elements the rest is elided (`[a, b, ...]`), so that a hostile
+/// list of a million values cannot make a message of megabytes.
 template <class Range>
-[[nodiscard]] std::string format_list(const Range& values) {
+[[nodiscard]] std::string format_list(const Range& values, std::size_t max_shown = 8) {
   std::string text = "[";
-  bool first = true;
+  std::size_t shown = 0;
   for (const auto& value : values) {
-    if (!first) {
+    if (shown > 0) {
       text += ", ";
     }
-    first = false;
+    if (shown++ == max_shown) {
+      text += "...";
+      break;
+    }
     text += format_number(value);
   }
   return text + "]";
