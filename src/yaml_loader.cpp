@@ -21,10 +21,12 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -236,6 +238,12 @@ class Decoder {
 
   void error(const ConfigLocation& where, std::string field, std::string message) {
     mark_failed(field);
+    // Past a few times the cap, problems are only counted: a hostile file of
+    // a hundred thousand bad keys costs no more memory than a bad file.
+    if (diagnostics_.size() >= 4 * LoadLimits::max_diagnostics) {
+      ++uncollected_;
+      return;
+    }
     diagnostics_.push_back({where, std::move(field), std::move(message)});
   }
   void error(const YAML::Node& node, std::string field, std::string message) {
@@ -260,7 +268,24 @@ class Decoder {
   }
 
   [[nodiscard]] bool ok() const { return diagnostics_.empty(); }
-  [[nodiscard]] std::vector<Diagnostic> take() { return std::move(diagnostics_); }
+
+  /// The diagnostics in file order, at most LoadLimits::max_diagnostics of
+  /// them plus one that counts the rest.
+  [[nodiscard]] std::vector<Diagnostic> take() {
+    std::vector<Diagnostic> out = std::move(diagnostics_);
+    std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return std::tie(a.location.line, a.location.column) < std::tie(b.location.line, b.location.column);
+    });
+    if (out.size() + uncollected_ > LoadLimits::max_diagnostics) {
+      const std::size_t omitted = out.size() + uncollected_ - LoadLimits::max_diagnostics;
+      out.resize(LoadLimits::max_diagnostics);
+      const ConfigLocation last = out.back().location;
+      out.push_back({last, "",
+                     std::to_string(omitted) + " more problems after this one are not shown (at most " +
+                         std::to_string(LoadLimits::max_diagnostics) + " are reported per config)"});
+    }
+    return out;
+  }
   [[nodiscard]] const std::string& source() const { return source_; }
 
   // ---- Shapes --------------------------------------------------------------
@@ -511,6 +536,7 @@ class Decoder {
 
   std::string source_;
   std::vector<Diagnostic> diagnostics_;
+  std::size_t uncollected_ = 0;
   std::set<std::string> failed_;
 };
 

@@ -1,10 +1,9 @@
 // Every input that ever crashed (or hung) the fuzzer, kept in
 // tests/data/fuzz-regressions/: each must parse or end in a clean
-// ConfigError, nothing else, and quickly.
+// ConfigError, nothing else (a hang is caught by the CTest timeout).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -35,7 +34,6 @@ TEST_CASE("Fuzzer regressions parse or fail with a ConfigError", "[hardening][fu
     bytes << stream.rdbuf();
     const std::string text = bytes.str();
 
-    const auto start = std::chrono::steady_clock::now();
     std::string outcome = "parsed";
     try {
       const ModelSpec spec = parse_spec(text, input.filename().string());
@@ -50,9 +48,7 @@ TEST_CASE("Fuzzer regressions parse or fail with a ConfigError", "[hardening][fu
     } catch (...) {
       outcome = "unexpected non-standard exception";
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     INFO(outcome);
     CHECK((outcome == "parsed" || outcome == "ConfigError"));
-    CHECK(seconds < 30.0);
   }
 }

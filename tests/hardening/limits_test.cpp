@@ -1,10 +1,10 @@
 // The loader's explicit limits (LoadLimits) and hostile shapes of input: each
-// must end in a ConfigError with a precise diagnostic, quickly, never in a
-// crash, a hang or an exhausted memory.
+// must end in a ConfigError with a precise diagnostic, never in a crash, a
+// hang (the CTest timeout catches one) or an exhausted memory. Tests do not
+// time anything; docs/hardening.md gives measured worst cases.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -40,18 +40,6 @@ std::string aliases(std::size_t count) {
   }
   return text + "]\n";
 }
-
-/// Elapsed wall time of `body`, in seconds.
-template <class Body>
-double seconds_taken(Body&& body) {
-  const auto start = std::chrono::steady_clock::now();
-  body();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-/// Generous: an unoptimised sanitizer build on a loaded CI machine must pass,
-/// a hang (or quadratic blow-up) must not.
-constexpr double quickly = 60.0;
 
 /// Whether any diagnostic's message contains `text`.
 bool mentions(const std::vector<Diagnostic>& diagnostics, std::string_view text) {
@@ -119,13 +107,9 @@ TEST_CASE("Nesting deeper than max_depth is refused at the first level too deep"
     // its line; the line and the message are what matter.
     for (const char opener : {'[', '{'}) {
       const std::string text(100000, opener);
-      double seconds = 0;
-      seconds = seconds_taken([&] {
-        const Diagnostic diagnostic = only_diagnostic(text);
-        CHECK(diagnostic.location.line == 1);
-        CHECK(diagnostic.message == "nesting too deep: at most 32 levels of maps and sequences are accepted");
-      });
-      CHECK(seconds < quickly);
+      const Diagnostic diagnostic = only_diagnostic(text);
+      CHECK(diagnostic.location.line == 1);
+      CHECK(diagnostic.message == "nesting too deep: at most 32 levels of maps and sequences are accepted");
     }
   }
 }
@@ -137,7 +121,7 @@ TEST_CASE("More than max_aliases aliases are refused at the first one too many",
   CHECK(diagnostic.to_string() == "hostile.yaml:2:261: error: too many aliases: at most 64 are accepted in one config");
 }
 
-TEST_CASE("Alias bombs (billion laughs) end in a ConfigError quickly", "[hardening][limits][aliases]") {
+TEST_CASE("Alias bombs (billion laughs) end in a ConfigError", "[hardening][limits][aliases]") {
   // Each level refers `fan_out` times to the one below: fan_out^levels leaves
   // if anything expanded the aliases.
   const auto bomb = [](int levels, int fan_out, const std::string& used_as) {
@@ -160,9 +144,9 @@ TEST_CASE("Alias bombs (billion laughs) end in a ConfigError quickly", "[hardeni
     for (const std::string used_as : {"mean", "std", "tile_spec", "model_name", "output_spatial_dims"}) {
       INFO(used_as);
       const std::string text = bomb(8, 9, used_as);
-      double seconds = 0;
-      seconds = seconds_taken([&] { CHECK_FALSE(rejected(text).empty()); });
-      CHECK(seconds < quickly);
+      const std::vector<Diagnostic> diagnostics = rejected(text);
+      CHECK_FALSE(diagnostics.empty());
+      CHECK_FALSE(mentions(diagnostics, "too many aliases"));  // 7 x 9 + 1 = 64 aliases: at the limit
     }
   }
   SECTION("an alias as a map key, and a map merged into itself") {
@@ -216,7 +200,7 @@ TEST_CASE("A second YAML document is refused where it starts", "[hardening][shap
         ConfigLocation{"hostile.yaml", 12, 1});
 }
 
-TEST_CASE("Huge flow collections near max_bytes end in a ConfigError quickly", "[hardening][limits][size]") {
+TEST_CASE("Huge flow collections near max_bytes end in a ConfigError", "[hardening][limits][size]") {
   const auto flow = [](std::string_view element, std::size_t budget) {
     std::string text = "[";
     while (text.size() + element.size() + 3 < budget) {
@@ -227,24 +211,16 @@ TEST_CASE("Huge flow collections near max_bytes end in a ConfigError quickly", "
   };
   SECTION("half a million items as the document") {
     const std::string text = flow("0", LoadLimits::max_bytes - 1) + "\n";
-    double seconds = 0;
-    seconds = seconds_taken([&] {
-      CHECK(only_diagnostic(text).message == not_a_map + "a list of " + std::to_string(text.size() / 2 - 1) + " items");
-    });
-    CHECK(seconds < quickly);
+    CHECK(only_diagnostic(text).message == not_a_map + "a list of " + std::to_string(text.size() / 2 - 1) + " items");
   }
   SECTION("a mean with two hundred thousand values") {
     const std::string text = bioptimus::testing::config_with(
         {{"[0.5, 0.5, 0.5]", flow("0.5", LoadLimits::max_bytes - bioptimus::testing::base_config.size())}});
     REQUIRE(text.size() <= LoadLimits::max_bytes);
-    double seconds = 0;
-    seconds = seconds_taken([&] {
-      const Diagnostic diagnostic = only_diagnostic(text);
-      CHECK(diagnostic.field == "mean");
-      CHECK(diagnostic.location == ConfigLocation{"hostile.yaml", 7, 7});
-      CHECK(diagnostic.message.rfind("expected 3 values (one per channel), got ", 0) == 0);
-    });
-    CHECK(seconds < quickly);
+    const Diagnostic diagnostic = only_diagnostic(text);
+    CHECK(diagnostic.field == "mean");
+    CHECK(diagnostic.location == ConfigLocation{"hostile.yaml", 7, 7});
+    CHECK(diagnostic.message.rfind("expected 3 values (one per channel), got ", 0) == 0);
   }
   SECTION("a flow map of ninety thousand unknown keys") {
     std::string text = "{";
@@ -252,9 +228,14 @@ TEST_CASE("Huge flow collections near max_bytes end in a ConfigError quickly", "
       text += (i == 0 ? "k" : ", k") + std::to_string(i) + ": 1";
     }
     text += "}\n";
-    double seconds = 0;
-    seconds = seconds_taken([&] { CHECK(rejected(text).size() > 90000); });
-    CHECK(seconds < quickly);
+    // One problem per key, but at most max_diagnostics are reported and a
+    // last diagnostic counts the rest.
+    const std::vector<Diagnostic> diagnostics = rejected(text);
+    REQUIRE(diagnostics.size() == LoadLimits::max_diagnostics + 1);
+    const std::string& last = diagnostics.back().message;
+    CHECK(std::stoull(last) > 90000);
+    CHECK(last.substr(last.find(' ')) ==
+          " more problems after this one are not shown (at most 50 are reported per config)");
   }
   SECTION("a tile size of a hundred thousand numbers") {
     const std::string text = bioptimus::testing::config_with(

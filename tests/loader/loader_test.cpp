@@ -294,6 +294,20 @@ TEST_CASE("All faults of a file are reported, in file order", "[loader][diagnost
   CHECK_THAT(lines[4], Contains("t.yaml:12:12: error: precision: expected one of fp32 | fp16 | bf16, got \"fp64\""));
 }
 
+TEST_CASE("A config with very many faults reports the first ones and counts the rest", "[loader][diagnostics]") {
+  std::string text = minimal;
+  for (int i = 0; i < 60; ++i) {
+    text += "unknown_" + std::to_string(i) + ": 1\n";
+  }
+  const std::vector<std::string> lines = diagnostics_of(text);
+  REQUIRE(lines.size() == LoadLimits::max_diagnostics + 1);
+  CHECK_THAT(lines[0], StartsWith("t.yaml:13:1: error: unknown_0: unknown key"));
+  CHECK_THAT(lines[49], StartsWith("t.yaml:62:1: error: unknown_49: unknown key"));
+  CHECK(lines[50] ==
+        "t.yaml:62:1: error: 10 more problems after this one are not shown (at most 50 are reported "
+        "per config)");
+}
+
 TEST_CASE("A field that fails to parse does not cause follow-on errors", "[loader][diagnostics]") {
   // num_channels is bad, so the per-channel counts of mean and std are not judged.
   require_diagnostic(minimal + "num_channels: three\n",

@@ -81,6 +81,8 @@ struct LoadLimits {
   static constexpr std::size_t max_depth = 32;
   /// Most aliases (`*name`) accepted in one config.
   static constexpr std::size_t max_aliases = 64;
+  /// Most diagnostics reported for one config; a last one counts the rest.
+  static constexpr std::size_t max_diagnostics = 50;
 };
 
 /// Parses one model config from YAML text. `source_name` is what diagnostics
