@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cmake --preset dev >/dev/null
-cmake --build --preset dev --target modelspec
+# Build output goes to stderr, so that stdout is the tool's alone (pipe it to jq).
+cmake --preset dev >&2
+cmake --build --preset dev --target modelspec >&2
 if (($# == 0)); then set -- list; fi
 exec build/dev/apps/modelspec "$@"
