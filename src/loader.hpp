@@ -21,6 +21,9 @@ struct LocatedSpec {
 /// parse_spec() that also reports where model_name is.
 LocatedSpec parse_located_spec(std::string_view yaml, std::string_view source_name);
 
+/// load_spec() that also reports where model_name is.
+LocatedSpec load_located_spec(const std::filesystem::path& path);
+
 /// The bytes of a config file, at most LoadLimits::max_bytes.
 /// @throws ConfigError when the file cannot be read or is too large.
 std::string read_config_file(const std::filesystem::path& path);

@@ -95,15 +95,9 @@ Registry Registry::from_directory(const std::filesystem::path& directory) {
   std::map<std::string, std::string> file_of_name;
   for (const std::filesystem::path& path : files) {
     try {
-      impl::LocatedSpec loaded = impl::parse_located_spec(impl::read_config_file(path), path.string());
+      impl::LocatedSpec loaded = impl::load_located_spec(path);
       const std::string& name = loaded.spec.model_name();
-      if (path.stem().string() != name) {
-        problems.push_back({loaded.model_name_location, "model_name",
-                            "expected the file stem \"" + path.stem().string() +
-                                "\" (one model per file, named "
-                                "after it), got \"" +
-                                name + "\""});
-      } else if (const auto [previous, inserted] = file_of_name.emplace(name, path.string()); !inserted) {
+      if (const auto [previous, inserted] = file_of_name.emplace(name, path.string()); !inserted) {
         problems.push_back({loaded.model_name_location, "model_name",
                             "model name \"" + name + "\" is already defined in " + previous->second});
       } else {

@@ -57,19 +57,6 @@ constexpr std::array<std::string_view, 19> model_keys{
 constexpr std::array<std::string_view, 4> tile_keys{"size", "stride", "resolution", "unit"};
 constexpr std::array<std::string_view, 3> resolution_keys{"mpp", "magnification", "level"};
 
-// Failures of a field that make the value rules of other fields meaningless:
-// a violation of a dependant is not reported when its cause already was.
-const std::map<std::string_view, std::vector<std::string_view>>& dependants() {
-  static const std::map<std::string_view, std::vector<std::string_view>> table{
-      {"num_channels", {"mean", "std", "color_space"}},
-      {"tile_spec", {"patch_size", "output_spatial_dims"}},
-      {"architecture", {"patch_size", "num_prefix_tokens", "output_type"}},
-      {"patch_size", {"output_spatial_dims"}},
-      {"output_type", {"num_prefix_tokens", "embedding_dim", "output_spatial_dims"}},
-  };
-  return table;
-}
-
 /// Stops the pre-pass when a limit is crossed.
 struct LimitExceeded {
   YAML::Mark mark;
@@ -240,7 +227,7 @@ class Decoder {
     mark_failed(field);
     // Past a few times the cap, problems are only counted: a hostile file of
     // a hundred thousand bad keys costs no more memory than a bad file.
-    if (diagnostics_.size() >= 4 * LoadLimits::max_diagnostics) {
+    if (saturated()) {
       ++uncollected_;
       return;
     }
@@ -251,21 +238,18 @@ class Decoder {
   }
 
   void mark_failed(const std::string& field) { failed_.insert(root_of(field)); }
+  [[nodiscard]] bool failed(const std::string& field) const { return failed_.contains(field); }
 
-  [[nodiscard]] bool suppressed(const std::string& field) const {
-    const std::string root = root_of(field);
-    if (failed_.contains(root) || failed_.contains(field)) {
-      return true;
-    }
-    for (const std::string& cause : failed_) {
-      const auto found = dependants().find(cause);
-      if (found != dependants().end() &&
-          std::find(found->second.begin(), found->second.end(), root) != found->second.end()) {
-        return true;
-      }
-    }
-    return false;
+  /// Whether a violation should be left out: its field, or a field its rule
+  /// compared against, could not be read (a stand-in value took its place).
+  [[nodiscard]] bool suppressed(const Violation& violation) const {
+    return failed_.contains(root_of(violation.field)) ||
+           std::any_of(violation.related.begin(), violation.related.end(),
+                       [&](const std::string& related) { return failed_.contains(related); });
   }
+
+  /// Whether more diagnostics would only be counted (see error()).
+  [[nodiscard]] bool saturated() const { return diagnostics_.size() >= 4 * LoadLimits::max_diagnostics; }
 
   [[nodiscard]] bool ok() const { return diagnostics_.empty(); }
 
@@ -307,6 +291,10 @@ class Decoder {
       const std::string& name = key.Scalar();
       const std::string field = prefix.empty() ? name : prefix + "." + name;
       if (std::find(known.begin(), known.end(), name) == known.end()) {
+        if (saturated()) {
+          error(key, field, "");  // only counted: no message is built
+          continue;
+        }
         std::string message =
             "unknown key " + detail::quote(name) + "; expected one of " + detail::join_spellings(known);
         if (const auto suggestion = detail::nearest_spelling(name, known)) {
@@ -471,13 +459,7 @@ class Decoder {
   }
 
  private:
-  static std::string root_of(const std::string& field) {
-    if (field.rfind("tile_spec.resolution", 0) == 0) {
-      return "tile_spec.resolution";
-    }
-    const std::size_t end = field.find_first_of(".[");
-    return field.substr(0, end);
-  }
+  static std::string root_of(const std::string& field) { return field.substr(0, field.find_first_of(".[")); }
 
   static std::optional<double> special_number(std::string_view text) {
     for (const std::string_view infinity : {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"}) {
@@ -627,46 +609,44 @@ struct DecodedTile {
 std::optional<Resolution> decode_resolution(const YAML::Node& node, Decoder& decoder) {
   const std::string field = "tile_spec.resolution";
   constexpr std::string_view expected = "a number (an MPP) or a map {mpp: X}, {magnification: X} or {level: N}";
-  try {
-    if (node.IsScalar() && Decoder::scalar_kind(node) == Scalar::plain) {
-      const std::optional<double> mpp = decoder.number(node, field, expected);
-      return mpp ? std::optional<Resolution>{MPP{*mpp}} : std::nullopt;
-    }
-    if (!node.IsMap() || node.size() != 1) {
-      decoder.error(node, field, std::string("expected ").append(expected) + ", got " + describe_node(node));
-      return std::nullopt;
-    }
-    const auto keys = decoder.keys_of(node, field, resolution_keys);
-    if (keys.empty()) {
-      return std::nullopt;
-    }
-    const auto& [kind, value] = *keys.begin();
-    if (kind == "level") {
-      const std::optional<std::int64_t> index = decoder.integer(value, field + ".level", "a whole number >= 0");
-      if (!index) {
-        return std::nullopt;
+  // Builds the resolution, reporting a broken rule at the value that breaks it.
+  const auto build = [&decoder](const YAML::Node& at, const std::string& at_field,
+                                const auto& make) -> std::optional<Resolution> {
+    try {
+      return make();
+    } catch (const ValidationError& invalid) {
+      for (const Violation& violation : invalid.violations()) {
+        decoder.error(at, at_field, violation.message);
       }
-      if (*index < 0 || *index > std::numeric_limits<std::int32_t>::max()) {
-        decoder.error(value, field + ".level",
-                      "expected a pyramid level in [0, 2147483647], got " + std::to_string(*index));
-        return std::nullopt;
-      }
-      return Level{static_cast<std::int32_t>(*index)};
     }
-    const std::optional<double> amount = decoder.number(value, field + "." + kind, "a number > 0");
-    if (!amount) {
-      return std::nullopt;
-    }
-    if (kind == "mpp") {
-      return MPP{*amount};
-    }
-    return Magnification{*amount};
-  } catch (const ValidationError& invalid) {
-    for (const Violation& violation : invalid.violations()) {
-      decoder.error(node, field, violation.message);
-    }
+    return std::nullopt;
+  };
+  if (node.IsScalar() && Decoder::scalar_kind(node) == Scalar::plain) {
+    const std::optional<double> mpp = decoder.number(node, field, expected);
+    return mpp ? build(node, field, [&] { return Resolution{MPP{*mpp}}; }) : std::nullopt;
   }
-  return std::nullopt;
+  if (!node.IsMap() || node.size() != 1) {
+    decoder.error(node, field, std::string("expected ").append(expected) + ", got " + describe_node(node));
+    return std::nullopt;
+  }
+  const auto keys = decoder.keys_of(node, field, resolution_keys);
+  if (keys.empty()) {
+    return std::nullopt;
+  }
+  const auto& [kind, value] = *keys.begin();
+  const std::string value_field = field + "." + kind;
+  if (kind == "level") {
+    const std::optional<std::int64_t> index = decoder.integer(value, value_field, "a whole number >= 0");
+    return index ? build(value, value_field, [&] { return Resolution{Level{*index}}; }) : std::nullopt;
+  }
+  const std::optional<double> amount = decoder.number(value, value_field, "a number > 0");
+  if (!amount) {
+    return std::nullopt;
+  }
+  if (kind == "mpp") {
+    return build(value, value_field, [&] { return Resolution{MPP{*amount}}; });
+  }
+  return build(value, value_field, [&] { return Resolution{Magnification{*amount}}; });
 }
 
 DecodedTile decode_tile(const YAML::Node& node, Decoder& decoder) {
@@ -806,7 +786,7 @@ impl::LocatedSpec decode(const YAML::Node& root, Decoder& decoder) {
     fields.embedding_dim = decoder.integer(*value, "embedding_dim", "a whole number > 0").value_or(2);
   }
   if (const YAML::Node* value =
-          required("output_type", "one of cls | patch_mean | cls+patch_mean | dense | token_sequence")) {
+          required("output_type", "one of " + detail::join_spellings(detail::spellings_of(all_output_types)))) {
     fields.output_type = decoder.word(*value, "output_type", all_output_types);
   }
   if (const YAML::Node* value = value_of("output_spatial_dims")) {
@@ -828,10 +808,10 @@ impl::LocatedSpec decode(const YAML::Node& root, Decoder& decoder) {
 
   // Stand-ins keep the value rules of the other fields checkable; the
   // violations they cause are suppressed below.
-  if (fields.mean.empty() && decoder.suppressed("mean")) {
+  if (fields.mean.empty() && decoder.failed("mean")) {
     fields.mean.assign(static_cast<std::size_t>(std::clamp<std::int64_t>(fields.num_channels, 0, 64)), 0.0);
   }
-  if (fields.std.empty() && decoder.suppressed("std")) {
+  if (fields.std.empty() && decoder.failed("std")) {
     fields.std.assign(static_cast<std::size_t>(std::clamp<std::int64_t>(fields.num_channels, 0, 64)), 1.0);
   }
 
@@ -845,7 +825,7 @@ impl::LocatedSpec decode(const YAML::Node& root, Decoder& decoder) {
     return {std::move(spec), decoder.locate(name_node)};
   } catch (const ValidationError& invalid) {
     for (const Violation& violation : invalid.violations()) {
-      if (!decoder.suppressed(violation.field)) {
+      if (!decoder.suppressed(violation)) {
         decoder.error(index.find(violation.field), violation.field, violation.message);
       }
     }
@@ -864,6 +844,19 @@ LocatedSpec parse_located_spec(std::string_view yaml, std::string_view source_na
     throw ConfigError(decoder.take());
   }
   return decode(*root, decoder);
+}
+
+LocatedSpec load_located_spec(const std::filesystem::path& path) {
+  LocatedSpec loaded = parse_located_spec(read_config_file(path), path.string());
+  // One model per file, named after it (DESIGN section 4): the registry and
+  // `modelspec validate` must agree on what a valid file is.
+  if (const std::string stem = path.stem().string(); stem != loaded.spec.model_name()) {
+    throw ConfigError(
+        {Diagnostic{loaded.model_name_location, "model_name",
+                    "expected the file stem " + detail::quote(stem) + " (one model per file, named after it), got " +
+                        detail::quote(loaded.spec.model_name())}});
+  }
+  return loaded;
 }
 
 std::string read_config_file(const std::filesystem::path& path) {
@@ -900,8 +893,6 @@ ModelSpec parse_spec(std::string_view yaml, std::string_view source_name) {
   return impl::parse_located_spec(yaml, source_name).spec;
 }
 
-ModelSpec load_spec(const std::filesystem::path& path) {
-  return parse_spec(impl::read_config_file(path), path.string());
-}
+ModelSpec load_spec(const std::filesystem::path& path) { return impl::load_located_spec(path).spec; }
 
 }  // namespace bioptimus::models

@@ -32,6 +32,28 @@ bool names_a_file(const std::string& target) {
   return path.has_parent_path() || path.extension() == ".yaml" || path.extension() == ".yml";
 }
 
+// The built-in registry plus a directory of user configs. A user config may
+// not take a built-in's name: that would silently change what the name means.
+Registry with_user_configs(const std::filesystem::path& directory) {
+  const Registry user = Registry::from_directory(directory);
+  std::vector<bioptimus::models::Diagnostic> clashes;
+  for (const ModelSpec& spec : user.specs()) {
+    if (Registry::builtin().find(spec.model_name()) != nullptr) {
+      std::filesystem::path file = directory / (spec.model_name() + ".yaml");
+      if (!std::filesystem::exists(file)) {
+        file.replace_extension(".yml");
+      }
+      clashes.push_back({{file.string(), 0, 0},
+                         "model_name",
+                         "\"" + spec.model_name() + "\" is already a built-in model; give this config another name"});
+    }
+  }
+  if (!clashes.empty()) {
+    throw ConfigError(std::move(clashes));
+  }
+  return Registry::merge(Registry::builtin(), user);
+}
+
 std::string render(const ModelSpec& spec, const std::string& format) {
   if (format == "json") {
     return bioptimus::apps::to_json(spec).dump(2) + "\n";
@@ -66,6 +88,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> validate_files;
   CLI::App* validate = app.add_subcommand("validate", "Check YAML configs; exit 1 if any is invalid");
   validate->add_option("files", validate_files, "YAML config files")->required();
+  // --config-dir may also follow the subcommand: `modelspec list --config-dir DIR`.
+  for (CLI::App* subcommand : {list, show, validate}) {
+    subcommand->fallthrough();
+  }
 
   try {
     app.parse(argc, argv);
@@ -88,8 +114,7 @@ int main(int argc, char** argv) {
       return status;
     }
 
-    const Registry registry =
-        config_dir ? Registry::merge(Registry::builtin(), Registry::from_directory(*config_dir)) : Registry::builtin();
+    const Registry registry = config_dir ? with_user_configs(*config_dir) : Registry::builtin();
     if (list->parsed()) {
       if (list_format == "json") {
         nlohmann::ordered_json all = nlohmann::ordered_json::array();

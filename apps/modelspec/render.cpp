@@ -106,8 +106,12 @@ std::string to_text(const models::ModelSpec& spec) {
   if (const auto grid = spec.patch_grid()) {
     text += fmt::format("  patch          {} px, grid {}x{} = {} patch tokens\n", *spec.patch_size(), grid->width,
                         grid->height, *spec.num_patch_tokens());
-    const std::int64_t registers = spec.num_prefix_tokens() > 0 ? spec.num_prefix_tokens() - 1 : 0;
-    text += fmt::format("  prefix         {} tokens (CLS + {} registers)\n", spec.num_prefix_tokens(), registers);
+    if (spec.num_prefix_tokens() > 0) {
+      text += fmt::format("  prefix         {} tokens (CLS + {} registers)\n", spec.num_prefix_tokens(),
+                          spec.num_prefix_tokens() - 1);
+    } else {
+      text += "  prefix         none (patch tokens only)\n";
+    }
     text += fmt::format("  sequence       {} tokens of {}\n", *spec.sequence_length(), spec.token_dim());
   }
   text += "output\n";

@@ -23,10 +23,14 @@ class Error : public std::runtime_error {
 };
 
 /// One broken rule: the field it concerns (a dotted path such as
-/// `tile_spec.size` or `mean[1]`) and what was expected against what was found.
+/// `tile_spec.size` or `mean[1]`), what was expected against what was found,
+/// and the other fields the rule compared it with (empty for a rule about the
+/// field alone). A config loader uses `related` to leave out a rule whose
+/// other side it could not read.
 struct Violation {
   std::string field;
   std::string message;
+  std::vector<std::string> related = {};
 
   friend bool operator==(const Violation&, const Violation&) = default;
 };

@@ -23,10 +23,10 @@
 namespace bioptimus::detail {
 
 /// Text forms of the composite types, used by their formatters.
-inline std::string to_text(io::wsi::MPP mpp) { return format_number(mpp.microns_per_pixel()) + " mpp"; }
-inline std::string to_text(io::wsi::Level level) { return "level " + std::to_string(level.index()); }
-inline std::string to_text(io::wsi::Magnification power) { return format_number(power.value()) + "x"; }
 inline std::string to_text(const io::wsi::Resolution& resolution) { return io::wsi::describe(resolution); }
+inline std::string to_text(io::wsi::MPP mpp) { return to_text(io::wsi::Resolution{mpp}); }
+inline std::string to_text(io::wsi::Level level) { return to_text(io::wsi::Resolution{level}); }
+inline std::string to_text(io::wsi::Magnification power) { return to_text(io::wsi::Resolution{power}); }
 inline std::string to_text(const extraction::wsi::Extent& extent) {
   return format_number(extent.width) + "x" + format_number(extent.height);
 }

@@ -76,7 +76,7 @@ TEST_CASE("NaN and infinities are rejected in the YAML", "[hardening][numbers]")
   CHECK(problem("resolution: 0.5", "resolution: .nan") ==
         "hostile.yaml:5:15: error: tile_spec.resolution: expected a finite number > 0, got nan");
   CHECK(problem("resolution: 0.5", "resolution: {magnification: .inf}") ==
-        "hostile.yaml:5:15: error: tile_spec.resolution: expected a finite number > 0, got inf");
+        "hostile.yaml:5:31: error: tile_spec.resolution.magnification: expected a finite number > 0, got inf");
   CHECK(problem("size: [224, 224]", "size: [.inf, 224]") ==
         "hostile.yaml:4:9: error: tile_spec.size: expected [width, height] as two finite numbers > 0, got [inf, 224]");
   // Spellings YAML 1.2 does not define are not numbers at all.
@@ -92,7 +92,7 @@ TEST_CASE("Negative zero is not a positive number, and is a finite one", "[harde
   CHECK(problem("resolution: 0.5", "resolution: -0.0") ==
         "hostile.yaml:5:15: error: tile_spec.resolution: expected a finite number > 0, got -0");
   CHECK(problem("resolution: 0.5", "resolution: {mpp: -0}") ==
-        "hostile.yaml:5:15: error: tile_spec.resolution: expected a finite number > 0, got -0");
+        "hostile.yaml:5:21: error: tile_spec.resolution.mpp: expected a finite number > 0, got -0");
   const auto size = bioptimus::testing::rejected(config_with({{"size: [224, 224]", "size: [-0.0, 224]"}}));
   REQUIRE_FALSE(size.empty());
   CHECK(size[0].to_string() ==
@@ -109,13 +109,13 @@ TEST_CASE("Negative zero is not a positive number, and is a finite one", "[harde
 TEST_CASE("Integers beyond 32 and 64 bits are rejected, never wrapped", "[hardening][numbers]") {
   SECTION("a pyramid level is a 32-bit index") {
     CHECK(problem("resolution: 0.5", "resolution: {level: 2147483648}") ==
-          "hostile.yaml:5:23: error: tile_spec.resolution.level: expected a pyramid level in [0, 2147483647], got "
+          "hostile.yaml:5:23: error: tile_spec.resolution.level: expected an index in [0, 2147483647], got "
           "2147483648");
     CHECK(problem("resolution: 0.5", "resolution: {level: 4294967296}") ==
-          "hostile.yaml:5:23: error: tile_spec.resolution.level: expected a pyramid level in [0, 2147483647], got "
+          "hostile.yaml:5:23: error: tile_spec.resolution.level: expected an index in [0, 2147483647], got "
           "4294967296");
     CHECK(problem("resolution: 0.5", "resolution: {level: -4294967296}") ==
-          "hostile.yaml:5:23: error: tile_spec.resolution.level: expected a pyramid level in [0, 2147483647], got "
+          "hostile.yaml:5:23: error: tile_spec.resolution.level: expected an index in [0, 2147483647], got "
           "-4294967296");
     // The largest level is a Level, and a ModelSpec then asks for an MPP.
     CHECK(problem("resolution: 0.5", "resolution: {level: 2147483647}") ==
@@ -214,7 +214,7 @@ TEST_CASE("The C++ constructors reject the same hostile numbers", "[hardening][n
     CHECK(violations_of([] { static_cast<void>(approximate_magnification(MPP{5e-324})); }).at(0).message ==
           "expected a finite number > 0, got inf");
     CHECK(violations_of([] { static_cast<void>(Level{std::numeric_limits<std::int32_t>::min()}); }).at(0).message ==
-          "expected an index >= 0, got -2147483648");
+          "expected an index in [0, 2147483647], got -2147483648");
   }
   SECTION("TileSpec") {
     const auto tile_violations = [](TileSpec::Fields fields) {
@@ -240,8 +240,13 @@ TEST_CASE("The C++ constructors reject the same hostile numbers", "[hardening][n
     }
     // 224 / 1e-300 pixels: far too large, reported rather than cast.
     CHECK(violations_of([&] { static_cast<void>(tile.scale_to_reference(1e-300, MPP{0.5})); }).at(0).field == "size");
-    // 0.5 * 1e308 mpp overflows to infinity: refused by MPP.
-    CHECK(violations_of([&] { static_cast<void>(tile.scale_to_reference(1e308, MPP{1e10})); }).at(0).field == "mpp");
+    // 1e10 * 1e308 mpp overflows to infinity: refused by MPP (a level-defined
+    // tile, since an MPP tile only accepts its own mpp as the target).
+    const TileSpec at_level{{.size = {224, 224}, .resolution = Level{0}}};
+    CHECK(violations_of([&] { static_cast<void>(at_level.scale_to_reference(1e308, MPP{1e10})); }).at(0).field ==
+          "mpp");
+    CHECK(violations_of([&] { static_cast<void>(tile.scale_to_reference(2.0, MPP{1e10})); }).at(0).field ==
+          "target_mpp");
     // A huge ratio rounds the tile up to one pixel: valid and exact.
     const TileSpec tiny = tile.scale_to_reference(1e6, MPP{0.5});
     CHECK(tiny.size_pixels() == bioptimus::extraction::wsi::PixelExtent{1, 1});

@@ -255,8 +255,9 @@ TEST_CASE("Tile rules point into tile_spec", "[loader][diagnostics]") {
                      "t.yaml:6:15: error: tile_spec.resolution: expected an MPP (a ModelSpec needs a physical "
                      "resolution), got 20x");
   require_diagnostic(with_line("  resolution", "  resolution: {level: -1}"),
-                     "t.yaml:6:23: error: tile_spec.resolution.level: expected a pyramid level in [0, 2147483647], "
-                     "got -1");
+                     "t.yaml:6:23: error: tile_spec.resolution.level: expected an index in [0, 2147483647], got -1");
+  require_diagnostic(with_line("  resolution", "  resolution: {mpp: -1}"),
+                     "t.yaml:6:21: error: tile_spec.resolution.mpp: expected a finite number > 0, got -1");
   require_diagnostic(with_line("  resolution", "  resolution: {mpp: 0.5, level: 0}"),
                      "t.yaml:6:15: error: tile_spec.resolution: expected a number (an MPP) or a map {mpp: X}, "
                      "{magnification: X} or {level: N}, got a map");
@@ -306,6 +307,31 @@ TEST_CASE("A config with very many faults reports the first ones and counts the 
   CHECK(lines[50] ==
         "t.yaml:62:1: error: 10 more problems after this one are not shown (at most 50 are reported "
         "per config)");
+}
+
+TEST_CASE("A field that fails to parse hides only the rules that compare against it", "[loader][diagnostics]") {
+  SECTION("an unreadable output_type still lets embedding_dim's own range be judged") {
+    std::string text = with_line("output_type", "output_type: clss");
+    text = text.replace(text.find("embedding_dim: 1536"), 19, "embedding_dim: -5");
+    const std::vector<std::string> lines = diagnostics_of(text);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0] == "t.yaml:11:16: error: embedding_dim: expected a whole number in [1, 16777216], got -5");
+    CHECK_THAT(lines[1], StartsWith("t.yaml:12:14: error: output_type: expected one of"));
+  }
+  SECTION("an unreadable architecture still lets num_prefix_tokens' own range be judged") {
+    const std::vector<std::string> lines =
+        diagnostics_of(with_line("num_prefix_tokens", "num_prefix_tokens: -3") + "architecture: vitt\n");
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0] == "t.yaml:10:20: error: num_prefix_tokens: expected a whole number in [0, 16777216], got -3");
+    CHECK_THAT(lines[1], StartsWith("t.yaml:13:15: error: architecture: expected one of"));
+  }
+  SECTION("a bad num_channels still lets each std value be judged") {
+    const std::vector<std::string> lines =
+        diagnostics_of(with_line("std", "std: [-1, 0.2, 0.2]") + "num_channels: 0\n");
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0] == "t.yaml:8:7: error: std[0]: expected a finite number > 0, got -1");
+    CHECK(lines[1] == "t.yaml:13:15: error: num_channels: expected a whole number in [1, 16777216], got 0");
+  }
 }
 
 TEST_CASE("A field that fails to parse does not cause follow-on errors", "[loader][diagnostics]") {
@@ -393,7 +419,7 @@ TEST_CASE("to_yaml writes every key in schema order", "[loader][roundtrip]") {
 
 TEST_CASE("load_spec reads a file and names it in diagnostics", "[loader][files]") {
   const bioptimus::testing::TempDir dir;
-  const auto good = dir.write("good.yaml", minimal);
+  const auto good = dir.write("h0-mini.yaml", minimal);
   CHECK(load_spec(good).model_name() == "h0-mini");
   const auto bad = dir.write("bad.yaml", with_line("embedding_dim", "embedding_dim: -3"));
   REQUIRE_THROWS_WITH(load_spec(bad), bad.string() +
@@ -402,6 +428,15 @@ TEST_CASE("load_spec reads a file and names it in diagnostics", "[loader][files]
   REQUIRE_THROWS_WITH(load_spec(dir.path() / "missing.yaml"),
                       (dir.path() / "missing.yaml").string() + ": error: cannot open: No such file or directory");
   REQUIRE_THROWS_WITH(load_spec(dir.path()), Contains("expected a YAML file, got a directory"));
+}
+
+TEST_CASE("load_spec requires the file stem to be the model name", "[loader][files]") {
+  const bioptimus::testing::TempDir dir;
+  const auto misnamed = dir.write("my-model.yaml", minimal);
+  REQUIRE_THROWS_WITH(load_spec(misnamed), misnamed.string() +
+                                               ":1:13: error: model_name: expected the file stem "
+                                               "\"my-model\" (one model per file, named after it), "
+                                               "got \"h0-mini\"");
 }
 
 TEST_CASE("Fixture files load or fail exactly as recorded", "[loader][files]") {

@@ -371,6 +371,26 @@ TEST_CASE("output_type is required", "[model_spec][validation][rule6]") {
   ModelSpec::Fields fields = h0_mini_fields();
   fields.output_type = std::nullopt;
   require_single_violation(fields, "output_type", "required: expected one of cls | patch_mean | cls+patch_mean");
+  // The rules that read output_type are not judged against a made-up one.
+  ModelSpec::Fields resnet = resnet_fields();
+  resnet.output_type = std::nullopt;
+  require_single_violation(resnet, "output_type", "required");
+  fields.num_prefix_tokens = 0;
+  fields.embedding_dim = 1535;
+  require_single_violation(fields, "output_type", "required");
+}
+
+TEST_CASE("Rules that compare two fields name the other one", "[model_spec][validation]") {
+  ModelSpec::Fields fields = h0_mini_fields();
+  fields.patch_size = 15;
+  std::vector<Violation> violations = violations_of(fields);
+  REQUIRE(violations.size() == 1);
+  CHECK(violations[0].related == std::vector<std::string>{"tile_spec"});
+  fields = h0_mini_fields();
+  fields.embedding_dim = -1;
+  violations = violations_of(fields);
+  REQUIRE(violations.size() == 1);
+  CHECK(violations[0].related.empty());
 }
 
 // ---- Rule 7: embedding width -------------------------------------------------

@@ -1,6 +1,7 @@
 // MPP, Magnification, Level, MeasurementUnit and Resolution.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -62,7 +63,9 @@ TEST_CASE("Level is an index >= 0", "[level][validation]") {
   CHECK(Level{0}.index() == 0);
   CHECK(Level{3}.index() == 3);
   CHECK(Level{0} < Level{1});
-  REQUIRE_THROWS_WITH(Level{-1}, Contains("level: expected an index >= 0, got -1"));
+  REQUIRE_THROWS_WITH(Level{-1}, Contains("level: expected an index in [0, 2147483647], got -1"));
+  // A 64-bit index is range-checked, never truncated to its low 32 bits.
+  REQUIRE_THROWS_WITH(Level{(std::int64_t{1} << 32) + 3}, Contains("got 4294967299"));
 }
 
 TEST_CASE("MeasurementUnit spells pixels and um, and parses only those", "[unit]") {

@@ -146,6 +146,15 @@ TEST_CASE("scale_to_reference converts a micron tile with the target mpp and rou
   CHECK(tile.scale_to_reference(1000.0, MPP{0.5}).size_pixels() == PixelExtent{1, 1});
 }
 
+TEST_CASE("scale_to_reference refuses a target mpp that contradicts the tile's own", "[tile_spec][scale][validation]") {
+  const TileSpec tile{{.size = {224, 224}, .resolution = MPP{0.5}}};
+  REQUIRE_THROWS_WITH(tile.scale_to_reference(0.5, MPP{0.25}),
+                      "invalid TileSpec: target_mpp: expected the tile's own resolution 0.5 mpp, got 0.25 mpp");
+  // A level-defined tile has no MPP of its own: the caller's is the truth.
+  const TileSpec at_level{{.size = {224, 224}, .resolution = Level{1}}};
+  CHECK(at_level.scale_to_reference(0.5, MPP{0.25}).mpp() == MPP{0.125});
+}
+
 TEST_CASE("scale_to_reference rejects a ratio that is not a finite number > 0", "[tile_spec][scale][validation]") {
   const TileSpec tile{{.size = {224, 224}, .resolution = MPP{0.5}}};
   const double bad = GENERATE(0.0, -2.0, std::numeric_limits<double>::infinity());

@@ -59,6 +59,13 @@ namespace bioptimus::detail {
   return nearest;
 }
 
+/// `value` rounded half up to a whole number of pixels, at least 1. The
+/// caller keeps `value` finite and below 2^53, where the conversion is exact.
+[[nodiscard]] constexpr std::int64_t round_to_whole_pixels(double value) noexcept {
+  const auto nearest = static_cast<std::int64_t>(value + 0.5);
+  return nearest < 1 ? 1 : nearest;
+}
+
 /// Shortest text that reads back as the same double ("0.5", "224", "-0",
 /// "nan", "inf", "1e+300").
 [[nodiscard]] inline std::string format_number(double value) {

@@ -126,7 +126,7 @@ class ModelSpec {
         output_type_(fields.output_type.value_or(OutputType::cls)),
         output_spatial_dims_(fields.output_spatial_dims),
         precision_(fields.precision) {
-    std::vector<Violation> violations = find_violations();
+    std::vector<Violation> violations = find_violations(fields.output_type.has_value());
     if (!fields.output_type) {
       violations.push_back({"output_type", "required: expected one of " + output_type_spellings()});
     }
@@ -359,7 +359,8 @@ class ModelSpec {
  private:
   static std::string output_type_spellings() { return detail::join_spellings(detail::spellings_of(all_output_types)); }
 
-  [[nodiscard]] std::vector<Violation> find_violations() const;
+  // The rules that read output_type are skipped when none was given.
+  [[nodiscard]] std::vector<Violation> find_violations(bool output_type_given) const;
 
   std::string model_name_;
   std::string version_;
@@ -383,10 +384,10 @@ class ModelSpec {
 };
 
 // The rules of DESIGN section 5, in order; each violation names its field.
-inline std::vector<Violation> ModelSpec::find_violations() const {
+inline std::vector<Violation> ModelSpec::find_violations(bool output_type_given) const {
   std::vector<Violation> out;
-  const auto fail = [&out](std::string field, std::string message) {
-    out.push_back({std::move(field), std::move(message)});
+  const auto fail = [&out](std::string field, std::string message, std::vector<std::string> related = {}) {
+    out.push_back({std::move(field), std::move(message), std::move(related)});
   };
   const auto number = [](auto value) { return detail::format_number(value); };
   const auto is_blank = [](const std::string& text) { return text.find_first_not_of(" \t\r\n") == std::string::npos; };
@@ -421,8 +422,10 @@ inline std::vector<Violation> ModelSpec::find_violations() const {
   }
   const auto check_values = [&](const char* field, const std::vector<double>& values, bool positive) {
     if (channels_ok && values.size() != static_cast<std::size_t>(num_channels_)) {
-      fail(field, "expected " + number(num_channels_) + " values (one per channel), got " +
-                      std::to_string(values.size()) + ": " + detail::format_list(values));
+      fail(field,
+           "expected " + number(num_channels_) + " values (one per channel), got " + std::to_string(values.size()) +
+               ": " + detail::format_list(values),
+           {"num_channels"});
       return;
     }
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -439,81 +442,90 @@ inline std::vector<Violation> ModelSpec::find_violations() const {
 
   // 4. Colour spaces are three-channel.
   if (channels_ok && num_channels_ != 3) {
-    fail("color_space", "colour space " + std::string(to_string(color_space_)) +
-                            " needs num_channels == 3, got num_channels " + number(num_channels_));
+    fail("color_space",
+         "colour space " + std::string(to_string(color_space_)) + " needs num_channels == 3, got num_channels " +
+             number(num_channels_),
+         {"num_channels"});
   }
 
   // 5. Architecture.
   const bool vit = architecture_ == Architecture::vit;
+  const std::string architecture_name(to_string(architecture_));
   std::optional<PatchGrid> grid;
-  if (vit) {
+  if (patch_size_ && *patch_size_ <= 0) {
+    fail("patch_size", "expected a whole number > 0, got " + number(*patch_size_));
+  } else if (vit && !patch_size_) {
+    fail("patch_size", "required for architecture vit: expected a whole number > 0", {"architecture"});
+  } else if (vit) {
     const PixelExtent tile = tile_size_pixels();
-    if (!patch_size_) {
-      fail("patch_size", "required for architecture vit: expected a whole number > 0");
-    } else if (*patch_size_ <= 0) {
-      fail("patch_size", "expected a whole number > 0, got " + number(*patch_size_));
-    } else if (tile.width % *patch_size_ != 0 || tile.height % *patch_size_ != 0) {
-      fail("patch_size", "expected a divisor of both tile sides " + number(tile.width) + " x " + number(tile.height) +
-                             " px, got " + number(*patch_size_));
+    if (tile.width % *patch_size_ != 0 || tile.height % *patch_size_ != 0) {
+      fail("patch_size",
+           "expected a divisor of both tile sides " + number(tile.width) + " x " + number(tile.height) + " px, got " +
+               number(*patch_size_),
+           {"tile_spec"});
     } else {
       grid = patch_grid();
     }
-  } else {
-    if (patch_size_) {
-      fail("patch_size", "expected null for architecture " + std::string(to_string(architecture_)) +
-                             " (patches are a vit notion), got " + number(*patch_size_));
-    }
-    if (num_prefix_tokens_ != 0) {
-      fail("num_prefix_tokens", "expected 0 for architecture " + std::string(to_string(architecture_)) +
-                                    " (no CLS or register tokens), got " + number(num_prefix_tokens_));
-    }
+  } else if (patch_size_) {
+    fail("patch_size",
+         "expected null for architecture " + architecture_name + " (patches are a vit notion), got " +
+             number(*patch_size_),
+         {"architecture"});
   }
 
   // 6. Prefix tokens and output types that read tokens.
   if (num_prefix_tokens_ < 0 || num_prefix_tokens_ > max_dimension) {
     fail("num_prefix_tokens",
          "expected a whole number in [0, " + number(max_dimension) + "], got " + number(num_prefix_tokens_));
+  } else if (!vit && num_prefix_tokens_ != 0) {
+    fail("num_prefix_tokens",
+         "expected 0 for architecture " + architecture_name + " (no CLS or register tokens), got " +
+             number(num_prefix_tokens_),
+         {"architecture"});
   }
   const std::string output_name(to_string(output_type_));
-  if ((output_type_ == OutputType::cls || output_type_ == OutputType::cls_patch_mean ||
-       output_type_ == OutputType::token_sequence) &&
-      !vit) {
-    fail("output_type", "output_type " + output_name + " needs a token architecture (vit), got architecture " +
-                            std::string(to_string(architecture_)));
-  } else if ((output_type_ == OutputType::cls || output_type_ == OutputType::cls_patch_mean) &&
-             num_prefix_tokens_ < 1) {
+  const bool reads_cls = output_type_ == OutputType::cls || output_type_ == OutputType::cls_patch_mean;
+  if (output_type_given && (reads_cls || output_type_ == OutputType::token_sequence) && !vit) {
+    fail("output_type",
+         "output_type " + output_name + " needs a token architecture (vit), got architecture " + architecture_name,
+         {"architecture"});
+  } else if (output_type_given && reads_cls && num_prefix_tokens_ < 1) {
     fail("num_prefix_tokens",
-         "output_type " + output_name + " reads the CLS token: expected >= 1, got " + number(num_prefix_tokens_));
+         "output_type " + output_name + " reads the CLS token: expected >= 1, got " + number(num_prefix_tokens_),
+         {"output_type"});
   }
 
   // 7. Embedding width.
   if (embedding_dim_ <= 0 || embedding_dim_ > max_dimension) {
     fail("embedding_dim",
          "expected a whole number in [1, " + number(max_dimension) + "], got " + number(embedding_dim_));
-  } else if (output_type_ == OutputType::cls_patch_mean && embedding_dim_ % 2 != 0) {
+  } else if (output_type_given && output_type_ == OutputType::cls_patch_mean && embedding_dim_ % 2 != 0) {
     fail("embedding_dim",
-         "cls+patch_mean concatenates two halves: expected an even number, got " + number(embedding_dim_));
+         "cls+patch_mean concatenates two halves: expected an even number, got " + number(embedding_dim_),
+         {"output_type"});
   }
 
   // 8. Spatial output.
-  if (output_type_ == OutputType::dense) {
+  const auto dims_text = [&] {
+    return "[" + number(output_spatial_dims_->height) + ", " + number(output_spatial_dims_->width) + "]";
+  };
+  if (output_spatial_dims_ && (output_spatial_dims_->height <= 0 || output_spatial_dims_->width <= 0 ||
+                               output_spatial_dims_->height > TileSpec::max_side_pixels ||
+                               output_spatial_dims_->width > TileSpec::max_side_pixels)) {
+    fail("output_spatial_dims", "expected [height, width] as two whole numbers in [1, " +
+                                    number(TileSpec::max_side_pixels) + "], got " + dims_text());
+  } else if (output_type_given && output_type_ == OutputType::dense) {
     if (!output_spatial_dims_) {
-      fail("output_spatial_dims", "required for output_type dense: expected [height, width]");
-    } else if (output_spatial_dims_->height <= 0 || output_spatial_dims_->width <= 0 ||
-               output_spatial_dims_->height > TileSpec::max_side_pixels ||
-               output_spatial_dims_->width > TileSpec::max_side_pixels) {
-      fail("output_spatial_dims",
-           "expected [height, width] as two whole numbers in [1, " + number(TileSpec::max_side_pixels) + "], got [" +
-               number(output_spatial_dims_->height) + ", " + number(output_spatial_dims_->width) + "]");
+      fail("output_spatial_dims", "required for output_type dense: expected [height, width]", {"output_type"});
     } else if (grid && (output_spatial_dims_->height != grid->height || output_spatial_dims_->width != grid->width)) {
-      fail("output_spatial_dims", "expected the patch grid [" + number(grid->height) + ", " + number(grid->width) +
-                                      "] (tile / patch_size), got [" + number(output_spatial_dims_->height) + ", " +
-                                      number(output_spatial_dims_->width) + "]");
+      fail("output_spatial_dims",
+           "expected the patch grid [" + number(grid->height) + ", " + number(grid->width) +
+               "] (tile / patch_size), got " + dims_text(),
+           {"tile_spec", "patch_size"});
     }
-  } else if (output_spatial_dims_) {
-    fail("output_spatial_dims", "expected null for output_type " + output_name + ", got [" +
-                                    number(output_spatial_dims_->height) + ", " + number(output_spatial_dims_->width) +
-                                    "]");
+  } else if (output_type_given && output_spatial_dims_) {
+    fail("output_spatial_dims", "expected null for output_type " + output_name + ", got " + dims_text(),
+         {"output_type"});
   }
   return out;
 }

@@ -51,8 +51,9 @@ struct Diagnostic {
   friend bool operator==(const Diagnostic&, const Diagnostic&) = default;
 };
 
-/// Thrown when one or more configs cannot be loaded; carries every problem
-/// found, in file order. what() is their to_string() lines joined by '\n'.
+/// Thrown when one or more configs cannot be loaded; carries the problems
+/// found, in file order (per config at most LoadLimits::max_diagnostics, then
+/// one that counts the rest). what() is their to_string() lines joined by '\n'.
 class ConfigError : public Error {
  public:
   explicit ConfigError(std::vector<Diagnostic> diagnostics);
@@ -90,7 +91,7 @@ struct LoadLimits {
 /// @throws ConfigError with every problem of the text.
 [[nodiscard]] ModelSpec parse_spec(std::string_view yaml, std::string_view source_name);
 
-/// Loads one model config file.
+/// Loads one model config file; its stem must be its model_name.
 /// @throws ConfigError when the file cannot be read or is not a valid config.
 [[nodiscard]] ModelSpec load_spec(const std::filesystem::path& path);
 

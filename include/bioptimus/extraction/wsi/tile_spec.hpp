@@ -166,6 +166,11 @@ class TileSpec {
       detail::throw_validation_error("TileSpec", {{"downsample_ratio", "expected a finite number > 0, got " +
                                                                            detail::format_number(downsample_ratio)}});
     }
+    if (const std::optional<io::wsi::MPP> own = mpp(); own && !own->is_close_to(target_mpp)) {
+      detail::throw_validation_error(
+          "TileSpec", {{"target_mpp", "expected the tile's own resolution " + io::wsi::describe(resolution_) +
+                                          ", got " + detail::format_number(target_mpp.value()) + " mpp"}});
+    }
     const auto scale = [&](Extent lengths) {
       const double width = lengths.width / (unit_ == io::wsi::MeasurementUnit::um ? target_mpp.value() : 1.0);
       const double height = lengths.height / (unit_ == io::wsi::MeasurementUnit::um ? target_mpp.value() : 1.0);
@@ -292,8 +297,7 @@ class TileSpec {
     if (!(pixels < static_cast<double>(max_side_pixels) * 2.0)) {
       return pixels;
     }
-    const auto nearest = static_cast<std::int64_t>(pixels + 0.5);
-    return nearest < 1 ? 1.0 : static_cast<double>(nearest);
+    return static_cast<double>(detail::round_to_whole_pixels(pixels));
   }
 
   Extent size_;

@@ -391,13 +391,6 @@ constexpr Tile TileIterator::operator[](difference_type offset) const { return *
 
 namespace tiling_detail {
 
-/// `value` rounded half up to a whole number, at least 1. The caller keeps
-/// `value` below 2^52, where this is exact.
-[[nodiscard]] constexpr std::int64_t round_to_pixels(double value) noexcept {
-  const auto nearest = static_cast<std::int64_t>(value + 0.5);
-  return nearest < 1 ? 1 : nearest;
-}
-
 /// Tiles along one axis of an area `length` pixels long, for tiles
 /// `footprint` long placed every `stride` pixels from the area's start.
 /// drop: the starts s = k * stride with s + footprint <= length.
@@ -579,8 +572,8 @@ struct Problems {
     if (std::holds_alternative<io::wsi::Level>(spec.resolution())) {
       plan.region_size_ = plan.tile_size_;
     } else {
-      plan.region_size_ = {tiling_detail::round_to_pixels(problems.footprint_width / plan.level_downsample_),
-                           tiling_detail::round_to_pixels(problems.footprint_height / plan.level_downsample_)};
+      plan.region_size_ = {detail::round_to_whole_pixels(problems.footprint_width / plan.level_downsample_),
+                           detail::round_to_whole_pixels(problems.footprint_height / plan.level_downsample_)};
     }
 
     // The grid.
