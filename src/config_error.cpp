@@ -5,15 +5,21 @@
 #include <vector>
 
 #include "bioptimus/models/registry.hpp"
+#include "loader.hpp"
 
 namespace bioptimus::models {
-namespace {
 
-std::vector<Diagnostic> sorted(std::vector<Diagnostic> diagnostics) {
+void impl::sort_in_file_order(std::vector<Diagnostic>& diagnostics) {
   std::stable_sort(diagnostics.begin(), diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return std::tie(a.location.path, a.location.line, a.location.column) <
            std::tie(b.location.path, b.location.line, b.location.column);
   });
+}
+
+namespace {
+
+std::vector<Diagnostic> sorted(std::vector<Diagnostic> diagnostics) {
+  impl::sort_in_file_order(diagnostics);
   return diagnostics;
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bioptimus/models/model_spec.hpp"
 #include "bioptimus/models/registry.hpp"
@@ -20,6 +21,9 @@ struct LocatedSpec {
 
 /// parse_spec() that also reports where model_name is.
 LocatedSpec parse_located_spec(std::string_view yaml, std::string_view source_name);
+
+/// Orders diagnostics by file, line and column, keeping the order of ties.
+void sort_in_file_order(std::vector<Diagnostic>& diagnostics);
 
 /// load_spec() that also reports where model_name is.
 LocatedSpec load_located_spec(const std::filesystem::path& path);

@@ -26,7 +26,6 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -257,9 +256,7 @@ class Decoder {
   /// them plus one that counts the rest.
   [[nodiscard]] std::vector<Diagnostic> take() {
     std::vector<Diagnostic> out = std::move(diagnostics_);
-    std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
-      return std::tie(a.location.line, a.location.column) < std::tie(b.location.line, b.location.column);
-    });
+    impl::sort_in_file_order(out);
     if (out.size() + uncollected_ > LoadLimits::max_diagnostics) {
       const std::size_t omitted = out.size() + uncollected_ - LoadLimits::max_diagnostics;
       out.resize(LoadLimits::max_diagnostics);
