@@ -1,7 +1,8 @@
 # Runs `COMPILER -M` on each value-type header and fails if the dependency
 # list names a yaml-cpp or {fmt} header.
 set(value_type_headers
-    bioptimus/error.hpp bioptimus/io/wsi/types.hpp bioptimus/extraction/wsi/types.hpp bioptimus/models/types.hpp)
+    bioptimus/error.hpp bioptimus/io/wsi/types.hpp bioptimus/extraction/wsi/types.hpp bioptimus/models/types.hpp
+    bioptimus/models/readout.hpp)
 foreach(header IN LISTS value_type_headers)
   execute_process(
     COMMAND "${COMPILER}" -std=c++20 -M -x c++ "${INCLUDE_DIR}/${header}" "-I${INCLUDE_DIR}"
