@@ -1,0 +1,153 @@
+// The TorchScript backbone on the tiny models of tests/data/models
+// (make_models.py): parity with torch in Python, and every load error.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "bioptimus/inference/backbone.hpp"
+#include "bioptimus/models/registry.hpp"
+#include "temp_dir.hpp"
+
+namespace {
+
+using bioptimus::inference::Backbone;
+using bioptimus::inference::BackboneError;
+using bioptimus::inference::BackboneOptions;
+using bioptimus::models::ModelSpec;
+using bioptimus::models::Precision;
+using bioptimus::models::ReadoutError;
+
+const std::filesystem::path models_dir = std::filesystem::path{BIOPTIMUS_TEST_DATA_DIR} / "models";
+
+ModelSpec tiny_spec() { return bioptimus::models::load_spec(models_dir / "tiny-vit-reg4.yaml"); }
+
+// make_models.py's reference_input(): element i is ((i * 37) % 101) / 50 - 1.
+std::vector<float> reference_input(std::size_t floats) {
+  std::vector<float> input(floats);
+  for (std::size_t i = 0; i < floats; ++i) {
+    input[i] = static_cast<float>((i * 37) % 101) / 50.0F - 1.0F;
+  }
+  return input;
+}
+
+std::vector<float> expected_embedding() {
+  std::ifstream stream(models_dir / "tiny-vit-reg4.expected.f32", std::ios::binary);
+  REQUIRE(stream);
+  const std::vector<char> bytes{std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>()};
+  std::vector<float> values(bytes.size() / sizeof(float));
+  std::memcpy(values.data(), bytes.data(), values.size() * sizeof(float));
+  return values;
+}
+
+std::vector<float> embed(Backbone& backbone, std::size_t batch) {
+  const std::vector<float> input = reference_input(batch * backbone.tile_size());
+  std::vector<float> out(batch * backbone.embedding_size());
+  backbone.embed(input, out);
+  return out;
+}
+
+// The message of the `Exception` that `action` throws.
+template <typename Exception, typename Action>
+std::string message_of(Action action) {
+  try {
+    action();
+  } catch (const Exception& e) {
+    return e.what();
+  }
+  FAIL("no exception thrown");
+  return {};
+}
+
+void require_within(const std::vector<float>& actual, const std::vector<float>& expected, double tolerance) {
+  REQUIRE(actual.size() == expected.size());
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    INFO("element " << i);
+    REQUIRE(actual[i] == Approx(expected[i]).margin(tolerance).epsilon(0));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("The tiny ViT gives torch's embedding: CLS next to the mean of the patch tokens", "[backbone]") {
+  Backbone backbone = Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_spec());
+  REQUIRE(backbone.precision() == Precision::fp32);
+  REQUIRE_FALSE(backbone.readout().passes_through());
+  REQUIRE(backbone.tile_size() == 3 * 64 * 64);
+  REQUIRE(backbone.embedding_size() == 64);
+  const std::vector<float> expected = expected_embedding();
+  REQUIRE(expected.size() == 2 * 64);
+  require_within(embed(backbone, 2), expected, 1e-5);
+  // Other batch sizes than the dummy batch's give the same rows.
+  const std::vector<float> one = embed(backbone, 1);
+  require_within(one, {expected.begin(), expected.begin() + 64}, 1e-5);
+}
+
+TEST_CASE("A model that pools itself passes its output through", "[backbone]") {
+  Backbone backbone = Backbone::load(models_dir / "tiny-vit-reg4-pooled.pt", tiny_spec());
+  REQUIRE(backbone.readout().passes_through());
+  require_within(embed(backbone, 2), expected_embedding(), 1e-5);
+}
+
+TEST_CASE("bf16 on request: the 16-bit output is read out", "[backbone]") {
+  Backbone backbone =
+      Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_spec(), BackboneOptions{.precision = Precision::bf16});
+  REQUIRE(backbone.precision() == Precision::bf16);
+  // bfloat16 keeps 8 significant bits: about 2 decimal digits.
+  require_within(embed(backbone, 2), expected_embedding(), 0.15);
+}
+
+TEST_CASE("A model with the wrong token count is refused at load, naming the file and the spec field", "[backbone]") {
+  const std::filesystem::path file = models_dir / "tiny-vit-broken.pt";
+  REQUIRE_THROWS_MATCHES(
+      Backbone::load(file, tiny_spec()), ReadoutError,
+      Catch::Message(file.string() + ": model output has 17 tokens; tiny-vit-reg4 expects sequence_length 21 "
+                                     "(num_prefix_tokens 5 + 16 patches)"));
+}
+
+TEST_CASE("A model whose embedding width differs from the spec is refused at load", "[backbone]") {
+  ModelSpec::Fields fields = tiny_spec().fields();
+  fields.embedding_dim = 128;
+  const std::filesystem::path file = models_dir / "tiny-vit-reg4-pooled.pt";
+  REQUIRE_THROWS_MATCHES(
+      Backbone::load(file, ModelSpec{fields}), ReadoutError,
+      Catch::Message(file.string() +
+                     ": model output has 64 features per tile; tiny-vit-reg4 expects embedding_dim 128"));
+}
+
+TEST_CASE("A missing file or one that is not TorchScript is a BackboneError naming it", "[backbone]") {
+  const bioptimus::testing::TempDir dir;
+  SECTION("missing") {
+    const std::filesystem::path file = dir.path() / "absent.pt";
+    REQUIRE_THROWS_MATCHES(Backbone::load(file, tiny_spec()), BackboneError,
+                           Catch::Message(file.string() + ": cannot open the TorchScript model: no such file"));
+  }
+  SECTION("not TorchScript") {
+    const std::filesystem::path file = dir.write("weights.pt", "not a zip archive, not a model");
+    REQUIRE_THAT(message_of<BackboneError>([&] { (void)Backbone::load(file, tiny_spec()); }),
+                 Catch::Matchers::StartsWith(file.string() + ": not a TorchScript model"));
+  }
+  SECTION("a directory") { REQUIRE_THROWS_AS(Backbone::load(dir.path(), tiny_spec()), BackboneError); }
+}
+
+TEST_CASE("A device LibTorch does not know is refused", "[backbone]") {
+  REQUIRE_THAT(message_of<BackboneError>([] {
+                 (void)Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_spec(), BackboneOptions{.device = "gpu7"});
+               }),
+               Catch::Matchers::StartsWith("device gpu7: not a LibTorch device"));
+}
+
+TEST_CASE("embed() refuses buffers that do not hold whole tiles", "[backbone]") {
+  Backbone backbone = Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_spec());
+  std::vector<float> input(backbone.tile_size() + 1);
+  std::vector<float> out(backbone.embedding_size());
+  REQUIRE_THROWS_AS(backbone.embed(input, out), BackboneError);
+  input.resize(backbone.tile_size());
+  out.resize(2 * backbone.embedding_size());
+  REQUIRE_THROWS_AS(backbone.embed(input, out), BackboneError);
+}
