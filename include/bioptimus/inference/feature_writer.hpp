@@ -1,0 +1,150 @@
+// bioptimus/inference/feature_writer.hpp
+//
+// Streaming feature writers: tile embeddings and their level-0 coordinates,
+// appended batch by batch, so the slide's full feature array never sits in
+// memory. Two formats:
+// - HDF5 in TRIDENT's layout: `features` float32 (N, D) and `coords` int64
+//   (N, 2) as chunked, extendible datasets; CLAM's and TRIDENT's coordinate
+//   attributes on `coords`; the model's identity, its spec (YAML) and the
+//   library version on `features`.
+// - NPZ (numpy.load): `features`, `coords` and the same metadata as 0-d or
+//   1-d arrays.
+//
+//   auto writer = open_feature_writer(FeatureFormat::hdf5, "out/slide.h5", spec, attributes);
+//   writer->write(embeddings, coordinates);   // once per batch
+//   writer->commit();                         // only now does out/slide.h5 exist
+//
+// A writer writes to a hidden temporary file beside the target and renames it
+// on commit(), so a crash or an error never leaves a file that looks
+// complete; a writer destroyed without commit() removes its temporary file.
+#ifndef BIOPTIMUS_INFERENCE_FEATURE_WRITER_HPP
+#define BIOPTIMUS_INFERENCE_FEATURE_WRITER_HPP
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "bioptimus/error.hpp"
+#include "bioptimus/models/model_spec.hpp"
+
+namespace bioptimus::inference {
+
+/// Thrown when a feature file cannot be written; the message names the file.
+class WriterError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// The level-0 pixel position of a tile's top-left corner (TRIDENT's and
+/// CLAM's `coords` rows are [x, y]).
+struct Coordinate {
+  std::int64_t x;
+  std::int64_t y;
+
+  friend constexpr bool operator==(const Coordinate&, const Coordinate&) noexcept = default;
+};
+
+/// A width and a height, written as the attribute pair [width, height].
+struct SizePair {
+  std::int64_t width;
+  std::int64_t height;
+
+  friend constexpr bool operator==(const SizePair&, const SizePair&) noexcept = default;
+};
+
+/// A downsample factor per axis, written as the attribute pair [x, y].
+struct DownsamplePair {
+  double x;
+  double y;
+
+  friend constexpr bool operator==(const DownsamplePair&, const DownsamplePair&) noexcept = default;
+};
+
+/// The coordinate attributes CLAM and TRIDENT put on `coords`, whoever
+/// computes them (the tile extractor, or a caller with its own tiling).
+struct CoordinateAttributes {
+  /// Slide name (the file stem), CLAM's and TRIDENT's `name`.
+  std::string name;
+  // CLAM.
+  /// Tile side in pixels at patch_level.
+  std::int64_t patch_size = 0;
+  /// Pyramid level the tiles are read at.
+  std::int64_t patch_level = 0;
+  /// Downsample of patch_level relative to level 0.
+  DownsamplePair downsample = {.x = 1.0, .y = 1.0};
+  /// Size of patch_level, in its pixels (CLAM writes it twice, under two names).
+  SizePair downsampled_level_dim = {.width = 0, .height = 0};
+  /// Size of patch_level, in its pixels.
+  SizePair level_dim = {.width = 0, .height = 0};
+  // TRIDENT.
+  /// Tile side in level-0 pixels.
+  std::int64_t patch_size_level0 = 0;
+  /// Objective power of level 0.
+  double level0_magnification = 0;
+  /// Objective power the tiles are meant at.
+  double target_magnification = 0;
+  /// Overlap of neighbouring tiles, in pixels at the target magnification.
+  std::int64_t overlap = 0;
+  /// Level-0 width in pixels.
+  std::int64_t level0_width = 0;
+  /// Level-0 height in pixels.
+  std::int64_t level0_height = 0;
+};
+
+/// On-disk formats.
+enum class FeatureFormat {
+  hdf5,  ///< `h5`: TRIDENT's feature layout (the default)
+  npz,   ///< `npz`: numpy's archive of .npy arrays
+};
+
+/// The file extension of a format, without the dot: "h5" or "npz".
+[[nodiscard]] constexpr std::string_view extension(FeatureFormat format) noexcept {
+  return format == FeatureFormat::hdf5 ? "h5" : "npz";
+}
+
+/// Appends tile rows to one feature file. Not thread-safe.
+class FeatureWriter {
+ public:
+  FeatureWriter() = default;
+  FeatureWriter(const FeatureWriter&) = delete;
+  FeatureWriter& operator=(const FeatureWriter&) = delete;
+  /// Without commit(): removes the temporary file, leaving no output.
+  virtual ~FeatureWriter() = default;
+
+  /// Appends coordinates.size() rows; `features` holds row_size() floats
+  /// per row (one tile's embedding, row-major).
+  /// @throws WriterError when the sizes disagree or the write fails.
+  virtual void write(std::span<const float> features, std::span<const Coordinate> coordinates) = 0;
+
+  /// Finishes the file and renames it to its target path (replacing a file
+  /// there). No writes after it.
+  /// @throws WriterError when finishing or renaming fails.
+  virtual void commit() = 0;
+
+  /// Floats per row: the product of the spec's output_shape().
+  [[nodiscard]] virtual std::size_t row_size() const noexcept = 0;
+  /// Rows written so far.
+  [[nodiscard]] virtual std::int64_t rows() const noexcept = 0;
+
+ protected:
+  FeatureWriter(FeatureWriter&&) = default;
+  FeatureWriter& operator=(FeatureWriter&&) = default;
+};
+
+/// Opens a writer for `path` in `format`: its rows have the shape of
+/// `spec.output_shape()` (N x embedding_dim for pooled outputs), and it
+/// records `spec` (identity "name@version", the YAML form) and
+/// `attributes`. The parent directory must exist.
+/// @throws WriterError when the temporary file cannot be created.
+[[nodiscard]] std::unique_ptr<FeatureWriter> open_feature_writer(FeatureFormat format,
+                                                                 const std::filesystem::path& path,
+                                                                 const models::ModelSpec& spec,
+                                                                 const CoordinateAttributes& attributes);
+
+}  // namespace bioptimus::inference
+
+#endif  // BIOPTIMUS_INFERENCE_FEATURE_WRITER_HPP

@@ -1,0 +1,62 @@
+#include "bioptimus/inference/feature_writer.hpp"
+
+#include <random>
+#include <string>
+#include <system_error>
+
+#include "bioptimus/models/registry.hpp"
+#include "bioptimus/version.hpp"
+#include "feature_writers.hpp"
+#include "partial_file.hpp"
+
+namespace bioptimus::inference {
+namespace detail {
+
+PartialFile::PartialFile(const std::filesystem::path& target, const std::string& suffix) : target_(target) {
+  std::random_device entropy;
+  const unsigned long long tag = (static_cast<unsigned long long>(entropy()) << 32U) | entropy();
+  path_ = target.parent_path() / ("." + target.filename().string() + ".partial-" + std::to_string(tag) + suffix);
+}
+
+PartialFile::~PartialFile() {
+  if (!committed_) {
+    discard();
+  }
+}
+
+void PartialFile::commit() {
+  std::error_code error;
+  std::filesystem::rename(path_, target_, error);
+  if (error) {
+    throw WriterError(target_.string() + ": cannot rename " + path_.filename().string() +
+                      " onto it: " + error.message());
+  }
+  committed_ = true;
+}
+
+void PartialFile::discard() noexcept {
+  std::error_code ignored;
+  std::filesystem::remove(path_, ignored);
+}
+
+ModelRecord record_of(const models::ModelSpec& spec) {
+  return {.identity = spec.identity(),
+          .spec_yaml = models::to_yaml(spec),
+          .library = "bioptimus-cpp " + std::string{bioptimus::version}};
+}
+
+}  // namespace detail
+
+std::unique_ptr<FeatureWriter> open_feature_writer(FeatureFormat format, const std::filesystem::path& path,
+                                                   const models::ModelSpec& spec,
+                                                   const CoordinateAttributes& attributes) {
+  switch (format) {
+    case FeatureFormat::npz:
+      return detail::open_npz_writer(path, spec, attributes);
+    case FeatureFormat::hdf5:
+      break;
+  }
+  return detail::open_hdf5_writer(path, spec, attributes);
+}
+
+}  // namespace bioptimus::inference

@@ -1,0 +1,250 @@
+// The HDF5 feature writer (HDF5's C API): TRIDENT's layout, streamed into
+// chunked datasets that grow by one hyperslab per batch.
+#include <hdf5.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "feature_writers.hpp"
+#include "partial_file.hpp"
+
+namespace bioptimus::inference::detail {
+namespace {
+
+static_assert(sizeof(Coordinate) == 2 * sizeof(std::int64_t), "coords rows are written straight from Coordinate");
+
+// Bytes per chunk of `features`: large enough for few index entries, small
+// enough that HDF5's default 1 MiB chunk cache holds a chunk being filled.
+constexpr std::size_t feature_chunk_bytes = 256 * 1024;
+constexpr hsize_t max_feature_chunk_rows = 1024;
+constexpr hsize_t coords_chunk_rows = 4096;
+
+// An HDF5 identifier closed by its own close function.
+class Handle {
+ public:
+  Handle() = default;
+  Handle(hid_t id, herr_t (*close)(hid_t)) noexcept : id_(id), close_(close) {}
+  Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), close_(other.close_) {}
+  Handle& operator=(Handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      id_ = std::exchange(other.id_, H5I_INVALID_HID);
+      close_ = other.close_;
+    }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() { reset(); }
+
+  [[nodiscard]] hid_t get() const noexcept { return id_; }
+  [[nodiscard]] bool valid() const noexcept { return id_ >= 0; }
+  /// Closes now; false when HDF5 reports an error.
+  bool reset() noexcept {
+    const hid_t id = std::exchange(id_, H5I_INVALID_HID);
+    return id < 0 || close_(id) >= 0;
+  }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+class Hdf5Writer final : public FeatureWriter {
+ public:
+  Hdf5Writer(const std::filesystem::path& path, const models::ModelSpec& spec, const CoordinateAttributes& attributes)
+      : partial_(path), tile_shape_(spec.output_shape()) {
+    static std::once_flag quiet;
+    // HDF5 prints its error stack to stderr by default; our errors say what failed instead.
+    std::call_once(quiet, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+    row_size_ = 1;
+    for (const std::int64_t extent : tile_shape_) {
+      row_size_ *= static_cast<std::size_t>(extent);
+    }
+    file_ = check(Handle{H5Fcreate(partial_.path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose},
+                  "cannot create the temporary file " + partial_.path().filename().string());
+
+    std::vector<hsize_t> feature_dims{0};
+    for (const std::int64_t extent : tile_shape_) {
+      feature_dims.push_back(static_cast<hsize_t>(extent));
+    }
+    const hsize_t feature_rows =
+        std::clamp<hsize_t>(feature_chunk_bytes / (row_size_ * sizeof(float)), 1, max_feature_chunk_rows);
+    features_ = create_dataset("features", H5T_IEEE_F32LE, feature_dims, feature_rows);
+    coords_ = create_dataset("coords", H5T_STD_I64LE, {0, 2}, coords_chunk_rows);
+
+    const ModelRecord record = record_of(spec);
+    write_string(features_, "name", attributes.name);
+    write_string(features_, "model", record.identity);
+    write_string(features_, "model_spec_yaml", record.spec_yaml);
+    write_string(features_, "bioptimus_version", record.library);
+
+    write_string(coords_, "name", attributes.name);
+    write_int(coords_, "patch_size", attributes.patch_size);
+    write_int(coords_, "patch_level", attributes.patch_level);
+    write_doubles(coords_, "downsample", {attributes.downsample.x, attributes.downsample.y});
+    write_ints(coords_, "downsampled_level_dim",
+               {attributes.downsampled_level_dim.width, attributes.downsampled_level_dim.height});
+    write_ints(coords_, "level_dim", {attributes.level_dim.width, attributes.level_dim.height});
+    write_int(coords_, "patch_size_level0", attributes.patch_size_level0);
+    write_double(coords_, "level0_magnification", attributes.level0_magnification);
+    write_double(coords_, "target_magnification", attributes.target_magnification);
+    write_int(coords_, "overlap", attributes.overlap);
+    write_int(coords_, "level0_width", attributes.level0_width);
+    write_int(coords_, "level0_height", attributes.level0_height);
+  }
+
+  void write(std::span<const float> features, std::span<const Coordinate> coordinates) override {
+    if (committed_) {
+      fail("write after commit");
+    }
+    if (features.size() != coordinates.size() * row_size_) {
+      fail(std::to_string(coordinates.size()) + " coordinates need " + std::to_string(coordinates.size() * row_size_) +
+           " feature values, got " + std::to_string(features.size()));
+    }
+    if (coordinates.empty()) {
+      return;
+    }
+    const auto count = static_cast<hsize_t>(coordinates.size());
+    append(features_, H5T_NATIVE_FLOAT, features.data(), count);
+    append(coords_, H5T_NATIVE_INT64, coordinates.data(), count);
+    rows_ += static_cast<std::int64_t>(count);
+  }
+
+  void commit() override {
+    if (committed_) {
+      fail("committed twice");
+    }
+    const bool closed = features_.reset() && coords_.reset() && file_.reset();
+    if (!closed) {
+      fail("cannot finish the file (is the disk full?)");
+    }
+    partial_.commit();
+    committed_ = true;
+  }
+
+  [[nodiscard]] std::size_t row_size() const noexcept override { return row_size_; }
+  [[nodiscard]] std::int64_t rows() const noexcept override { return rows_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const { throw WriterError(partial_.target().string() + ": " + what); }
+
+  Handle check(Handle handle, const std::string& what) const {
+    if (!handle.valid()) {
+      fail(what);
+    }
+    return handle;
+  }
+
+  void check(herr_t status, const std::string& what) const {
+    if (status < 0) {
+      fail(what);
+    }
+  }
+
+  Handle create_dataset(const char* name, hid_t type, const std::vector<hsize_t>& dims, hsize_t chunk_rows) const {
+    std::vector<hsize_t> max_dims = dims;
+    max_dims[0] = H5S_UNLIMITED;
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = chunk_rows;
+    const auto rank = static_cast<int>(dims.size());
+    const std::string what = std::string{"cannot create the dataset "} + name;
+    const Handle space = check(Handle{H5Screate_simple(rank, dims.data(), max_dims.data()), H5Sclose}, what);
+    const Handle properties = check(Handle{H5Pcreate(H5P_DATASET_CREATE), H5Pclose}, what);
+    check(H5Pset_chunk(properties.get(), rank, chunk.data()), what);
+    return check(
+        Handle{H5Dcreate2(file_.get(), name, type, space.get(), H5P_DEFAULT, properties.get(), H5P_DEFAULT), H5Dclose},
+        what);
+  }
+
+  // Grows `dataset` by `count` rows and writes them from `data`.
+  void append(const Handle& dataset, hid_t memory_type, const void* data, hsize_t count) const {
+    const std::string what = "cannot append " + std::to_string(count) + " rows";
+    std::vector<hsize_t> dims{static_cast<hsize_t>(rows_) + count};
+    std::vector<hsize_t> start{static_cast<hsize_t>(rows_)};
+    std::vector<hsize_t> block{count};
+    if (dataset.get() == features_.get()) {
+      for (const std::int64_t extent : tile_shape_) {
+        dims.push_back(static_cast<hsize_t>(extent));
+        start.push_back(0);
+        block.push_back(static_cast<hsize_t>(extent));
+      }
+    } else {
+      dims.push_back(2);
+      start.push_back(0);
+      block.push_back(2);
+    }
+    check(H5Dset_extent(dataset.get(), dims.data()), what);
+    const Handle file_space = check(Handle{H5Dget_space(dataset.get()), H5Sclose}, what);
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr), what);
+    const Handle memory_space =
+        check(Handle{H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr), H5Sclose}, what);
+    check(H5Dwrite(dataset.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, data), what);
+  }
+
+  void write_attribute(const Handle& object, const char* name, hid_t file_type, hid_t memory_type, const Handle& space,
+                       const void* value) const {
+    const std::string what = std::string{"cannot write the attribute "} + name;
+    const Handle attribute =
+        check(Handle{H5Acreate2(object.get(), name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose}, what);
+    check(H5Awrite(attribute.get(), memory_type, value), what);
+  }
+
+  void write_int(const Handle& object, const char* name, std::int64_t value) const {
+    const Handle scalar = check(Handle{H5Screate(H5S_SCALAR), H5Sclose}, name);
+    write_attribute(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, scalar, &value);
+  }
+
+  void write_double(const Handle& object, const char* name, double value) const {
+    const Handle scalar = check(Handle{H5Screate(H5S_SCALAR), H5Sclose}, name);
+    write_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar, &value);
+  }
+
+  void write_ints(const Handle& object, const char* name, std::array<std::int64_t, 2> values) const {
+    const hsize_t two = 2;
+    const Handle pair = check(Handle{H5Screate_simple(1, &two, nullptr), H5Sclose}, name);
+    write_attribute(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, pair, values.data());
+  }
+
+  void write_doubles(const Handle& object, const char* name, std::array<double, 2> values) const {
+    const hsize_t two = 2;
+    const Handle pair = check(Handle{H5Screate_simple(1, &two, nullptr), H5Sclose}, name);
+    write_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, pair, values.data());
+  }
+
+  // A variable-length UTF-8 string: what h5py writes for a Python str, and reads back as one.
+  void write_string(const Handle& object, const char* name, const std::string& value) const {
+    const std::string what = std::string{"cannot write the attribute "} + name;
+    const Handle type = check(Handle{H5Tcopy(H5T_C_S1), H5Tclose}, what);
+    check(H5Tset_size(type.get(), H5T_VARIABLE), what);
+    check(H5Tset_cset(type.get(), H5T_CSET_UTF8), what);
+    const Handle scalar = check(Handle{H5Screate(H5S_SCALAR), H5Sclose}, what);
+    const char* text = value.c_str();
+    write_attribute(object, name, type.get(), type.get(), scalar, &text);
+  }
+
+  PartialFile partial_;
+  std::vector<std::int64_t> tile_shape_;
+  std::size_t row_size_ = 0;
+  std::int64_t rows_ = 0;
+  bool committed_ = false;
+  // Declared last: closed first, before the partial file is removed.
+  Handle file_;
+  Handle features_;
+  Handle coords_;
+};
+
+}  // namespace
+
+std::unique_ptr<FeatureWriter> open_hdf5_writer(const std::filesystem::path& path, const models::ModelSpec& spec,
+                                                const CoordinateAttributes& attributes) {
+  return std::make_unique<Hdf5Writer>(path, spec, attributes);
+}
+
+}  // namespace bioptimus::inference::detail
