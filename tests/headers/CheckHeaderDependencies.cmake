@@ -19,3 +19,21 @@ foreach(header IN LISTS value_type_headers)
   list(LENGTH std_headers count)
   message(STATUS "${header}: only standard headers (${count} of them)")
 endforeach()
+
+# The inference layer's public headers keep LibTorch, HDF5 and libzip inside
+# its sources (slow to compile, and not every user has them).
+set(inference_headers bioptimus/inference/backbone.hpp bioptimus/inference/feature_writer.hpp)
+foreach(header IN LISTS inference_headers)
+  execute_process(
+    COMMAND "${COMPILER}" -std=c++20 -M -x c++ "${INCLUDE_DIR}/${header}" "-I${INCLUDE_DIR}"
+    OUTPUT_VARIABLE dependencies
+    ERROR_VARIABLE errors
+    RESULT_VARIABLE status)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "${COMPILER} -M ${header} failed: ${errors}")
+  endif()
+  if(dependencies MATCHES "/torch/|/ATen/|/c10/|hdf5|/zip\\.h|yaml-cpp|/fmt/")
+    message(FATAL_ERROR "${header} depends on a third-party header:\n${dependencies}")
+  endif()
+  message(STATUS "${header}: no LibTorch, HDF5 or libzip header")
+endforeach()

@@ -3,17 +3,19 @@
 reads out of them, as raw little-endian arrays (shapes in readout_test.cpp).
 
 Run with Debian's python3 (numpy, torch for bfloat16) from anywhere; it rewrites
-the files beside itself. Deterministic: CI regenerates and compares.
+the files beside itself, or writes them to the directory given as its argument.
+Deterministic: a test regenerates them into a temporary directory and compares.
 
 The spec: ViT, tile 32 px wide x 48 px high, patch 16 -> grid 2 wide x 3 high,
 num_prefix_tokens 5 (CLS + 4 registers), token width 4, batch 3.
 """
 import pathlib
+import sys
 
 import numpy as np
 import torch
 
-HERE = pathlib.Path(__file__).resolve().parent
+HERE = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parent)
 BATCH, PREFIX, GRID_H, GRID_W, WIDTH = 3, 5, 3, 2, 4
 TOKENS = PREFIX + GRID_H * GRID_W
 
