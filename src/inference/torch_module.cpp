@@ -5,6 +5,7 @@
 #include <torch/script.h>
 
 #include <cstring>
+#include <exception>
 #include <optional>
 #include <utility>
 
@@ -26,6 +27,16 @@ torch::ScalarType scalar_type(ElementType type) {
       break;
   }
   return torch::kFloat;
+}
+
+// A TorchScript interpreter error (torch::jit::JITException) starts with a
+// TorchScript traceback and ends with the error itself: keep that line.
+std::string last_line(const char* message) {
+  std::string text = message;
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  return text.substr(text.find_last_of('\n') + 1);
 }
 
 }  // namespace
@@ -52,6 +63,8 @@ struct TorchModule::State {
       }
     } catch (const c10::Error& e) {
       throw TorchError(TorchError::Kind::failed, first_line(e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+      throw TorchError(TorchError::Kind::failed, last_line(e.what()));
     }
     info.shape.assign(output.sizes().begin(), output.sizes().end());
     info.type = output.scalar_type() == torch::kHalf       ? ElementType::fp16
@@ -77,6 +90,8 @@ TorchModule::TorchModule(const std::string& file, const std::string& device, Ele
     state_->module = torch::jit::load(file, state_->device);
   } catch (const c10::Error& e) {
     throw TorchError(TorchError::Kind::not_torchscript, first_line(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw TorchError(TorchError::Kind::not_torchscript, last_line(e.what()));
   }
   try {
     state_->module.eval();

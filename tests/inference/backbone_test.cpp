@@ -135,6 +135,22 @@ TEST_CASE("A missing file or one that is not TorchScript is a BackboneError nami
   SECTION("a directory") { REQUIRE_THROWS_AS(Backbone::load(dir.path(), tiny_spec()), BackboneError); }
 }
 
+TEST_CASE("A model that returns a tuple is refused at load, naming the file", "[backbone]") {
+  const std::filesystem::path file = models_dir / "tiny-tuple.pt";
+  REQUIRE_THROWS_MATCHES(
+      Backbone::load(file, tiny_spec()), BackboneError,
+      Catch::Message(file.string() + ": the model returns a Tuple; expected one tensor (the token sequence or "
+                                     "the embedding)"));
+}
+
+TEST_CASE("A model that fails on the input the spec describes is refused at load", "[backbone]") {
+  const std::filesystem::path file = models_dir / "tiny-gray.pt";
+  REQUIRE_THAT(message_of<BackboneError>([&] { (void)Backbone::load(file, tiny_spec()); }),
+               Catch::Matchers::StartsWith(file.string() +
+                                           ": the model fails on a batch of zeros of shape [2, 3, 64, 64] in fp32 "
+                                           "on cpu: "));
+}
+
 TEST_CASE("A device LibTorch does not know is refused", "[backbone]") {
   REQUIRE_THAT(message_of<BackboneError>([] {
                  (void)Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_spec(), BackboneOptions{.device = "gpu7"});

@@ -180,6 +180,10 @@ TEST_CASE("A shape mismatch names the spec field and both numbers", "[readout]")
     REQUIRE_THROWS_WITH((Readout{tiny_spec(OutputType::dense, width), std::vector<std::int64_t>{width, 3, 3}}),
                         "model output has 3 on axis 3 of [4, 3, 3]; tiny-reg expects output_spatial_dims width 2");
   }
+  SECTION("an absurd size") {
+    REQUIRE_THROWS_WITH((Readout{spec, std::vector<std::int64_t>{width, std::int64_t{1} << 40, 8}}),
+                        "model output has shape [4, 1099511627776, 8]: more than 2^40 elements per tile");
+  }
   SECTION("empty axis") { REQUIRE_THROWS_AS((Readout{spec, std::vector<std::int64_t>{0, width}}), ReadoutError); }
   SECTION("a rank nothing reads") {
     REQUIRE_THROWS_WITH((Readout{spec, std::vector<std::int64_t>{1, tokens, width}}),

@@ -101,6 +101,10 @@ class Readout {
     output_size_ = product(output_shape_);
   }
 
+  /// Most elements one tile's output may have: 2^40, so that sizes never
+  /// overflow (a real output is far smaller: it sits in memory).
+  static constexpr std::int64_t max_tile_elements = std::int64_t{1} << 40;
+
   /// Elements of the backbone's output per tile.
   [[nodiscard]] std::size_t input_size() const noexcept { return input_size_; }
   /// Elements of the embedding per tile (the product of output_shape()).
@@ -156,10 +160,15 @@ class Readout {
     const std::string expects = "; " + spec.model_name() + " expects ";
     const std::string embedding = "embedding_dim " + std::to_string(spec.embedding_dim());
     const std::vector<std::int64_t>& in = input_shape_;
+    std::int64_t elements = 1;
     for (const std::int64_t extent : in) {
       if (extent <= 0) {
         throw ReadoutError(who + " has shape " + shape_text(in) + ", with an empty axis");
       }
+      if (extent > max_tile_elements / elements) {
+        throw ReadoutError(who + " has shape " + shape_text(in) + ": more than 2^40 elements per tile");
+      }
+      elements *= extent;
     }
     const std::optional<std::int64_t> sequence_length = spec.sequence_length();
     if (in.size() == 2 && sequence_length) {

@@ -8,6 +8,9 @@
   patch tokens (B, 64): the same embedding, computed by the model.
 - tiny-vit-broken.pt: the same weights returning the tokens without the
   registers (B, 17, 32): the wrong token count for the spec.
+- tiny-tuple.pt: a one-layer model returning a tuple (as a Hugging Face model
+  exported with torchscript=True does): not one tensor.
+- tiny-gray.pt: a one-layer model for 1-channel input: it fails on RGB tiles.
 - tiny-vit-reg4.expected.f32: the embedding (2, 64) torch gives for the input
   of reference_input(), read out in numpy (float32, little-endian).
 
@@ -85,6 +88,25 @@ class Broken(nn.Module):
         return torch.cat([tokens[:, :1], tokens[:, PREFIX:]], dim=1)
 
 
+class Tuple(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, kernel_size=PATCH, stride=PATCH)
+
+    def forward(self, x):
+        features = self.conv(x).flatten(2).transpose(1, 2)
+        return features, features.mean(dim=1)
+
+
+class Gray(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, kernel_size=PATCH, stride=PATCH)
+
+    def forward(self, x):
+        return self.conv(x).flatten(1)
+
+
 def reference_input(batch):
     """The fixed input of the parity test, also built by backbone_test.cpp: element i
     of the flat (batch, 3, 64, 64) array is ((i * 37) % 101) / 50 - 1."""
@@ -100,6 +122,8 @@ def main():
         for name, model in [("tiny-vit-reg4", vit), ("tiny-vit-reg4-pooled", Pooled(vit).eval()),
                             ("tiny-vit-broken", Broken(vit).eval())]:
             torch.jit.trace(model, example).save(str(HERE / f"{name}.pt"))
+        torch.jit.trace(Tuple().eval(), example).save(str(HERE / "tiny-tuple.pt"))
+        torch.jit.trace(Gray().eval(), torch.zeros(2, 1, SIZE, SIZE)).save(str(HERE / "tiny-gray.pt"))
         tokens = vit(torch.from_numpy(reference_input(2))).numpy().astype(np.float64)
     embedding = np.concatenate([tokens[:, 0], tokens[:, PREFIX:].mean(axis=1)], axis=1)
     (HERE / "tiny-vit-reg4.expected.f32").write_bytes(embedding.astype("<f4").tobytes())
