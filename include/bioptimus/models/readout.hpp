@@ -118,7 +118,7 @@ class Readout {
 
   /// Reads out a batch: `in` holds whole tiles of input_size() elements
   /// (row-major, batch first), `out` receives output_size() floats per tile.
-  /// Sums are taken in double, so the mean does not depend on token order.
+  /// Means are summed in double, then rounded once to float.
   /// Preconditions: in.size() is a multiple of input_size() and out.size()
   /// is (in.size() / input_size()) * output_size().
   template <typename Element>
