@@ -19,6 +19,15 @@ install(EXPORT bioptimusTargets NAMESPACE bioptimus:: DESTINATION ${BIOPTIMUS_IN
         COMPONENT bioptimus_development)
 export(EXPORT bioptimusTargets NAMESPACE bioptimus:: FILE "${PROJECT_BINARY_DIR}/bioptimusTargets.cmake")
 
+# bioptimus::format in its own export set: bioptimusConfig.cmake loads it, and
+# looks for fmt, only when a consumer asks for the `format` component.
+if(TARGET bioptimus_format)
+  install(TARGETS bioptimus_format EXPORT bioptimusFormatTargets)
+  install(EXPORT bioptimusFormatTargets NAMESPACE bioptimus:: DESTINATION ${BIOPTIMUS_INSTALL_CMAKEDIR}
+          COMPONENT bioptimus_development)
+  export(EXPORT bioptimusFormatTargets NAMESPACE bioptimus:: FILE "${PROJECT_BINARY_DIR}/bioptimusFormatTargets.cmake")
+endif()
+
 configure_package_config_file(cmake/bioptimusConfig.cmake.in "${PROJECT_BINARY_DIR}/bioptimusConfig.cmake"
                               INSTALL_DESTINATION ${BIOPTIMUS_INSTALL_CMAKEDIR})
 # 0.x: a minor release may break the API, so only the same minor matches.
@@ -32,6 +41,12 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/bioptimusConfigVersion.c
 install(FILES "${PROJECT_BINARY_DIR}/bioptimusConfig.cmake" "${PROJECT_BINARY_DIR}/bioptimusConfigVersion.cmake"
         DESTINATION ${BIOPTIMUS_INSTALL_CMAKEDIR} COMPONENT bioptimus_development)
 
+# A static library has nothing to import (see bioptimus/export.hpp).
+if(bioptimus_library_type STREQUAL "STATIC_LIBRARY")
+  set(BIOPTIMUS_PC_DEFINES " -DBIOPTIMUS_STATIC_DEFINE")
+else()
+  set(BIOPTIMUS_PC_DEFINES "")
+endif()
 configure_file(cmake/bioptimus.pc.in "${PROJECT_BINARY_DIR}/bioptimus.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/bioptimus.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
         COMPONENT bioptimus_development)

@@ -7,6 +7,7 @@
 int main() {
   using namespace bioptimus::io::wsi;
   using namespace bioptimus::models;
+  using bioptimus::extraction::wsi::TileSpec;
   const ModelSpec spec{{
       .model_name = "h0-mini",
       .version = "1.0.0",

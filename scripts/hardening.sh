@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# The hardening jobs (docs/hardening.md): the whole test suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer, the concurrency test under
+# The hardening jobs (docs/hardening.md): the whole test suite with shared
+# libraries (exceptions caught across the .so boundary), the whole test suite
+# under AddressSanitizer + UndefinedBehaviorSanitizer, the concurrency test under
 # ThreadSanitizer, and a bounded libFuzzer run of the YAML loader from a seed
 # corpus of every config and test fixture. Exits non-zero on any failure.
 #
 #   BIOPTIMUS_FUZZ_SECONDS  fuzzing time (default 60)
-#   BIOPTIMUS_HARDENING     steps to run (default "asan tsan fuzz")
+#   BIOPTIMUS_HARDENING     steps to run (default "shared asan tsan fuzz")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 fuzz_seconds=${BIOPTIMUS_FUZZ_SECONDS:-60}
-steps=${BIOPTIMUS_HARDENING:-asan tsan fuzz}
+steps=${BIOPTIMUS_HARDENING:-shared asan tsan fuzz}
 timings=()
 work=""
 trap '[[ -z $work ]] || rm -rf "$work"' EXIT
@@ -27,7 +28,7 @@ step() {
   echo "=== hardening: ${name} passed in $(($(date +%s) - start)) s"
 }
 
-sanitized_suite() {
+preset_suite() {
   local preset=$1
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset"
@@ -63,11 +64,12 @@ fuzz() {
 
 for name in $steps; do
   case $name in
-    asan) step "asan: whole test suite, ASan + UBSan" sanitized_suite asan ;;
-    tsan) step "tsan: concurrency test, ThreadSanitizer" sanitized_suite tsan ;;
+    shared) step "shared: whole test suite, BUILD_SHARED_LIBS=ON" preset_suite shared ;;
+    asan) step "asan: whole test suite, ASan + UBSan" preset_suite asan ;;
+    tsan) step "tsan: concurrency test, ThreadSanitizer" preset_suite tsan ;;
     fuzz) step "fuzz: parse_spec_fuzzer for ${fuzz_seconds} s" fuzz ;;
     *)
-      echo "hardening: unknown step ${name} (expected asan, tsan or fuzz)" >&2
+      echo "hardening: unknown step ${name} (expected shared, asan, tsan or fuzz)" >&2
       exit 2
       ;;
   esac

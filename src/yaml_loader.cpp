@@ -795,7 +795,7 @@ impl::LocatedSpec decode(const YAML::Node& root, Decoder& decoder) {
       const auto height = decoder.integer((*value)[0], "output_spatial_dims", expected);
       const auto width = decoder.integer((*value)[1], "output_spatial_dims", expected);
       if (height && width) {
-        fields.output_spatial_dims = SpatialDims{*height, *width};
+        fields.output_spatial_dims = SpatialDims{.width = *width, .height = *height};
       }
     }
   }

@@ -5,6 +5,19 @@
 // inline so the header-only target needs no compiled code); the YAML loader
 // throws ConfigError (declared in bioptimus/models/registry.hpp), which adds a
 // file, line and column to each problem.
+//
+// Across shared libraries: a catch must recognise an exception thrown in
+// another .so, which needs one identity (vtable, typeinfo) per type. Error
+// and ValidationError are thrown by header-only constexpr code, and
+// bioptimus::types must stay header-only (a user of the value types alone
+// links nothing), so they cannot have a key function in a compiled library.
+// Instead they are marked BIOPTIMUS_VISIBLE_TYPE: their vtable and typeinfo,
+// emitted wherever they are used, keep default visibility even in a library
+// built with -fvisibility=hidden (as ours and the layers on it are), so the
+// dynamic linker binds every copy to one. The exceptions of compiled layers
+// (ConfigError, LookupError) are exported with BIOPTIMUS_EXPORT and have an
+// out-of-line destructor, so their one vtable and typeinfo live in the
+// library. tests/shared checks both across a .so boundary.
 #ifndef BIOPTIMUS_ERROR_HPP
 #define BIOPTIMUS_ERROR_HPP
 
@@ -14,10 +27,18 @@
 #include <utility>
 #include <vector>
 
+// Not from the generated export header: these types belong to the
+// header-only target, and on Windows a dllimport would be wrong for them.
+#if defined(_WIN32) || defined(__CYGWIN__)
+#define BIOPTIMUS_VISIBLE_TYPE
+#else
+#define BIOPTIMUS_VISIBLE_TYPE __attribute__((visibility("default")))
+#endif
+
 namespace bioptimus {
 
 /// Root of every exception the library throws.
-class Error : public std::runtime_error {
+class BIOPTIMUS_VISIBLE_TYPE Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
@@ -37,7 +58,7 @@ struct Violation {
 
 /// Thrown by a value type's constructor when its arguments break one or more
 /// invariants. It carries every violation found, not only the first.
-class ValidationError : public Error {
+class BIOPTIMUS_VISIBLE_TYPE ValidationError : public Error {
  public:
   /// `type_name` names the type being built (for example "ModelSpec").
   ValidationError(std::string type_name, std::vector<Violation> violations)

@@ -28,11 +28,11 @@ TEST_CASE("Resolutions are usable in constant expressions", "[constexpr]") {
 }
 
 TEST_CASE("TileSpec derived values are constant expressions", "[constexpr]") {
-  STATIC_REQUIRE(twenty_x.size_pixels() == PixelExtent{224, 224});
-  STATIC_REQUIRE(twenty_x.overlap_pixels() == PixelExtent{112, 112});
+  STATIC_REQUIRE(twenty_x.size_pixels() == PixelExtent{.width = 224, .height = 224});
+  STATIC_REQUIRE(twenty_x.overlap_pixels() == PixelExtent{.width = 112, .height = 112});
   STATIC_REQUIRE(twenty_x.size_microns() == Extent{112, 112});
-  STATIC_REQUIRE(microns.size_pixels() == PixelExtent{224, 112});
-  STATIC_REQUIRE(twenty_x.scale_to_reference(0.5, MPP{0.5}).size_pixels() == PixelExtent{448, 448});
+  STATIC_REQUIRE(microns.size_pixels() == PixelExtent{.width = 224, .height = 112});
+  STATIC_REQUIRE(twenty_x.scale_to_reference(0.5, MPP{0.5}).size_pixels() == PixelExtent{.width = 448, .height = 448});
 }
 
 TEST_CASE("Spellings convert both ways at compile time", "[constexpr]") {

@@ -127,7 +127,7 @@ TEST_CASE("OpenSlide opens the generated slide as Aperio, with its MPP and level
   const auto& model = bioptimus::models::Registry::builtin().get("h0-mini");
   const TilePlan plan = plan_tiles(model.tile_spec(), geometry);
   REQUIRE(plan.level() == Level{1});
-  REQUIRE(plan.region_size() == PixelExtent{222, 222});
+  REQUIRE(plan.region_size() == PixelExtent{.width = 222, .height = 222});
   REQUIRE(plan.size() == 12);
 
   // Tile 5 (column 1, row 1) read at level 1 is level 1's colour, opaque.

@@ -66,11 +66,11 @@ TEST_CASE("0.25 mpp slide, 0.5 mpp tile: level 1 of a 1/2/8 pyramid, no resize",
   REQUIRE(plan.target_downsample() == Extent{2.0, 2.0});
   REQUIRE(plan.target_mpp_x() == MPP{0.5});
   REQUIRE(plan.slide_mpp_y() == MPP{0.25});
-  REQUIRE(plan.tile_size() == PixelExtent{224, 224});
-  REQUIRE(plan.region_size() == PixelExtent{224, 224});
+  REQUIRE(plan.tile_size() == PixelExtent{.width = 224, .height = 224});
+  REQUIRE(plan.region_size() == PixelExtent{.width = 224, .height = 224});
   REQUIRE_FALSE(plan.needs_resize());
-  REQUIRE(plan.footprint() == PixelExtent{448, 448});
-  REQUIRE(plan.stride() == PixelExtent{448, 448});
+  REQUIRE(plan.footprint() == PixelExtent{.width = 448, .height = 448});
+  REQUIRE(plan.stride() == PixelExtent{.width = 448, .height = 448});
   REQUIRE(plan.area() == WSIBounds{0, 0, 10000, 8000});
   REQUIRE(plan.columns() == 22);
   REQUIRE(plan.rows() == 17);
@@ -93,10 +93,10 @@ TEST_CASE("40x slide read for a 20x model: 1/4/16 pyramid reads level 0 and halv
   const SlideGeometry slide = slide_at(0.25, 10000, 8000, {1.0, 4.0, 16.0});
   const TilePlan by_mpp = plan_tiles(h0_tile, slide);
   REQUIRE(by_mpp.level() == Level{0});
-  REQUIRE(by_mpp.region_size() == PixelExtent{448, 448});
+  REQUIRE(by_mpp.region_size() == PixelExtent{.width = 448, .height = 448});
   REQUIRE(by_mpp.needs_resize());
   REQUIRE_FALSE(by_mpp.upsamples());
-  REQUIRE(by_mpp.footprint() == PixelExtent{448, 448});
+  REQUIRE(by_mpp.footprint() == PixelExtent{.width = 448, .height = 448});
   REQUIRE(by_mpp.size() == 374);  // same grid as the 1/2/8 slide: 22 x 17
 
   // The same tile asked for at 20x: Magnification stands for 10 / 20 = 0.5 mpp.
@@ -109,8 +109,8 @@ TEST_CASE("40x slide read for a 20x model: 1/4/16 pyramid reads level 0 and halv
   const TileSpec forty_x{{.size = {224, 224}, .resolution = Magnification{40}}};
   const TilePlan native = plan_tiles(forty_x, slide);
   REQUIRE(native.level() == Level{0});
-  REQUIRE(native.region_size() == PixelExtent{224, 224});
-  REQUIRE(native.footprint() == PixelExtent{224, 224});
+  REQUIRE(native.region_size() == PixelExtent{.width = 224, .height = 224});
+  REQUIRE(native.footprint() == PixelExtent{.width = 224, .height = 224});
 }
 
 TEST_CASE("0.2525 mpp slide: a level 1% coarser than the target is taken", "[tiling]") {
@@ -124,8 +124,8 @@ TEST_CASE("0.2525 mpp slide: a level 1% coarser than the target is taken", "[til
   const TilePlan plan = plan_tiles(h0_tile, slide);
   REQUIRE_THAT(plan.target_downsample().width, WithinRel(1.980198, 1e-6));
   REQUIRE(plan.level() == Level{1});
-  REQUIRE(plan.footprint() == PixelExtent{444, 444});
-  REQUIRE(plan.region_size() == PixelExtent{222, 222});
+  REQUIRE(plan.footprint() == PixelExtent{.width = 444, .height = 444});
+  REQUIRE(plan.region_size() == PixelExtent{.width = 222, .height = 222});
   REQUIRE(plan.upsamples());
   REQUIRE(plan.columns() == 4);
   REQUIRE(plan.rows() == 3);
@@ -133,13 +133,13 @@ TEST_CASE("0.2525 mpp slide: a level 1% coarser than the target is taken", "[til
   // With no tolerance, 2 > 1.980198: level 0, region = footprint = 444.
   const TilePlan strict = plan_tiles(h0_tile, slide, {.level_tolerance = 0.0});
   REQUIRE(strict.level() == Level{0});
-  REQUIRE(strict.region_size() == PixelExtent{444, 444});
+  REQUIRE(strict.region_size() == PixelExtent{.width = 444, .height = 444});
   REQUIRE_FALSE(strict.upsamples());
 
   // On an Aperio-style 1/4/16 pyramid: 4 > 2.0, level 0, region 444 -> 224.
   const TilePlan aperio = plan_tiles(h0_tile, slide_at(0.2525, 2048, 1536, {1.0, 4.0, 16.0}));
   REQUIRE(aperio.level() == Level{0});
-  REQUIRE(aperio.region_size() == PixelExtent{444, 444});
+  REQUIRE(aperio.region_size() == PixelExtent{.width = 444, .height = 444});
 }
 
 TEST_CASE("0.2431 mpp slide: level 1, region 230 resized down to 224", "[tiling]") {
@@ -149,9 +149,9 @@ TEST_CASE("0.2431 mpp slide: level 1, region 230 resized down to 224", "[tiling]
   // grid on 2048 x 1536: (2048 - 461) / 461 + 1 = 3 + 1 = 4; (1536 - 461) / 461 + 1 = 2 + 1 = 3.
   const TilePlan plan = plan_tiles(h0_tile, slide_at(0.2431, 2048, 1536, {1.0, 2.0, 8.0}));
   REQUIRE(plan.level() == Level{1});
-  REQUIRE(plan.footprint() == PixelExtent{461, 461});
-  REQUIRE(plan.stride() == PixelExtent{461, 461});
-  REQUIRE(plan.region_size() == PixelExtent{230, 230});
+  REQUIRE(plan.footprint() == PixelExtent{.width = 461, .height = 461});
+  REQUIRE(plan.stride() == PixelExtent{.width = 461, .height = 461});
+  REQUIRE(plan.region_size() == PixelExtent{.width = 230, .height = 230});
   REQUIRE(plan.needs_resize());
   REQUIRE_FALSE(plan.upsamples());
   REQUIRE(plan.size() == 12);
@@ -182,8 +182,8 @@ TEST_CASE("Target finer than the scan: level 0, upsampled", "[tiling]") {
   const TileSpec fine{{.size = {224, 224}, .resolution = MPP{0.25}}};
   const TilePlan plan = plan_tiles(fine, slide_at(0.5, 1000, 1000, {1.0, 4.0}));
   REQUIRE(plan.level() == Level{0});
-  REQUIRE(plan.footprint() == PixelExtent{112, 112});
-  REQUIRE(plan.region_size() == PixelExtent{112, 112});
+  REQUIRE(plan.footprint() == PixelExtent{.width = 112, .height = 112});
+  REQUIRE(plan.region_size() == PixelExtent{.width = 112, .height = 112});
   REQUIRE(plan.upsamples());
   REQUIRE(plan.columns() == 8);  // (1000 - 112) / 112 + 1 = 7 + 1
 }
@@ -194,9 +194,9 @@ TEST_CASE("Non-square tiles scale each side", "[tiling]") {
   // rows (8000 - 256) / 256 + 1 = 30 + 1 = 31; 589 tiles.
   const TileSpec wide{{.size = {256, 128}, .resolution = MPP{0.5}}};
   const TilePlan plan = plan_tiles(wide, slide_at(0.25, 10000, 8000, {1.0, 2.0}));
-  REQUIRE(plan.tile_size() == PixelExtent{256, 128});
-  REQUIRE(plan.footprint() == PixelExtent{512, 256});
-  REQUIRE(plan.region_size() == PixelExtent{256, 128});
+  REQUIRE(plan.tile_size() == PixelExtent{.width = 256, .height = 128});
+  REQUIRE(plan.footprint() == PixelExtent{.width = 512, .height = 256});
+  REQUIRE(plan.region_size() == PixelExtent{.width = 256, .height = 128});
   REQUIRE(plan.columns() == 19);
   REQUIRE(plan.rows() == 31);
   REQUIRE(plan.size() == 589);
@@ -210,8 +210,8 @@ TEST_CASE("Overlap and gaps come from the stride", "[tiling]") {
     // columns (10000 - 448) / 224 + 1 = 42 + 1 = 43; rows (8000 - 448) / 224 + 1 = 33 + 1 = 34.
     const TileSpec overlapping{{.size = {224, 224}, .stride = {112, 112}, .resolution = MPP{0.5}}};
     const TilePlan plan = plan_tiles(overlapping, slide);
-    REQUIRE(plan.stride() == PixelExtent{224, 224});
-    REQUIRE(plan.footprint() == PixelExtent{448, 448});
+    REQUIRE(plan.stride() == PixelExtent{.width = 224, .height = 224});
+    REQUIRE(plan.footprint() == PixelExtent{.width = 448, .height = 448});
     REQUIRE(plan.columns() == 43);
     REQUIRE(plan.rows() == 34);
     REQUIRE(plan.size() == 1462);
@@ -222,7 +222,7 @@ TEST_CASE("Overlap and gaps come from the stride", "[tiling]") {
     // rows (8000 - 448) / 896 + 1 = 8 + 1 = 9.
     const TileSpec sparse{{.size = {224, 224}, .stride = {448, 448}, .resolution = MPP{0.5}}};
     const TilePlan plan = plan_tiles(sparse, slide);
-    REQUIRE(plan.stride() == PixelExtent{896, 896});
+    REQUIRE(plan.stride() == PixelExtent{.width = 896, .height = 896});
     REQUIRE(plan.columns() == 11);
     REQUIRE(plan.rows() == 9);
   }
@@ -234,9 +234,9 @@ TEST_CASE("Micron-unit tiles", "[tiling]") {
     const TileSpec microns{{.size = {112, 112}, .resolution = MPP{0.5}, .unit = MeasurementUnit::um}};
     const SlideGeometry slide = slide_at(0.25, 10000, 8000, {1.0, 2.0, 8.0});
     const TilePlan plan = plan_tiles(microns, slide);
-    REQUIRE(plan.tile_size() == PixelExtent{224, 224});
-    REQUIRE(plan.footprint() == PixelExtent{448, 448});
-    REQUIRE(plan.region_size() == PixelExtent{224, 224});
+    REQUIRE(plan.tile_size() == PixelExtent{.width = 224, .height = 224});
+    REQUIRE(plan.footprint() == PixelExtent{.width = 448, .height = 448});
+    REQUIRE(plan.region_size() == PixelExtent{.width = 224, .height = 224});
     REQUIRE(plan.size() == 374);
     REQUIRE(plan == plan_tiles(h0_tile, slide));
   }
@@ -245,10 +245,10 @@ TEST_CASE("Micron-unit tiles", "[tiling]") {
     // Level 1 (d = 1.9802 again); region round(396.04 / 2) = round(198.02) = 198 -> 200.
     const TileSpec microns{{.size = {100, 100}, .resolution = MPP{0.5}, .unit = MeasurementUnit::um}};
     const TilePlan plan = plan_tiles(microns, slide_at(0.2525, 2048, 1536, {1.0, 2.0, 8.0}));
-    REQUIRE(plan.tile_size() == PixelExtent{200, 200});
-    REQUIRE(plan.footprint() == PixelExtent{396, 396});
+    REQUIRE(plan.tile_size() == PixelExtent{.width = 200, .height = 200});
+    REQUIRE(plan.footprint() == PixelExtent{.width = 396, .height = 396});
     REQUIRE(plan.level() == Level{1});
-    REQUIRE(plan.region_size() == PixelExtent{198, 198});
+    REQUIRE(plan.region_size() == PixelExtent{.width = 198, .height = 198});
   }
 }
 
@@ -345,9 +345,9 @@ TEST_CASE("Anisotropic MPP: x and y scale separately", "[tiling]") {
     const TilePlan plan = plan_tiles(h0_tile, slide);
     REQUIRE(plan.target_downsample() == Extent{2.0, 1.0});
     REQUIRE(plan.level() == Level{0});
-    REQUIRE(plan.footprint() == PixelExtent{448, 224});
-    REQUIRE(plan.stride() == PixelExtent{448, 224});
-    REQUIRE(plan.region_size() == PixelExtent{448, 224});
+    REQUIRE(plan.footprint() == PixelExtent{.width = 448, .height = 224});
+    REQUIRE(plan.stride() == PixelExtent{.width = 448, .height = 224});
+    REQUIRE(plan.region_size() == PixelExtent{.width = 448, .height = 224});
     REQUIRE(plan.columns() == 17);
     REQUIRE(plan.rows() == 17);
     REQUIRE(plan.tile(18) == Tile{18, 1, 1, 448, 224, 448, 224, 448, 224});
@@ -361,8 +361,8 @@ TEST_CASE("Anisotropic MPP: x and y scale separately", "[tiling]") {
                                .level_downsamples = {1.0, 2.0, 8.0}}};
     const TilePlan plan = plan_tiles(h0_tile, slide);
     REQUIRE(plan.level() == Level{1});
-    REQUIRE(plan.footprint() == PixelExtent{448, 444});
-    REQUIRE(plan.region_size() == PixelExtent{224, 222});
+    REQUIRE(plan.footprint() == PixelExtent{.width = 448, .height = 444});
+    REQUIRE(plan.region_size() == PixelExtent{.width = 224, .height = 222});
     REQUIRE(plan.upsamples());  // 222 -> 224 vertically
   }
 }
@@ -388,8 +388,8 @@ TEST_CASE("Missing slide MPP: an error unless overridden", "[tiling]") {
   const TileSpec level_one{{.size = {224, 224}, .resolution = Level{1}}};
   const TilePlan by_level = plan_tiles(level_one, no_mpp);
   REQUIRE(by_level.level() == Level{1});
-  REQUIRE(by_level.region_size() == PixelExtent{224, 224});
-  REQUIRE(by_level.footprint() == PixelExtent{448, 448});
+  REQUIRE(by_level.region_size() == PixelExtent{.width = 224, .height = 224});
+  REQUIRE(by_level.footprint() == PixelExtent{.width = 448, .height = 448});
   REQUIRE_FALSE(by_level.target_mpp_x().has_value());
   REQUIRE(by_level.size() == 374);
 }
@@ -406,22 +406,23 @@ TEST_CASE("Implausible slide MPP: outside [0.05, 20] um/px is an error unless ov
   SECTION("the ends of the range are accepted") {
     // 20 mpp: d = 0.5 / 20 = 0.025, footprint = region = round(224 * 0.025) = round(5.6) = 6.
     const TilePlan coarse = plan_tiles(h0_tile, slide_at(20.0, 1000, 1000, {1.0}));
-    REQUIRE(coarse.footprint() == PixelExtent{6, 6});
-    REQUIRE(coarse.region_size() == PixelExtent{6, 6});
+    REQUIRE(coarse.footprint() == PixelExtent{.width = 6, .height = 6});
+    REQUIRE(coarse.region_size() == PixelExtent{.width = 6, .height = 6});
     // 0.05 mpp: d = 10, footprint 2240.
-    REQUIRE(plan_tiles(h0_tile, slide_at(0.05, 5000, 5000, {1.0})).footprint() == PixelExtent{2240, 2240});
+    REQUIRE(plan_tiles(h0_tile, slide_at(0.05, 5000, 5000, {1.0})).footprint() ==
+            PixelExtent{.width = 2240, .height = 2240});
     REQUIRE_THROWS_AS(plan_tiles(h0_tile, slide_at(20.01, 1000, 1000, {1.0})), ValidationError);
     REQUIRE_THROWS_AS(plan_tiles(h0_tile, slide_at(0.0499, 1000, 1000, {1.0})), ValidationError);
   }
   SECTION("an override is trusted") {
     // Override 0.25 on a slide claiming 25: d = 2, footprint 448, (1000 - 448) / 448 + 1 = 2.
     const TilePlan plan = plan_tiles(h0_tile, slide_at(25.0, 1000, 1000, {1.0}), {.mpp_override = MPP{0.25}});
-    REQUIRE(plan.footprint() == PixelExtent{448, 448});
+    REQUIRE(plan.footprint() == PixelExtent{.width = 448, .height = 448});
     REQUIRE(plan.size() == 4);
     // Even an implausible override: 0.01 mpp gives d = 0.5 / 0.01 = 50,
     // footprint 224 * 50 = 11200 level-0 px.
     const TilePlan tiny = plan_tiles(h0_tile, slide_at(0.25, 1000, 1000, {1.0}), {.mpp_override = MPP{0.01}});
-    REQUIRE(tiny.footprint() == PixelExtent{11200, 11200});
+    REQUIRE(tiny.footprint() == PixelExtent{.width = 11200, .height = 11200});
     REQUIRE(tiny.empty());
   }
   REQUIRE(is_plausible_slide_mpp(MPP{0.05}));
@@ -437,7 +438,7 @@ TEST_CASE("Level resolution: that level, read as is", "[tiling]") {
   const TilePlan plan = plan_tiles(level_one, slide);
   REQUIRE(plan.level() == Level{1});
   REQUIRE(plan.target_mpp_x() == MPP{0.5});
-  REQUIRE(plan.footprint() == PixelExtent{448, 448});
+  REQUIRE(plan.footprint() == PixelExtent{.width = 448, .height = 448});
   REQUIRE_FALSE(plan.needs_resize());
   const TileSpec level_three{{.size = {224, 224}, .resolution = Level{3}}};
   REQUIRE_THROWS_WITH(plan_tiles(level_three, slide),
@@ -542,7 +543,7 @@ TEST_CASE("A plan is a constant expression", "[tiling]") {
                                          .level_dimensions = {{2048, 1536}, {1024, 768}, {256, 192}},
                                          .level_downsamples = {1.0, 2.0, 8.0}}});
   STATIC_REQUIRE(plan.level() == Level{1});
-  STATIC_REQUIRE(plan.region_size() == PixelExtent{222, 222});
+  STATIC_REQUIRE(plan.region_size() == PixelExtent{.width = 222, .height = 222});
   STATIC_REQUIRE(plan.size() == 12);
   STATIC_REQUIRE(plan.tile(11) == Tile{11, 3, 2, 1332, 888, 444, 444, 444, 444});
 }
@@ -561,7 +562,7 @@ TEST_CASE("The docs' snippet: a built-in model's tiles on a slide", "[tiling]") 
   // h0-mini is 224 px at 0.5 mpp: the 0.2525 mpp worked example, 4 x 3 tiles.
   REQUIRE(read.size() == 12);
   REQUIRE(plan.level() == Level{1});
-  REQUIRE(plan.region_size() == PixelExtent{222, 222});
-  REQUIRE(plan.tile_size() == PixelExtent{224, 224});
+  REQUIRE(plan.region_size() == PixelExtent{.width = 222, .height = 222});
+  REQUIRE(plan.tile_size() == PixelExtent{.width = 224, .height = 224});
   REQUIRE(read.back() == Tile{11, 3, 2, 1332, 888, 444, 444, 444, 444});  // x = 3 * 444, y = 2 * 444
 }

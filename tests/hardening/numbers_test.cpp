@@ -193,7 +193,7 @@ TEST_CASE("Derived values that would overflow are rejected in the YAML", "[harde
                                                    {"patch_size: 14", "patch_size: 1"},
                                                    {"output_type: cls", "output_type: token_sequence"}}),
                                       "ok.yaml");
-    CHECK(spec.tile_size_pixels() == bioptimus::extraction::wsi::PixelExtent{1048576, 1048576});
+    CHECK(spec.tile_size_pixels() == bioptimus::extraction::wsi::PixelExtent{.width = 1048576, .height = 1048576});
     CHECK(spec.num_patch_tokens() == std::int64_t{1} << 40);
     CHECK(spec.sequence_length() == (std::int64_t{1} << 40) + 1);
     CHECK(spec.output_shape() == std::vector<std::int64_t>{(std::int64_t{1} << 40) + 1, 768});
@@ -249,7 +249,7 @@ TEST_CASE("The C++ constructors reject the same hostile numbers", "[hardening][n
           "target_mpp");
     // A huge ratio rounds the tile up to one pixel: valid and exact.
     const TileSpec tiny = tile.scale_to_reference(1e6, MPP{0.5});
-    CHECK(tiny.size_pixels() == bioptimus::extraction::wsi::PixelExtent{1, 1});
+    CHECK(tiny.size_pixels() == bioptimus::extraction::wsi::PixelExtent{.width = 1, .height = 1});
   }
   SECTION("ModelSpec: 64-bit extremes in every integer field") {
     const auto model_violations = [](ModelSpec::Fields fields) {
@@ -272,7 +272,7 @@ TEST_CASE("The C++ constructors reject the same hostile numbers", "[hardening][n
       CHECK(model_violations(fields).at(0).field == "patch_size");
       fields = valid_fields();
       fields.output_type = OutputType::dense;
-      fields.output_spatial_dims = SpatialDims{extreme, 16};
+      fields.output_spatial_dims = SpatialDims{.width = 16, .height = extreme};
       CHECK(model_violations(fields).at(0).field == "output_spatial_dims");
     }
   }

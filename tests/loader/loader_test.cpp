@@ -2,6 +2,7 @@
 // file:line:col, and round trips through to_yaml.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -133,15 +134,41 @@ TEST_CASE("Every key can be given explicitly", "[loader]") {
       "output_spatial_dims: [14, 14]\n"
       "precision: bf16\n",
       "t.yaml");
-  CHECK(spec.tile_spec().size_pixels() == PixelExtent{224, 224});
-  CHECK(spec.tile_spec().stride_pixels() == PixelExtent{112, 224});
+  CHECK(spec.tile_spec().size_pixels() == PixelExtent{.width = 224, .height = 224});
+  CHECK(spec.tile_spec().stride_pixels() == PixelExtent{.width = 112, .height = 224});
   CHECK(spec.interpolation() == Interpolation::lanczos);
   CHECK_FALSE(spec.antialias());
   CHECK(spec.color_space() == ColorSpace::bgr);
   CHECK(spec.stain_normalization() == StainNormalization::macenko);
-  CHECK(spec.output_spatial_dims() == SpatialDims{14, 14});
+  CHECK(spec.output_spatial_dims() == SpatialDims{.width = 14, .height = 14});
   CHECK(spec.output_shape() == std::vector<std::int64_t>{384, 14, 14});
   CHECK(spec.precision() == Precision::bf16);
+}
+
+TEST_CASE("output_spatial_dims is [height, width] in YAML, named fields in C++", "[loader][dense]") {
+  // A 448 x 224 px tile with 14 px patches: 32 columns, 16 rows.
+  const std::string head =
+      "model_name: wide\n"
+      "version: 1.0.0\n"
+      "tile_spec:\n"
+      "  size: [448, 224]\n"
+      "  resolution: 0.5\n"
+      "mean: [0.5, 0.5, 0.5]\n"
+      "std: [0.5, 0.5, 0.5]\n"
+      "patch_size: 14\n"
+      "embedding_dim: 1536\n"
+      "output_type: dense\n";
+  const std::string yaml = head + "output_spatial_dims: [16, 32]\n";
+  const ModelSpec spec = parse_spec(yaml, "t.yaml");
+  CHECK(spec.tile_size_pixels() == PixelExtent{.width = 448, .height = 224});
+  CHECK(spec.output_spatial_dims() == SpatialDims{.width = 32, .height = 16});
+  CHECK(spec.output_shape() == std::vector<std::int64_t>{1536, 16, 32});
+  CHECK_THAT(to_yaml(spec), Contains("output_spatial_dims: [16, 32]"));
+  CHECK(parse_spec(to_yaml(spec), "t.yaml") == spec);
+
+  const std::string swapped = head + "output_spatial_dims: [32, 16]\n";
+  REQUIRE(diagnostics_of(swapped).size() == 1);
+  CHECK_THAT(diagnostics_of(swapped)[0], Contains("output_spatial_dims: expected the patch grid [16, 32]"));
 }
 
 TEST_CASE("A quoted number where a number belongs is an error at the value", "[loader][diagnostics]") {
@@ -270,7 +297,7 @@ TEST_CASE("A micron tile must come out as whole pixels", "[loader][diagnostics][
   CHECK_THAT(lines[0], StartsWith("t.yaml:5:9: error: tile_spec.size: expected lengths that are whole pixels at 0.3 "
                                   "mpp (within a relative 1e-6), got [224, 224] um = [746.66"));
   CHECK(parse_spec(with_line("  resolution", "  resolution: 0.5\n  unit: um"), "t.yaml").tile_size_pixels() ==
-        PixelExtent{448, 448});
+        PixelExtent{.width = 448, .height = 448});
 }
 
 TEST_CASE("All faults of a file are reported, in file order", "[loader][diagnostics]") {

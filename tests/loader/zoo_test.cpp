@@ -10,6 +10,7 @@
 #include "bioptimus/models/registry.hpp"
 
 using namespace bioptimus::models;
+using bioptimus::extraction::wsi::PixelExtent;
 using Catch::Matchers::WithinRel;
 
 namespace {
@@ -68,7 +69,7 @@ TEST_CASE("Each zoo model's derived values match the hand-worked numbers", "[zoo
   for (const Expected& expected : zoo) {
     const ModelSpec& spec = Registry::builtin().get(expected.model);
     INFO(spec.model_name());
-    CHECK(spec.tile_size_pixels() == PixelExtent{expected.tile_pixels, expected.tile_pixels});
+    CHECK(spec.tile_size_pixels() == PixelExtent{.width = expected.tile_pixels, .height = expected.tile_pixels});
     CHECK_THAT(spec.mpp().value(), WithinRel(expected.mpp, 1e-12));
     CHECK(spec.patch_size() == expected.patch);
     CHECK(spec.num_prefix_tokens() == expected.prefix);
@@ -77,7 +78,7 @@ TEST_CASE("Each zoo model's derived values match the hand-worked numbers", "[zoo
     const auto grid = spec.patch_grid();
     CHECK(grid.has_value() == expected.grid.has_value());
     if (grid && expected.grid) {
-      CHECK(*grid == PatchGrid{*expected.grid, *expected.grid});
+      CHECK(*grid == PatchGrid{.width = *expected.grid, .height = *expected.grid});
       CHECK(spec.num_patch_tokens() == *expected.grid * *expected.grid);
     }
     CHECK(spec.sequence_length() == expected.sequence);

@@ -17,6 +17,7 @@
 
 namespace {
 
+using bioptimus::extraction::wsi::TileSpec;
 using bioptimus::io::wsi::MPP;
 using bioptimus::models::Architecture;
 using bioptimus::models::BFloat16;
@@ -26,7 +27,6 @@ using bioptimus::models::OutputType;
 using bioptimus::models::Readout;
 using bioptimus::models::ReadoutError;
 using bioptimus::models::SpatialDims;
-using bioptimus::models::TileSpec;
 
 // The shapes of make_reference.py.
 constexpr std::int64_t batch = 3;
@@ -62,7 +62,7 @@ ModelSpec tiny_spec(OutputType output_type, std::int64_t embedding_dim) {
       .output_type = output_type,
   };
   if (output_type == OutputType::dense) {
-    fields.output_spatial_dims = SpatialDims{.height = grid_height, .width = grid_width};
+    fields.output_spatial_dims = SpatialDims{.width = grid_width, .height = grid_height};
   }
   return ModelSpec{fields};
 }

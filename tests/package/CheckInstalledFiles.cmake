@@ -1,12 +1,15 @@
 # What `cmake --install` must put in place besides the CMake package.
-foreach(file include/bioptimus/models/model_spec.hpp include/bioptimus/version.hpp include/bioptimus/format.hpp
-             ${LIBDIR}/libbioptimus.a ${LIBDIR}/cmake/bioptimus/bioptimusConfig.cmake
+foreach(file include/bioptimus/models/model_spec.hpp include/bioptimus/version.hpp include/bioptimus/format.hpp include/bioptimus/export.hpp
+             ${LIBDIR}/cmake/bioptimus/bioptimusConfig.cmake ${LIBDIR}/cmake/bioptimus/bioptimusFormatTargets.cmake
              ${LIBDIR}/cmake/bioptimus/bioptimusConfigVersion.cmake ${LIBDIR}/pkgconfig/bioptimus.pc
              share/bioptimus/configs/h0-mini.yaml bin/modelspec)
   if(NOT EXISTS "${PREFIX}/${file}")
     message(FATAL_ERROR "not installed: ${file}")
   endif()
 endforeach()
+if(NOT EXISTS "${PREFIX}/${LIBDIR}/libbioptimus.a" AND NOT EXISTS "${PREFIX}/${LIBDIR}/libbioptimus.so")
+  message(FATAL_ERROR "not installed: ${LIBDIR}/libbioptimus.a or .so")
+endif()
 file(GLOB src_headers "${PREFIX}/include/bioptimus/../../src/*")
 if(src_headers)
   message(FATAL_ERROR "private sources installed: ${src_headers}")
@@ -14,6 +17,10 @@ endif()
 file(READ "${PREFIX}/${LIBDIR}/pkgconfig/bioptimus.pc" pc)
 if(NOT pc MATCHES "Version: ${VERSION}")
   message(FATAL_ERROR "bioptimus.pc does not carry version ${VERSION}:\n${pc}")
+endif()
+# {fmt} is opt-in (the format component): the loader's users never need it.
+if(pc MATCHES "fmt")
+  message(FATAL_ERROR "bioptimus.pc requires fmt:\n${pc}")
 endif()
 execute_process(COMMAND "${PREFIX}/bin/modelspec" --version OUTPUT_VARIABLE printed RESULT_VARIABLE status)
 if(NOT status EQUAL 0 OR NOT printed MATCHES "^${VERSION}")

@@ -13,6 +13,9 @@ using namespace bioptimus::io::wsi;
 using namespace bioptimus::models;
 using bioptimus::ValidationError;
 using bioptimus::Violation;
+using bioptimus::extraction::wsi::Extent;
+using bioptimus::extraction::wsi::PixelExtent;
+using bioptimus::extraction::wsi::TileSpec;
 using Catch::Matchers::Contains;
 using Catch::Matchers::WithinRel;
 
@@ -118,12 +121,12 @@ TEST_CASE("ModelSpec fills the documented defaults", "[model_spec][defaults]") {
 
 TEST_CASE("ModelSpec derives the h0-mini numbers of the design", "[model_spec][derived]") {
   const ModelSpec spec{h0_mini_fields()};
-  CHECK(spec.tile_size_pixels() == PixelExtent{224, 224});
-  CHECK(spec.stride_pixels() == PixelExtent{224, 224});
+  CHECK(spec.tile_size_pixels() == PixelExtent{.width = 224, .height = 224});
+  CHECK(spec.stride_pixels() == PixelExtent{.width = 224, .height = 224});
   CHECK(spec.tile_size_microns() == Extent{112, 112});
   CHECK(spec.stride_microns() == Extent{112, 112});
-  CHECK(spec.overlap_pixels() == PixelExtent{0, 0});
-  CHECK(spec.patch_grid() == PatchGrid{16, 16});
+  CHECK(spec.overlap_pixels() == PixelExtent{.width = 0, .height = 0});
+  CHECK(spec.patch_grid() == PatchGrid{.width = 16, .height = 16});
   CHECK(spec.num_patch_tokens() == 256);
   CHECK(spec.sequence_length() == 261);
   CHECK(spec.token_dim() == 768);
@@ -140,7 +143,7 @@ TEST_CASE("ModelSpec derives a non-square grid from a non-square tile", "[model_
   fields.embedding_dim = 768;
   const ModelSpec spec{fields};
   // 448 / 14 = 32 columns, 224 / 14 = 16 rows.
-  CHECK(spec.patch_grid() == PatchGrid{32, 16});
+  CHECK(spec.patch_grid() == PatchGrid{.width = 32, .height = 16});
   CHECK(spec.num_patch_tokens() == 512);
   CHECK(spec.sequence_length() == 517);
   CHECK(spec.input_shape() == std::array<std::int64_t, 3>{3, 224, 448});
@@ -153,9 +156,9 @@ TEST_CASE("ModelSpec derives pixels from a micron tile", "[model_spec][derived][
   fields.tile_spec = TileSpec{
       {.size = Extent{128}, .stride = Extent{64}, .resolution = MPP{0.5714285714285714}, .unit = MeasurementUnit::um}};
   const ModelSpec spec{fields};
-  CHECK(spec.tile_size_pixels() == PixelExtent{224, 224});
-  CHECK(spec.stride_pixels() == PixelExtent{112, 112});
-  CHECK(spec.overlap_pixels() == PixelExtent{112, 112});
+  CHECK(spec.tile_size_pixels() == PixelExtent{.width = 224, .height = 224});
+  CHECK(spec.stride_pixels() == PixelExtent{.width = 112, .height = 112});
+  CHECK(spec.overlap_pixels() == PixelExtent{.width = 112, .height = 112});
   CHECK(spec.tile_size_microns() == Extent{128, 128});
   CHECK(spec.num_patch_tokens() == 256);
 }
@@ -164,7 +167,7 @@ TEST_CASE("ModelSpec with overlapping tiles reports the overlap in pixels", "[mo
   ModelSpec::Fields fields = h0_mini_fields();
   fields.tile_spec = TileSpec{{.size = {224, 224}, .stride = {168, 112}, .resolution = MPP{0.25}}};
   const ModelSpec spec{fields};
-  CHECK(spec.overlap_pixels() == PixelExtent{56, 112});
+  CHECK(spec.overlap_pixels() == PixelExtent{.width = 56, .height = 112});
   CHECK(spec.stride_microns() == Extent{42, 28});
 }
 
@@ -181,13 +184,33 @@ TEST_CASE("ModelSpec of a dense output has the shape [embedding_dim, height, wid
   ModelSpec::Fields fields = h0_mini_fields();
   fields.output_type = OutputType::dense;
   fields.embedding_dim = 768;
-  fields.output_spatial_dims = SpatialDims{16, 16};
+  fields.output_spatial_dims = SpatialDims{.width = 16, .height = 16};
   CHECK(ModelSpec{fields}.output_shape() == std::vector<std::int64_t>{768, 16, 16});
   // A CNN's feature map need not match any patch grid.
   ModelSpec::Fields cnn = resnet_fields();
   cnn.output_type = OutputType::dense;
-  cnn.output_spatial_dims = SpatialDims{14, 7};
+  cnn.output_spatial_dims = SpatialDims{.width = 7, .height = 14};
   CHECK(ModelSpec{cnn}.output_shape() == std::vector<std::int64_t>{1024, 14, 7});
+}
+
+TEST_CASE("A non-square dense output keeps width and height apart", "[model_spec][derived][rule8]") {
+  ModelSpec::Fields fields = h0_mini_fields();
+  // 448 x 224 px with 14 px patches: 32 columns, 16 rows.
+  fields.tile_spec = TileSpec{{.size = {448, 224}, .stride = {224, 112}, .resolution = MPP{0.5}}};
+  fields.output_type = OutputType::dense;
+  fields.embedding_dim = 768;
+  fields.output_spatial_dims = SpatialDims{.width = 32, .height = 16};
+  const ModelSpec spec{fields};
+  CHECK(spec.patch_grid() == PatchGrid{.width = 32, .height = 16});
+  CHECK(spec.output_spatial_dims() == SpatialDims{.width = 32, .height = 16});
+  CHECK(spec.stride_pixels() == PixelExtent{.width = 224, .height = 112});
+  CHECK(spec.overlap_pixels() == PixelExtent{.width = 224, .height = 112});
+  CHECK(spec.input_shape() == std::array<std::int64_t, 3>{3, 224, 448});
+  CHECK(spec.output_shape() == std::vector<std::int64_t>{768, 16, 32});
+  // The transposed feature map is the classic swap: it must be refused.
+  fields.output_spatial_dims = SpatialDims{.width = 16, .height = 32};
+  require_single_violation(fields, "output_spatial_dims",
+                           "expected the patch grid [16, 32] (tile / patch_size), got [32, 16]");
 }
 
 TEST_CASE("ModelSpec of a token sequence has the shape [sequence_length, token_dim]", "[model_spec][derived]") {
@@ -328,7 +351,7 @@ TEST_CASE("A vit needs a patch_size", "[model_spec][validation][rule5]") {
 TEST_CASE("A vit's tile sides must be multiples of patch_size", "[model_spec][validation][rule5]") {
   ModelSpec::Fields fields = h0_mini_fields();
   fields.patch_size = 16;  // 224 / 16 = 14 works; 224 / 15 does not
-  CHECK(ModelSpec{fields}.patch_grid() == PatchGrid{14, 14});
+  CHECK(ModelSpec{fields}.patch_grid() == PatchGrid{.width = 14, .height = 14});
   fields.patch_size = 15;
   require_single_violation(fields, "patch_size", "expected a divisor of both tile sides 224 x 224 px, got 15");
 }
@@ -415,20 +438,20 @@ TEST_CASE("dense needs output_spatial_dims", "[model_spec][validation][rule8]") 
   ModelSpec::Fields fields = h0_mini_fields();
   fields.output_type = OutputType::dense;
   require_single_violation(fields, "output_spatial_dims", "required for output_type dense");
-  fields.output_spatial_dims = SpatialDims{0, 16};
+  fields.output_spatial_dims = SpatialDims{.width = 16, .height = 0};
   require_single_violation(fields, "output_spatial_dims", "got [0, 16]");
 }
 
 TEST_CASE("A vit's dense output must match the patch grid", "[model_spec][validation][rule8]") {
   ModelSpec::Fields fields = h0_mini_fields();
   fields.output_type = OutputType::dense;
-  fields.output_spatial_dims = SpatialDims{14, 14};
+  fields.output_spatial_dims = SpatialDims{.width = 14, .height = 14};
   require_single_violation(fields, "output_spatial_dims", "expected the patch grid [16, 16]");
 }
 
 TEST_CASE("Pooled outputs take no output_spatial_dims", "[model_spec][validation][rule8]") {
   ModelSpec::Fields fields = h0_mini_fields();
-  fields.output_spatial_dims = SpatialDims{16, 16};
+  fields.output_spatial_dims = SpatialDims{.width = 16, .height = 16};
   require_single_violation(fields, "output_spatial_dims", "expected null for output_type cls+patch_mean");
 }
 

@@ -38,7 +38,7 @@ TEST_CASE("TileSpec stride defaults to size and unit to pixels; one number means
 
 TEST_CASE("TileSpec in pixels converts to microns only with an MPP resolution", "[tile_spec][derived]") {
   const TileSpec at_mpp{{.size = {224, 224}, .resolution = MPP{0.5}}};
-  CHECK(at_mpp.size_pixels() == PixelExtent{224, 224});
+  CHECK(at_mpp.size_pixels() == PixelExtent{.width = 224, .height = 224});
   CHECK(at_mpp.size_microns() == Extent{112, 112});
   CHECK(at_mpp.stride_microns() == Extent{112, 112});
   const TileSpec at_level{{.size = {224, 224}, .resolution = Level{1}}};
@@ -50,23 +50,23 @@ TEST_CASE("TileSpec in pixels converts to microns only with an MPP resolution", 
 TEST_CASE("TileSpec in microns converts to whole pixels", "[tile_spec][derived][microns]") {
   // 112 um at 0.5 mpp = 224 px; 56 um = 112 px.
   const TileSpec tile{{.size = {112, 112}, .stride = {56, 56}, .resolution = MPP{0.5}, .unit = MeasurementUnit::um}};
-  CHECK(tile.size_pixels() == PixelExtent{224, 224});
-  CHECK(tile.stride_pixels() == PixelExtent{112, 112});
+  CHECK(tile.size_pixels() == PixelExtent{.width = 224, .height = 224});
+  CHECK(tile.stride_pixels() == PixelExtent{.width = 112, .height = 112});
   CHECK(tile.size_microns() == Extent{112, 112});
-  CHECK(tile.overlap_pixels() == PixelExtent{112, 112});
+  CHECK(tile.overlap_pixels() == PixelExtent{.width = 112, .height = 112});
 }
 
 TEST_CASE("TileSpec in microns tolerates float noise of one part in a million", "[tile_spec][microns]") {
   // 128 um / (4/7 mpp) = 224.00000000000003 px in doubles.
   const TileSpec tile{{.size = Extent{128}, .resolution = MPP{0.5714285714285714}, .unit = MeasurementUnit::um}};
-  CHECK(tile.size_pixels() == PixelExtent{224, 224});
+  CHECK(tile.size_pixels() == PixelExtent{.width = 224, .height = 224});
 }
 
 TEST_CASE("TileSpec overlap is size minus stride: positive overlaps, negative gaps", "[tile_spec][derived]") {
   const TileSpec overlapping{{.size = {224, 224}, .stride = {112, 200}, .resolution = MPP{0.5}}};
-  CHECK(overlapping.overlap_pixels() == PixelExtent{112, 24});
+  CHECK(overlapping.overlap_pixels() == PixelExtent{.width = 112, .height = 24});
   const TileSpec gapped{{.size = {224, 224}, .stride = {300, 224}, .resolution = MPP{0.5}}};
-  CHECK(gapped.overlap_pixels() == PixelExtent{-76, 0});
+  CHECK(gapped.overlap_pixels() == PixelExtent{.width = -76, .height = 0});
 }
 
 TEST_CASE("TileSpec rejects non-positive or non-finite sizes", "[tile_spec][validation]") {
@@ -125,7 +125,7 @@ TEST_CASE("scale_to_reference re-expresses a 20x tile in the pixels of a 40x lev
   // Target 0.5 mpp on a 0.25 mpp slide: target downsample 2, level 0 downsample 1, ratio 1 / 2.
   const TileSpec tile{{.size = {224, 224}, .resolution = MPP{0.5}}};
   const TileSpec scaled = tile.scale_to_reference(0.5, MPP{0.5});
-  CHECK(scaled.size_pixels() == PixelExtent{448, 448});
+  CHECK(scaled.size_pixels() == PixelExtent{.width = 448, .height = 448});
   CHECK(scaled.unit() == MeasurementUnit::pixels);
   CHECK(scaled.mpp() == MPP{0.25});
 }
@@ -134,16 +134,16 @@ TEST_CASE("scale_to_reference shrinks a tile onto a coarser reference level", "[
   // Reference downsample 16, target downsample 2: ratio 8, 224 px -> 28 px, stride 112 -> 14.
   const TileSpec tile{{.size = {224, 224}, .stride = {112, 112}, .resolution = Level{1}}};
   const TileSpec scaled = tile.scale_to_reference(8.0, MPP{0.5});
-  CHECK(scaled.size_pixels() == PixelExtent{28, 28});
-  CHECK(scaled.stride_pixels() == PixelExtent{14, 14});
+  CHECK(scaled.size_pixels() == PixelExtent{.width = 28, .height = 28});
+  CHECK(scaled.stride_pixels() == PixelExtent{.width = 14, .height = 14});
   CHECK_THAT(scaled.mpp()->value(), WithinRel(4.0));
 }
 
 TEST_CASE("scale_to_reference converts a micron tile with the target mpp and rounds", "[tile_spec][scale][microns]") {
   // 112 um at 0.5 mpp = 224 px; ratio 3 -> 74.67 px, rounded to 75; never below 1 px.
   const TileSpec tile{{.size = {112, 112}, .resolution = MPP{0.5}, .unit = MeasurementUnit::um}};
-  CHECK(tile.scale_to_reference(3.0, MPP{0.5}).size_pixels() == PixelExtent{75, 75});
-  CHECK(tile.scale_to_reference(1000.0, MPP{0.5}).size_pixels() == PixelExtent{1, 1});
+  CHECK(tile.scale_to_reference(3.0, MPP{0.5}).size_pixels() == PixelExtent{.width = 75, .height = 75});
+  CHECK(tile.scale_to_reference(1000.0, MPP{0.5}).size_pixels() == PixelExtent{.width = 1, .height = 1});
 }
 
 TEST_CASE("scale_to_reference refuses a target mpp that contradicts the tile's own", "[tile_spec][scale][validation]") {

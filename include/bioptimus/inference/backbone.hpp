@@ -32,7 +32,7 @@ namespace bioptimus::inference {
 /// Thrown when a backbone cannot be loaded or run: a missing file, a file that
 /// is not TorchScript, a device LibTorch does not have, an error inside the
 /// model. The message names the file.
-class BackboneError : public Error {
+class BIOPTIMUS_VISIBLE_TYPE BackboneError : public Error {
  public:
   using Error::Error;
 };
@@ -49,7 +49,8 @@ struct BackboneOptions {
 
 /// A loaded TorchScript model and the Readout that turns its output into the
 /// spec's embedding. Movable, not copyable; embed() is for one thread at a time.
-class Backbone {
+/// (Its library is built with hidden visibility; this class is its interface.)
+class BIOPTIMUS_VISIBLE_TYPE Backbone {
  public:
   /// Loads `file`, moves it to the device and precision of `options`, and
   /// runs one dummy batch to check its output shape against `spec`.

@@ -34,7 +34,7 @@
 namespace bioptimus::inference {
 
 /// Thrown when a feature file cannot be written; the message names the file.
-class WriterError : public Error {
+class BIOPTIMUS_VISIBLE_TYPE WriterError : public Error {
  public:
   using Error::Error;
 };

@@ -7,6 +7,7 @@
 //
 //   using namespace bioptimus::models;
 //   using namespace bioptimus::io::wsi;
+//   using bioptimus::extraction::wsi::TileSpec;  // not re-exported by models
 //   const ModelSpec spec{{
 //       .model_name = "h0-mini",
 //       .version = "1.0.0",
@@ -43,19 +44,19 @@
 
 namespace bioptimus::models {
 
-using extraction::wsi::Extent;
-using extraction::wsi::PixelExtent;
-using extraction::wsi::TileSpec;
-
-/// Height and width of a dense output's feature map (the YAML order).
+/// Width and height of a dense output's feature map. Like every width/height
+/// pair of the library the width comes first; build it with designated
+/// initializers (`{.width = 16, .height = 14}`) so a swap cannot go unseen.
+/// The YAML form is `[height, width]` (the order of a CHW tensor's last axes).
 struct SpatialDims {
-  std::int64_t height;
   std::int64_t width;
+  std::int64_t height;
 
   friend constexpr bool operator==(const SpatialDims&, const SpatialDims&) noexcept = default;
 };
 
 /// A ViT's patch grid: tile width / patch_size by tile height / patch_size.
+/// Build it with designated initializers, as SpatialDims.
 struct PatchGrid {
   std::int64_t width;
   std::int64_t height;
@@ -84,7 +85,7 @@ class ModelSpec {
     std::optional<std::string> weights_source = std::nullopt;
     std::optional<std::string> license = std::nullopt;
     // Input and preprocessing.
-    TileSpec tile_spec;
+    extraction::wsi::TileSpec tile_spec;
     std::int64_t num_channels = 3;
     std::vector<double> mean = {};
     std::vector<double> std = {};
@@ -231,7 +232,7 @@ class ModelSpec {
 
   // Input and preprocessing.
   /// Tile geometry the model expects; its resolution is always an MPP.
-  [[nodiscard]] const TileSpec& tile_spec() const noexcept { return tile_spec_; }
+  [[nodiscard]] const extraction::wsi::TileSpec& tile_spec() const noexcept { return tile_spec_; }
   /// Number of input channels.
   [[nodiscard]] std::int64_t num_channels() const noexcept { return num_channels_; }
   /// Per-channel normalisation mean, in channel order, for pixels scaled to [0, 1].
@@ -272,22 +273,26 @@ class ModelSpec {
   /// The tile's resolution (a ModelSpec always has a physical one).
   [[nodiscard]] io::wsi::MPP mpp() const noexcept { return tile_spec_.mpp().value_or(io::wsi::MPP{1.0}); }
   /// Tile size in pixels.
-  [[nodiscard]] PixelExtent tile_size_pixels() const noexcept { return tile_spec_.size_pixels(); }
+  [[nodiscard]] extraction::wsi::PixelExtent tile_size_pixels() const noexcept { return tile_spec_.size_pixels(); }
   /// Stride in pixels.
-  [[nodiscard]] PixelExtent stride_pixels() const noexcept { return tile_spec_.stride_pixels(); }
+  [[nodiscard]] extraction::wsi::PixelExtent stride_pixels() const noexcept { return tile_spec_.stride_pixels(); }
   /// Tile size in microns.
-  [[nodiscard]] Extent tile_size_microns() const noexcept { return tile_spec_.size_microns().value_or(Extent{0}); }
+  [[nodiscard]] extraction::wsi::Extent tile_size_microns() const noexcept {
+    return tile_spec_.size_microns().value_or(extraction::wsi::Extent{0});
+  }
   /// Stride in microns.
-  [[nodiscard]] Extent stride_microns() const noexcept { return tile_spec_.stride_microns().value_or(Extent{0}); }
+  [[nodiscard]] extraction::wsi::Extent stride_microns() const noexcept {
+    return tile_spec_.stride_microns().value_or(extraction::wsi::Extent{0});
+  }
   /// Tile size minus stride per axis, in pixels (negative = gap).
-  [[nodiscard]] PixelExtent overlap_pixels() const noexcept { return tile_spec_.overlap_pixels(); }
+  [[nodiscard]] extraction::wsi::PixelExtent overlap_pixels() const noexcept { return tile_spec_.overlap_pixels(); }
   /// The ViT patch grid; nothing for other architectures.
   [[nodiscard]] std::optional<PatchGrid> patch_grid() const noexcept {
     if (!patch_size_) {
       return std::nullopt;
     }
-    const PixelExtent tile = tile_size_pixels();
-    return PatchGrid{tile.width / *patch_size_, tile.height / *patch_size_};
+    const extraction::wsi::PixelExtent tile = tile_size_pixels();
+    return PatchGrid{.width = tile.width / *patch_size_, .height = tile.height / *patch_size_};
   }
   /// Patch tokens: grid width x grid height; nothing without a grid.
   [[nodiscard]] std::optional<std::int64_t> num_patch_tokens() const noexcept {
@@ -305,7 +310,7 @@ class ModelSpec {
   }
   /// Model input as [channels, height, width].
   [[nodiscard]] std::array<std::int64_t, 3> input_shape() const noexcept {
-    const PixelExtent tile = tile_size_pixels();
+    const extraction::wsi::PixelExtent tile = tile_size_pixels();
     return {num_channels_, tile.height, tile.width};
   }
   /// Output of one tile: [embedding_dim] for pooled outputs,
@@ -318,7 +323,7 @@ class ModelSpec {
       case OutputType::cls_patch_mean:
         return {embedding_dim_};
       case OutputType::dense: {
-        const SpatialDims dims = output_spatial_dims_.value_or(SpatialDims{0, 0});
+        const SpatialDims dims = output_spatial_dims_.value_or(SpatialDims{.width = 0, .height = 0});
         return {embedding_dim_, dims.height, dims.width};
       }
       case OutputType::token_sequence:
@@ -366,7 +371,7 @@ class ModelSpec {
   std::string version_;
   std::optional<std::string> weights_source_;
   std::optional<std::string> license_;
-  TileSpec tile_spec_;
+  extraction::wsi::TileSpec tile_spec_;
   std::int64_t num_channels_;
   std::vector<double> mean_;
   std::vector<double> std_;
@@ -457,7 +462,7 @@ inline std::vector<Violation> ModelSpec::find_violations(bool output_type_given)
   } else if (vit && !patch_size_) {
     fail("patch_size", "required for architecture vit: expected a whole number > 0", {"architecture"});
   } else if (vit) {
-    const PixelExtent tile = tile_size_pixels();
+    const extraction::wsi::PixelExtent tile = tile_size_pixels();
     if (tile.width % *patch_size_ != 0 || tile.height % *patch_size_ != 0) {
       fail("patch_size",
            "expected a divisor of both tile sides " + number(tile.width) + " x " + number(tile.height) + " px, got " +
@@ -510,10 +515,10 @@ inline std::vector<Violation> ModelSpec::find_violations(bool output_type_given)
     return "[" + number(output_spatial_dims_->height) + ", " + number(output_spatial_dims_->width) + "]";
   };
   if (output_spatial_dims_ && (output_spatial_dims_->height <= 0 || output_spatial_dims_->width <= 0 ||
-                               output_spatial_dims_->height > TileSpec::max_side_pixels ||
-                               output_spatial_dims_->width > TileSpec::max_side_pixels)) {
+                               output_spatial_dims_->height > extraction::wsi::TileSpec::max_side_pixels ||
+                               output_spatial_dims_->width > extraction::wsi::TileSpec::max_side_pixels)) {
     fail("output_spatial_dims", "expected [height, width] as two whole numbers in [1, " +
-                                    number(TileSpec::max_side_pixels) + "], got " + dims_text());
+                                    number(extraction::wsi::TileSpec::max_side_pixels) + "], got " + dims_text());
   } else if (output_type_given && output_type_ == OutputType::dense) {
     if (!output_spatial_dims_) {
       fail("output_spatial_dims", "required for output_type dense: expected [height, width]", {"output_type"});

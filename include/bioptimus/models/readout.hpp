@@ -67,7 +67,7 @@ struct BFloat16 {
 }
 
 /// Thrown when a backbone's output does not fit its spec.
-class ReadoutError : public Error {
+class BIOPTIMUS_VISIBLE_TYPE ReadoutError : public Error {
  public:
   using Error::Error;
 };

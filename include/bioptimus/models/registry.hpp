@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bioptimus/error.hpp"
+#include "bioptimus/export.hpp"
 #include "bioptimus/models/model_spec.hpp"
 #include "bioptimus/models/models.hpp"
 
@@ -46,7 +47,7 @@ struct Diagnostic {
   std::string message;
 
   /// `FILE:LINE:COL: error: FIELD: MESSAGE` (LINE:COL left out when unknown).
-  [[nodiscard]] std::string to_string() const;
+  [[nodiscard]] BIOPTIMUS_EXPORT std::string to_string() const;
 
   friend bool operator==(const Diagnostic&, const Diagnostic&) = default;
 };
@@ -54,7 +55,7 @@ struct Diagnostic {
 /// Thrown when one or more configs cannot be loaded; carries the problems
 /// found, in file order (per config at most LoadLimits::max_diagnostics, then
 /// one that counts the rest). what() is their to_string() lines joined by '\n'.
-class ConfigError : public Error {
+class BIOPTIMUS_EXPORT ConfigError : public Error {
  public:
   explicit ConfigError(std::vector<Diagnostic> diagnostics);
   ConfigError(const ConfigError&) = default;
@@ -69,9 +70,13 @@ class ConfigError : public Error {
 };
 
 /// Thrown by a failed registry lookup; the message lists the known names.
-class LookupError : public Error {
+class BIOPTIMUS_EXPORT LookupError : public Error {
  public:
   using Error::Error;
+  LookupError(const LookupError&) = default;
+  LookupError& operator=(const LookupError&) = default;
+  /// Out of line, so that the vtable and typeinfo live in the library.
+  ~LookupError() override;
 };
 
 /// Limits that keep a hostile config from exhausting time or memory.
@@ -89,19 +94,19 @@ struct LoadLimits {
 /// Parses one model config from YAML text. `source_name` is what diagnostics
 /// call the text (a file name, typically).
 /// @throws ConfigError with every problem of the text.
-[[nodiscard]] ModelSpec parse_spec(std::string_view yaml, std::string_view source_name);
+[[nodiscard]] BIOPTIMUS_EXPORT ModelSpec parse_spec(std::string_view yaml, std::string_view source_name);
 
 /// Loads one model config file; its stem must be its model_name.
 /// @throws ConfigError when the file cannot be read or is not a valid config.
-[[nodiscard]] ModelSpec load_spec(const std::filesystem::path& path);
+[[nodiscard]] BIOPTIMUS_EXPORT ModelSpec load_spec(const std::filesystem::path& path);
 
 /// The canonical YAML form of a spec: every key of the schema in schema
 /// order, defaults written out. parse_spec() of it gives an equal spec.
-[[nodiscard]] std::string to_yaml(const ModelSpec& spec);
+[[nodiscard]] BIOPTIMUS_EXPORT std::string to_yaml(const ModelSpec& spec);
 
 /// An immutable set of ModelSpecs with unique model names, sorted by name.
 /// Reads are thread-safe (nothing changes after construction).
-class Registry {
+class BIOPTIMUS_EXPORT Registry {
  public:
   /// The process-wide registry of the built-in configs, compiled into the
   /// library: it needs no file on disk. Built on first use, thread-safely.
