@@ -28,6 +28,11 @@ struct AxisPlan {
   std::vector<std::int32_t> first;
   std::vector<std::int32_t> count;
   std::vector<std::int32_t> coefficients;
+  /// The same taps laid out tap-major for the vectorised horizontal pass:
+  /// entry `t * output_size + i` is tap t of output i, its byte offset 3 *
+  /// min(first + t, input_size - 1) and its coefficient (0 past `count`).
+  std::vector<std::int32_t> tap_offsets;
+  std::vector<std::int32_t> tap_coefficients;
   std::vector<std::int32_t> index;
   std::vector<float> weights;
 };
@@ -71,8 +76,9 @@ struct MutableRgb8Rows {
 
 /// Pillow's horizontal pass on source rows [first_row, first_row + out.height)
 /// into `out` (of the plan's target width). Scalar: the oracle.
-void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row,
-                            MutableRgb8Rows out) noexcept;
+/// Outputs before `first_output` are left alone.
+void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out,
+                            std::int64_t first_output = 0) noexcept;
 /// Pillow's vertical pass into `out`; `source` holds source rows from
 /// `first_row` on (the rows the horizontal pass produced). Scalar: the oracle.
 void vertical_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out) noexcept;
