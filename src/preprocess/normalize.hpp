@@ -5,7 +5,7 @@
 #include <array>
 #include <cstdint>
 
-namespace bioptimus::models::detail {
+namespace bioptimus::detail {
 
 /// What torchvision computes for one 8-bit value, in float32 throughout:
 /// ToTensor divides by 255, Normalize subtracts the mean and divides by the std.
@@ -29,6 +29,6 @@ struct NormalizeJob {
 /// normalize_value for every pixel, vectorised; bit-identical to the scalar formula.
 void normalize_to_float32(const NormalizeJob& job) noexcept;
 
-}  // namespace bioptimus::models::detail
+}  // namespace bioptimus::detail
 
 #endif  // BIOPTIMUS_SRC_PREPROCESS_NORMALIZE_HPP

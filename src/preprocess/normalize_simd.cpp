@@ -11,7 +11,7 @@
 #include "normalize.hpp"
 
 HWY_BEFORE_NAMESPACE();
-namespace bioptimus::models::detail {
+namespace bioptimus::detail {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
@@ -53,15 +53,15 @@ void NormalizeToFloat32(const NormalizeJob& job) {
 }
 
 }  // namespace HWY_NAMESPACE
-}  // namespace bioptimus::models::detail
+}  // namespace bioptimus::detail
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
-namespace bioptimus::models::detail {
+namespace bioptimus::detail {
 
 HWY_EXPORT(NormalizeToFloat32);
 
 void normalize_to_float32(const NormalizeJob& job) noexcept { HWY_DYNAMIC_DISPATCH(NormalizeToFloat32)(job); }
 
-}  // namespace bioptimus::models::detail
+}  // namespace bioptimus::detail
 #endif  // HWY_ONCE

@@ -54,7 +54,12 @@ std::uint16_t to_bfloat16_bits(float value) noexcept {
   return static_cast<std::uint16_t>((bits + 0x7FFFU + odd) >> 16);
 }
 
-namespace detail {
+}  // namespace bioptimus::models
+
+namespace bioptimus::detail {
+
+using models::Interpolation;
+using models::Precision;
 
 struct PreprocessorState {
   std::int64_t height = 0;
@@ -166,10 +171,12 @@ void run_tile(const PreprocessorState& state, const image::ImageView& tile, cons
 }
 
 }  // namespace
-}  // namespace detail
+}  // namespace bioptimus::detail
+
+namespace bioptimus::models {
 
 Preprocessor::Preprocessor(const ModelSpec& spec, image::Rgb8 background)
-    : state_(std::make_shared<detail::PreprocessorState>()) {
+    : state_(std::make_shared<bioptimus::detail::PreprocessorState>()) {
   const std::string who = "Preprocessor for " + spec.identity() + ": ";
   if (spec.num_channels() != 3) {
     throw Error(who + "num_channels is " + std::to_string(spec.num_channels()) +
@@ -182,12 +189,12 @@ Preprocessor::Preprocessor(const ModelSpec& spec, image::Rgb8 background)
     throw Error(who + "stain_normalization " + std::string(to_string(*spec.stain_normalization())) +
                 " is not implemented; apply it before preprocessing and use a spec without it");
   }
-  detail::PreprocessorState& state = *state_;
+  bioptimus::detail::PreprocessorState& state = *state_;
   const auto shape = spec.input_shape();
   state.height = shape[1];
   state.width = shape[2];
   state.precision = spec.precision();
-  state.filter = detail::filter_of(spec.interpolation());
+  state.filter = bioptimus::detail::filter_of(spec.interpolation());
   state.antialias = spec.antialias();
   state.background = background;
   if (spec.color_space() == ColorSpace::bgr) {
@@ -198,7 +205,8 @@ Preprocessor::Preprocessor(const ModelSpec& spec, image::Rgb8 background)
     state.mean[c] = static_cast<float>(spec.mean()[c]);
     state.std[c] = static_cast<float>(spec.std()[c]);
     for (std::size_t value = 0; value < 256; ++value) {
-      const float normalized = detail::normalize_value(static_cast<std::uint8_t>(value), state.mean[c], state.std[c]);
+      const float normalized =
+          bioptimus::detail::normalize_value(static_cast<std::uint8_t>(value), state.mean[c], state.std[c]);
       state.float16[c][value] = to_float16_bits(normalized);
       state.bfloat16[c][value] = to_bfloat16_bits(normalized);
     }
@@ -212,7 +220,7 @@ std::array<std::int64_t, 3> Preprocessor::output_shape() const noexcept { return
 std::int64_t Preprocessor::output_elements() const noexcept { return 3 * state_->height * state_->width; }
 
 std::size_t Preprocessor::output_bytes(Precision precision) const noexcept {
-  return static_cast<std::size_t>(output_elements()) * detail::bytes_per_value(precision);
+  return static_cast<std::size_t>(output_elements()) * bioptimus::detail::bytes_per_value(precision);
 }
 
 Precision Preprocessor::precision() const noexcept { return state_->precision; }
@@ -242,7 +250,7 @@ void Preprocessor::operator()(std::span<const image::ImageView> tiles, std::span
                 std::to_string(state_->width) + ") in " + std::string(to_string(precision)) + " need " +
                 std::to_string(tiles.size() * tile_bytes));
   }
-  if (reinterpret_cast<std::uintptr_t>(out.data()) % detail::bytes_per_value(precision) != 0) {
+  if (reinterpret_cast<std::uintptr_t>(out.data()) % bioptimus::detail::bytes_per_value(precision) != 0) {
     throw Error("Preprocessor: output buffer is not aligned for " + std::string(to_string(precision)) + " values");
   }
   std::vector<image::ResamplePlan> plans;
@@ -258,7 +266,7 @@ void Preprocessor::operator()(std::span<const image::ImageView> tiles, std::span
   const auto work = [&] {
     try {
       for (std::size_t i = next++; i < tiles.size(); i = next++) {
-        detail::run_tile(*state_, tiles[i], plans[i], out.data() + i * tile_bytes, precision);
+        bioptimus::detail::run_tile(*state_, tiles[i], plans[i], out.data() + i * tile_bytes, precision);
       }
     } catch (...) {
       const std::lock_guard lock(failure_mutex);

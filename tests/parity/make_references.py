@@ -90,6 +90,20 @@ def generate(out):
     np.save(out / "normalized_fp16_torch.npy", normalized.half().view(torch.int16).numpy().view(np.uint16))
     np.save(out / "normalized_bf16_torch.npy", normalized.bfloat16().view(torch.int16).numpy().view(np.uint16))
 
+    # Rounding across the whole float range: random magnitudes from float16's
+    # subnormals to beyond its maximum, both signs, plus exact ties.
+    magnitudes = np.exp2(rng.uniform(-26, 17, 4000)).astype(np.float32)
+    ties = (np.arange(1, 97, dtype=np.float32) * np.float32(2**-11) + 1).astype(np.float32)
+    floats = np.concatenate([magnitudes, -magnitudes[:1000], ties, np.float32([0, -0.0, 65504, 65520, 2**-24, 2**-25])])
+    np.save(out / "float_cases.npy", floats.astype(np.float32))
+    with np.errstate(over="ignore"):  # beyond float16's range is meant to round to infinity
+        np.save(out / "float_cases_fp16_numpy.npy", floats.astype(np.float16).view(np.uint16))
+    np.save(out / "float_cases_bf16_torch.npy",
+            torch.from_numpy(floats).bfloat16().view(torch.int16).numpy().view(np.uint16))
+    # A small RGBA tile as uint8 .npy, for the `preprocess` command's .npy input.
+    rgba = np.dstack([he_tile(rng, 64, 48), rng.integers(0, 256, (48, 64, 1), dtype=np.uint8)])
+    np.save(out / "rgba_64x48.npy", rgba)
+
     manifest = {"generator": "tests/parity/make_references.py", "seed": SEED, "target": list(TARGET),
                 "mean": MEAN, "std": STD, "cases": cases}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")

@@ -28,11 +28,13 @@
 #include "bioptimus/models/model_spec.hpp"
 #include "bioptimus/models/vocabulary.hpp"
 
-namespace bioptimus::models {
-
-namespace detail {
+// Not in models::detail: a models::detail namespace would hide bioptimus::detail
+// from the unqualified `detail::` lookups in the models headers.
+namespace bioptimus::detail {
 struct PreprocessorState;
-}  // namespace detail
+}  // namespace bioptimus::detail
+
+namespace bioptimus::models {
 
 /// Turns pixels into a model's input tensor as its spec says. Immutable after
 /// construction; every call is `const` and may run on several threads at once
@@ -68,7 +70,7 @@ class Preprocessor {
                   int threads = 1) const;
 
  private:
-  std::shared_ptr<detail::PreprocessorState> state_;
+  std::shared_ptr<bioptimus::detail::PreprocessorState> state_;
 };
 
 /// IEEE binary16 bits of `value`, rounded to nearest even (as numpy's
