@@ -132,16 +132,6 @@ AxisPlan pillow_axis(std::int32_t input_size, std::int32_t output_size, Filter f
     plan.first[static_cast<std::size_t>(i)] = lo;
     plan.count[static_cast<std::size_t>(i)] = count;
   }
-  plan.tap_offsets.resize(outputs * taps);
-  plan.tap_coefficients.resize(outputs * taps);
-  for (std::size_t t = 0; t < taps; ++t) {
-    for (std::size_t i = 0; i < outputs; ++i) {
-      const auto pixel = std::min(plan.first[i] + static_cast<std::int32_t>(t), input_size - 1);
-      plan.tap_offsets[t * outputs + i] = pixel * 3;
-      plan.tap_coefficients[t * outputs + i] =
-          static_cast<std::int32_t>(t) < plan.count[i] ? plan.coefficients[i * taps + t] : 0;
-    }
-  }
   return plan;
 }
 

@@ -2,6 +2,8 @@
 #ifndef BIOPTIMUS_SRC_IMAGE_RESAMPLE_HPP
 #define BIOPTIMUS_SRC_IMAGE_RESAMPLE_HPP
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -28,11 +30,6 @@ struct AxisPlan {
   std::vector<std::int32_t> first;
   std::vector<std::int32_t> count;
   std::vector<std::int32_t> coefficients;
-  /// The same taps laid out tap-major for the vectorised horizontal pass:
-  /// entry `t * output_size + i` is tap t of output i, its byte offset 3 *
-  /// min(first + t, input_size - 1) and its coefficient (0 past `count`).
-  std::vector<std::int32_t> tap_offsets;
-  std::vector<std::int32_t> tap_coefficients;
   std::vector<std::int32_t> index;
   std::vector<float> weights;
 };
@@ -83,8 +80,20 @@ void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t 
 /// `first_row` on (the rows the horizontal pass produced). Scalar: the oracle.
 void vertical_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out) noexcept;
 
+/// The vectorised horizontal pass handles sources up to this wide (wider ones
+/// go through the scalar pass): its column buffer grows with the width.
+inline constexpr std::int64_t max_vector_columns = 16384;
+/// Bytes of the column buffer the vectorised horizontal pass needs: one
+/// vector (at most 64 bytes) per channel per source pixel.
+[[nodiscard]] constexpr std::size_t horizontal_columns_bytes(const AxisPlan& plan) noexcept {
+  return static_cast<std::size_t>(std::min<std::int64_t>(plan.input_size, max_vector_columns)) * 3 * 64;
+}
+
 /// The same passes, vectorised for the best instruction set this CPU has.
-void horizontal_pass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out) noexcept;
+/// The horizontal pass uses `columns`, 64-byte aligned and
+/// horizontal_columns_bytes(plan) long.
+void horizontal_pass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out,
+                     std::int32_t* columns) noexcept;
 void vertical_pass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out) noexcept;
 
 /// Which implementation the passes use; tests compare both.
