@@ -102,37 +102,35 @@ void HorizontalPass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_ro
     horizontal_pass_scalar(plan, source, first_row, out);
     return;
   }
-  // After the columns: per output pixel and channel, the block's 16 results.
-  std::uint8_t* planes = reinterpret_cast<std::uint8_t*>(columns + in_width * 3 * block_rows);
-  const std::int64_t plane_bytes = out.width * block_rows;
+  // After the columns: per output byte (pixel and channel), the block's 16 results.
+  std::uint8_t* results = reinterpret_cast<std::uint8_t*>(columns + in_width * 3 * block_rows);
   const auto taps = static_cast<std::size_t>(plan.taps);
   const std::int64_t column_stride = 3 * block_rows;  // int32 values per source pixel
   alignas(16) std::uint8_t transposed[16];
   for (std::int64_t block = 0; block < out.height; block += block_rows) {
     const std::int64_t top = std::min(block, out.height - block_rows);
     const std::uint8_t* in = source.data + (first_row + top) * source.stride;
-    std::int64_t x0 = 0;
-    for (; x0 + 16 <= in_width; x0 += 16) {
-      hn::Vec<decltype(d8)> channel[3][16];
+    // Byte b of a row is channel b % 3 of pixel b / 3, so transposing the
+    // interleaved bytes 16 at a time gives the columns in their order.
+    const std::int64_t row_bytes = in_width * 3;
+    std::int64_t b0 = 0;
+    for (; b0 + 16 <= row_bytes; b0 += 16) {
+      hn::Vec<decltype(d8)> bytes[16];
       for (std::int64_t r = 0; r < block_rows; ++r) {
-        hn::LoadInterleaved3(d8, in + r * source.stride + x0 * 3, channel[0][r], channel[1][r], channel[2][r]);
+        bytes[r] = hn::LoadU(d8, in + r * source.stride + b0);
       }
-      for (std::int64_t c = 0; c < 3; ++c) {
-        Transpose16x16(channel[c]);
-        for (std::int64_t j = 0; j < 16; ++j) {
-          hn::Store(channel[c][j], d8, transposed);
-          std::int32_t* column = columns + (x0 + j) * column_stride + c * block_rows;
-          for (std::int64_t part = 0; part < block_rows; part += lanes) {
-            hn::Store(hn::PromoteTo(d32, hn::LoadU(d8_lanes, transposed + part)), d32, column + part);
-          }
+      Transpose16x16(bytes);
+      for (std::int64_t j = 0; j < 16; ++j) {
+        hn::Store(bytes[j], d8, transposed);
+        std::int32_t* column = columns + (b0 + j) * block_rows;
+        for (std::int64_t part = 0; part < block_rows; part += lanes) {
+          hn::Store(hn::PromoteTo(d32, hn::LoadU(d8_lanes, transposed + part)), d32, column + part);
         }
       }
     }
-    for (; x0 < in_width; ++x0) {
+    for (; b0 < row_bytes; ++b0) {
       for (std::int64_t r = 0; r < block_rows; ++r) {
-        for (std::int64_t c = 0; c < 3; ++c) {
-          columns[x0 * column_stride + c * block_rows + r] = in[r * source.stride + x0 * 3 + c];
-        }
+        columns[b0 * block_rows + r] = in[r * source.stride + b0];
       }
     }
     for (std::int64_t part = 0; part < block_rows; part += lanes) {
@@ -150,32 +148,28 @@ void HorizontalPass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_ro
           blue = hn::Add(blue, hn::Mul(hn::Load(d32, column + 2 * block_rows), weight));
         }
         // DemoteTo saturates to [0, 255]: Pillow's clip8.
-        std::uint8_t* pixel = planes + x * block_rows + part;
+        std::uint8_t* pixel = results + x * 3 * block_rows + part;
         hn::StoreU(hn::DemoteTo(d8_lanes, hn::ShiftRight<precision_bits>(red)), d8_lanes, pixel);
-        hn::StoreU(hn::DemoteTo(d8_lanes, hn::ShiftRight<precision_bits>(green)), d8_lanes, pixel + plane_bytes);
-        hn::StoreU(hn::DemoteTo(d8_lanes, hn::ShiftRight<precision_bits>(blue)), d8_lanes, pixel + 2 * plane_bytes);
+        hn::StoreU(hn::DemoteTo(d8_lanes, hn::ShiftRight<precision_bits>(green)), d8_lanes, pixel + block_rows);
+        hn::StoreU(hn::DemoteTo(d8_lanes, hn::ShiftRight<precision_bits>(blue)), d8_lanes, pixel + 2 * block_rows);
       }
     }
-    // Back from one vector per output pixel to rows of interleaved RGB.
-    std::int64_t x = 0;
-    for (; x + 16 <= out.width; x += 16) {
-      hn::Vec<decltype(d8)> channel[3][16];
-      for (std::int64_t c = 0; c < 3; ++c) {
-        for (std::int64_t j = 0; j < 16; ++j) {
-          channel[c][j] = hn::Load(d8, planes + c * plane_bytes + (x + j) * block_rows);
-        }
-        Transpose16x16(channel[c]);
+    // Back to rows: `results` holds, per output byte, the block's 16 rows.
+    const std::int64_t out_bytes = out.width * 3;
+    std::int64_t b = 0;
+    for (; b + 16 <= out_bytes; b += 16) {
+      hn::Vec<decltype(d8)> bytes[16];
+      for (std::int64_t j = 0; j < 16; ++j) {
+        bytes[j] = hn::Load(d8, results + (b + j) * block_rows);
       }
+      Transpose16x16(bytes);
       for (std::int64_t r = 0; r < block_rows; ++r) {
-        hn::StoreInterleaved3(channel[0][r], channel[1][r], channel[2][r], d8,
-                              out.data + (top + r) * out.stride + x * 3);
+        hn::StoreU(bytes[r], d8, out.data + (top + r) * out.stride + b);
       }
     }
-    for (; x < out.width; ++x) {
+    for (; b < out_bytes; ++b) {
       for (std::int64_t r = 0; r < block_rows; ++r) {
-        for (std::int64_t c = 0; c < 3; ++c) {
-          out.data[(top + r) * out.stride + x * 3 + c] = planes[c * plane_bytes + x * block_rows + r];
-        }
+        out.data[(top + r) * out.stride + b] = results[b * block_rows + r];
       }
     }
   }
