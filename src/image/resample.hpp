@@ -73,9 +73,8 @@ struct MutableRgb8Rows {
 
 /// Pillow's horizontal pass on source rows [first_row, first_row + out.height)
 /// into `out` (of the plan's target width). Scalar: the oracle.
-/// Outputs before `first_output` are left alone.
-void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out,
-                            std::int64_t first_output = 0) noexcept;
+void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row,
+                            MutableRgb8Rows out) noexcept;
 /// Pillow's vertical pass into `out`; `source` holds source rows from
 /// `first_row` on (the rows the horizontal pass produced). Scalar: the oracle.
 void vertical_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out) noexcept;

@@ -21,13 +21,13 @@ constexpr std::int64_t channels = 3;
 
 }  // namespace
 
-void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out,
-                            std::int64_t first_output) noexcept {
+void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row,
+                            MutableRgb8Rows out) noexcept {
   const auto taps = static_cast<std::size_t>(plan.taps);
   for (std::int64_t y = 0; y < out.height; ++y) {
     const std::uint8_t* in = source.data + (first_row + y) * source.stride;
     std::uint8_t* row = out.data + y * out.stride;
-    for (std::int64_t x = first_output; x < out.width; ++x) {
+    for (std::int64_t x = 0; x < out.width; ++x) {
       const auto i = static_cast<std::size_t>(x);
       const std::int32_t* k = plan.coefficients.data() + i * taps;
       const std::uint8_t* pixel = in + plan.first[i] * channels;
