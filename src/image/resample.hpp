@@ -97,6 +97,12 @@ void horizontal_pass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_r
                      std::int32_t* columns) noexcept;
 void vertical_pass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out) noexcept;
 
+/// The ResizeScratch buffers a resize uses: the horizontal pass's output, the
+/// source composited to rgb8 (sources with alpha), the vectorised pass's columns.
+inline constexpr std::size_t horizontal_output_slot = 0;
+inline constexpr std::size_t composited_slot = 1;
+inline constexpr std::size_t columns_slot = 2;
+
 /// Which implementation the passes use; tests compare both.
 enum class Kernels : std::uint8_t { best, scalar };
 

@@ -140,12 +140,13 @@ void resample_rgb8(const ResamplePlanData& plan, Rgb8Rows source, MutableRgb8Row
   // first of them.
   const std::int64_t rows = plan.end_row - plan.first_row;
   const std::int64_t stride = destination.width * channels;
-  std::uint8_t* buffer = scratch.reserve(0, static_cast<std::size_t>(rows * stride));
+  std::uint8_t* buffer = scratch.reserve(horizontal_output_slot, static_cast<std::size_t>(rows * stride));
   const MutableRgb8Rows horizontal{.data = buffer, .width = destination.width, .height = rows, .stride = stride};
   if (scalar) {
     horizontal_pass_scalar(plan.horizontal, source, plan.first_row, horizontal);
   } else {
-    auto* columns = reinterpret_cast<std::int32_t*>(scratch.reserve(2, horizontal_columns_bytes(plan.horizontal)));
+    auto* columns =
+        reinterpret_cast<std::int32_t*>(scratch.reserve(columns_slot, horizontal_columns_bytes(plan.horizontal)));
     horizontal_pass(plan.horizontal, source, plan.first_row, horizontal, columns);
   }
   const Rgb8Rows rows_read{.data = buffer, .width = destination.width, .height = rows, .stride = stride};
