@@ -1,5 +1,6 @@
 # What `cmake --install` must put in place besides the CMake package.
 foreach(file include/bioptimus/models/model_spec.hpp include/bioptimus/version.hpp include/bioptimus/format.hpp include/bioptimus/export.hpp
+             include/bioptimus/image/resize.hpp include/bioptimus/models/preprocess.hpp
              ${LIBDIR}/cmake/bioptimus/bioptimusConfig.cmake ${LIBDIR}/cmake/bioptimus/bioptimusFormatTargets.cmake
              ${LIBDIR}/cmake/bioptimus/bioptimusConfigVersion.cmake ${LIBDIR}/pkgconfig/bioptimus.pc
              share/bioptimus/configs/h0-mini.yaml bin/modelspec)
