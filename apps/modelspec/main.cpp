@@ -125,6 +125,11 @@ int main(int argc, char** argv) {
       return status;
     }
 
+#ifdef BIOPTIMUS_MODELSPEC_TILES
+    if (tiles.command->parsed()) {  // loads the registry only for --model
+      return tiles.run([&] { return config_dir ? with_user_configs(*config_dir) : Registry::builtin(); });
+    }
+#endif
     const Registry registry = config_dir ? with_user_configs(*config_dir) : Registry::builtin();
     if (list->parsed()) {
       if (list_format == "json") {
@@ -138,11 +143,6 @@ int main(int argc, char** argv) {
       }
       return exit_ok;
     }
-#ifdef BIOPTIMUS_MODELSPEC_TILES
-    if (tiles.command->parsed()) {
-      return tiles.run(registry);
-    }
-#endif
     if (show->parsed()) {
       if (const ModelSpec* spec = registry.find(show_target); spec != nullptr || !names_a_file(show_target)) {
         fmt::print("{}", render(spec != nullptr ? *spec : registry.get(show_target), show_format));
