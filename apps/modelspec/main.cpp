@@ -3,6 +3,7 @@
 //   modelspec list
 //   modelspec show h0-mini --format json
 //   modelspec validate configs/*.yaml
+//   modelspec preprocess h0-mini tile.png -o tile.npy
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -16,6 +17,7 @@
 
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
+#include "preprocess_command.hpp"
 #include "render.hpp"
 #ifdef BIOPTIMUS_MODELSPEC_TILES
 #include "tiles.hpp"
@@ -96,8 +98,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> validate_files;
   CLI::App* validate = app.add_subcommand("validate", "Check YAML configs; exit 1 if any is invalid");
   validate->add_option("files", validate_files, "YAML config files")->required();
+  bioptimus::apps::PreprocessArguments preprocess_arguments;
+  CLI::App* preprocess = bioptimus::apps::add_preprocess_command(app, preprocess_arguments);
   // --config-dir may also follow the subcommand: `modelspec list --config-dir DIR`.
-  for (CLI::App* subcommand : {list, show, validate}) {
+  for (CLI::App* subcommand : {list, show, validate, preprocess}) {
     subcommand->fallthrough();
   }
 
@@ -142,6 +146,13 @@ int main(int argc, char** argv) {
         fmt::print("{}", bioptimus::apps::to_table(registry.specs(), list_format == "markdown"));
       }
       return exit_ok;
+    }
+    if (preprocess->parsed()) {
+      const std::string& model = preprocess_arguments.model;
+      const ModelSpec spec = registry.find(model) == nullptr && names_a_file(model)
+                                 ? bioptimus::models::load_spec(model)
+                                 : registry.get(model);
+      return bioptimus::apps::run_preprocess_command(preprocess_arguments, spec);
     }
     if (show->parsed()) {
       if (const ModelSpec* spec = registry.find(show_target); spec != nullptr || !names_a_file(show_target)) {
