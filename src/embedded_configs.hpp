@@ -5,7 +5,7 @@
 #include <span>
 #include <string_view>
 
-namespace bioptimus::models::impl {
+namespace bioptimus::detail {
 
 /// One config file of configs/, by file name, with its bytes.
 struct EmbeddedConfig {
@@ -16,6 +16,6 @@ struct EmbeddedConfig {
 /// Every config of configs/, sorted by file name.
 std::span<const EmbeddedConfig> embedded_configs() noexcept;
 
-}  // namespace bioptimus::models::impl
+}  // namespace bioptimus::detail
 
 #endif  // BIOPTIMUS_SRC_EMBEDDED_CONFIGS_HPP

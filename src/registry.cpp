@@ -50,7 +50,7 @@ const Registry& Registry::builtin() {
   static const Registry registry = [] {
     std::vector<ModelSpec> specs;
     std::vector<Diagnostic> problems;
-    for (const impl::EmbeddedConfig& config : impl::embedded_configs()) {
+    for (const detail::EmbeddedConfig& config : detail::embedded_configs()) {
       try {
         specs.push_back(parse_spec(config.text, "configs/" + std::string(config.file_name)));
       } catch (const ConfigError& error) {
@@ -95,7 +95,7 @@ Registry Registry::from_directory(const std::filesystem::path& directory) {
   std::map<std::string, std::string> file_of_name;
   for (const std::filesystem::path& path : files) {
     try {
-      impl::LocatedSpec loaded = impl::load_located_spec(path);
+      detail::LocatedSpec loaded = detail::load_located_spec(path);
       const std::string& name = loaded.spec.model_name();
       if (const auto [previous, inserted] = file_of_name.emplace(name, path.string()); !inserted) {
         problems.push_back({loaded.model_name_location, "model_name",
@@ -133,7 +133,9 @@ const ModelSpec& Registry::get(std::string_view model_name) const {
     return *spec;
   }
   const std::vector<std::string_view> known = names();
-  std::string message = "unknown model \"" + std::string(model_name) + "\"";
+  // The name may come from a command line: quoted, so that no byte of it
+  // reaches a terminal raw.
+  std::string message = "unknown model " + detail::quote(model_name);
   if (const auto suggestion = detail::nearest_spelling(model_name, known)) {
     message += " (did you mean \"" + *suggestion + "\"?)";
   }
