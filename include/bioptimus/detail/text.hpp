@@ -74,6 +74,14 @@ namespace bioptimus::detail {
   return std::string(buffer.data(), result.ptr);
 }
 
+/// Shortest text that reads back as the same double, without an exponent
+/// ("100000", "0.001"): for bounds shown to people.
+[[nodiscard]] inline std::string format_plain_number(double value) {
+  std::array<char, 400> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::fixed);
+  return std::string(buffer.data(), result.ptr);
+}
+
 /// Decimal text of an integer.
 [[nodiscard]] inline std::string format_number(std::int64_t value) { return std::to_string(value); }
 
