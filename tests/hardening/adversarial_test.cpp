@@ -1,7 +1,10 @@
 // The classes of defect of issue 10, each as a rule over many inputs: text
 // that round-trips, tags, escaped diagnostics, aliases and empty values
 // located where they are used, and the smaller rules of the same pass.
+#include <sys/stat.h>
 #include <catch2/catch.hpp>
+
+#include <filesystem>
 
 #include <string>
 #include <string_view>
@@ -9,6 +12,7 @@
 
 #include "bioptimus/models/registry.hpp"
 #include "hardening_support.hpp"
+#include "temp_dir.hpp"
 
 using namespace bioptimus::models;
 using bioptimus::ValidationError;
@@ -245,4 +249,35 @@ TEST_CASE("Minor: the API reports a negative num_prefix_tokens once", "[hardenin
   auto fields = probe_fields();
   fields.num_prefix_tokens = -1;
   CHECK(violated_fields(fields) == std::vector<std::string>{"num_prefix_tokens"});
+}
+
+TEST_CASE("Class 3: only regular files are read; a FIFO or device is a located error", "[hardening][files]") {
+  const bioptimus::testing::TempDir dir;
+  dir.write("probe.yaml", bioptimus::testing::base_config);
+  const std::filesystem::path fifo = dir.path() / "pipe.yaml";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const std::filesystem::path link = dir.path() / "link.yml";
+  std::filesystem::create_symlink(fifo, link);
+  for (const std::filesystem::path& path : {fifo, link}) {
+    try {
+      static_cast<void>(load_spec(path));
+      FAIL("expected a ConfigError");
+    } catch (const ConfigError& error) {
+      CHECK(error.diagnostics() ==
+            std::vector<Diagnostic>{{{path.string(), 0, 0}, "", "expected a YAML file, got a FIFO (named pipe)"}});
+    }
+  }
+  try {
+    static_cast<void>(Registry::from_directory(dir.path()));
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& error) {
+    REQUIRE(error.diagnostics().size() == 2);
+    CHECK(error.diagnostics()[0].to_string() ==
+          link.string() + ": error: expected a YAML file, got a FIFO (named pipe)");
+    CHECK(error.diagnostics()[1].location.path == fifo.string());
+  }
+  if (std::filesystem::exists("/dev/null")) {
+    CHECK_THROWS_WITH(load_spec("/dev/null"), Contains("expected a YAML file, got a character device"));
+  }
+  CHECK_THROWS_WITH(load_spec(dir.path()), Contains("expected a YAML file, got a directory"));
 }
