@@ -1,5 +1,5 @@
 // Registry: an immutable, name-sorted set of specs; the built-in one is
-// parsed from the configs compiled into the library, once.
+// built from the specs generated from configs/ at build time, once.
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -12,7 +12,7 @@
 
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/models/registry.hpp"
-#include "embedded_configs.hpp"
+#include "builtin_specs.hpp"
 #include "loader.hpp"
 
 namespace bioptimus::models {
@@ -45,23 +45,10 @@ Registry::Registry(std::vector<ModelSpec> specs) : specs_(std::move(specs)) {
 }
 
 const Registry& Registry::builtin() {
-  // A magic static: initialised once, thread-safely, on first use. The
-  // configs are checked by the test suite, so a failure here is a build bug.
-  static const Registry registry = [] {
-    std::vector<ModelSpec> specs;
-    std::vector<Diagnostic> problems;
-    for (const detail::EmbeddedConfig& config : detail::embedded_configs()) {
-      try {
-        specs.push_back(parse_spec(config.text, "configs/" + std::string(config.file_name)));
-      } catch (const ConfigError& error) {
-        problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
-      }
-    }
-    if (!problems.empty()) {
-      throw ConfigError(std::move(problems));
-    }
-    return Registry(std::move(specs));
-  }();
+  // A magic static: initialised once, thread-safely, on first use. The specs
+  // were loaded and validated when the library was built; here they are only
+  // constructed (no YAML is parsed at run time).
+  static const Registry registry(detail::builtin_specs());
   return registry;
 }
 
