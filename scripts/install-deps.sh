@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the project needs, only those missing.
 set -euo pipefail
-packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-dev libfmt-dev catch2 libcli11-dev
+packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-dev libyaml-dev libfmt-dev catch2 libcli11-dev
           nlohmann-json3-dev libbenchmark-dev libopenslide-dev libtiff-dev python3-yaml hyperfine)
 missing=()
 for package in "${packages[@]}"; do

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -77,10 +78,20 @@ std::string read_config_file(const std::filesystem::path& path) {
   if (!S_ISREG(status.st_mode)) {
     fail(std::string("expected a YAML file, got ") + kind_of_file(status.st_mode));
   }
+  // Read into place, sized by the file (which may still grow or shrink
+  // while it is read): at most max_bytes + 1, enough to tell it is too large.
   std::string text;
-  std::string buffer(65536, '\0');
+  const auto expected = static_cast<std::size_t>(status.st_size > 0 ? status.st_size : 0);
+  text.resize(std::min(expected, LoadLimits::max_bytes) + 1);
+  std::size_t size = 0;
   while (true) {
-    const ::ssize_t count = ::read(file.get(), buffer.data(), buffer.size());
+    if (size == text.size()) {
+      if (size > LoadLimits::max_bytes) {
+        fail("config too large: more than " + std::to_string(LoadLimits::max_bytes) + " bytes");
+      }
+      text.resize(std::min(2 * size, LoadLimits::max_bytes + 1));
+    }
+    const ::ssize_t count = ::read(file.get(), text.data() + size, text.size() - size);
     if (count < 0 && errno == EINTR) {
       continue;
     }
@@ -90,11 +101,12 @@ std::string read_config_file(const std::filesystem::path& path) {
     if (count == 0) {
       break;
     }
-    text.append(buffer.data(), static_cast<std::size_t>(count));
-    if (text.size() > LoadLimits::max_bytes) {
-      fail("config too large: more than " + std::to_string(LoadLimits::max_bytes) + " bytes");
-    }
+    size += static_cast<std::size_t>(count);
   }
+  if (size > LoadLimits::max_bytes) {
+    fail("config too large: more than " + std::to_string(LoadLimits::max_bytes) + " bytes");
+  }
+  text.resize(size);
   return text;
 }
 

@@ -44,6 +44,16 @@ Registry::Registry(std::vector<ModelSpec> specs) : specs_(std::move(specs)) {
   }
 }
 
+}  // namespace bioptimus::models
+
+namespace bioptimus::detail {
+
+models::ModelSpec make_builtin_spec(models::ModelSpec::Fields fields) { return models::ModelSpec(std::move(fields)); }
+
+}  // namespace bioptimus::detail
+
+namespace bioptimus::models {
+
 const Registry& Registry::builtin() {
   // A magic static: initialised once, thread-safely, on first use. The specs
   // were loaded and validated when the library was built; here they are only

@@ -1,18 +1,13 @@
-// The single pass over a config's text. yaml-cpp's parser reports events;
-// the builder below checks the limits as they arrive and records a node tree
-// with each node's tag and position, so that nothing is parsed twice and an
-// alias keeps the place where it is used (yaml-cpp's own node tree shares
-// the anchored node, position included).
+// The single pass over a config's text. libyaml's parser reports events
+// (it is the fastest YAML parser packaged for Debian, and the one PyYAML's
+// C loader uses); the builder below checks the limits as they arrive and
+// records a node tree with each node's tag and position, so that nothing is
+// parsed twice and an alias keeps the place where it is used.
 #include "yaml_document.hpp"
 
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/mark.h>
-#include <yaml-cpp/parser.h>
+#include <yaml.h>
 
-#include <array>
 #include <map>
-#include <sstream>
 #include <string>
 #include <utility>
 
@@ -24,17 +19,14 @@ namespace {
 
 using models::LoadLimits;
 
-/// Stops the pass when a limit is crossed.
-struct LimitExceeded {
-  YAML::Mark mark;
+/// Stops the pass when a limit is crossed or an alias has no anchor.
+struct Stop {
+  TextMark mark;
   std::string message;
 };
 
-TextMark to_text_mark(const YAML::Mark& mark) {
-  if (mark.is_null()) {
-    return {};
-  }
-  return {mark.line + 1, mark.column + 1};
+TextMark to_text_mark(const yaml_mark_t& mark) {
+  return {static_cast<std::int64_t>(mark.line) + 1, static_cast<std::int64_t>(mark.column) + 1};
 }
 
 /// 1-based line and column of a byte offset.
@@ -51,25 +43,32 @@ TextMark line_and_column(std::string_view text, std::size_t offset) {
   return mark;
 }
 
-/// yaml-cpp's parser messages, said the way a config author thinks of them.
-std::string explain_parser_message(const std::string& message) {
+/// libyaml's parser messages, said the way a config author thinks of them.
+std::string explain_parser_message(std::string_view problem, std::string_view context) {
   static const std::map<std::string, std::string, std::less<>> clearer{
-      {YAML::ErrorMsg::END_OF_MAP, "a map is not closed properly (check the indentation)"},
-      {YAML::ErrorMsg::END_OF_MAP_FLOW, "a '{' map is not closed with '}'"},
-      {YAML::ErrorMsg::END_OF_SEQ, "a list is not closed properly (check the indentation)"},
-      {YAML::ErrorMsg::END_OF_SEQ_FLOW, "a '[' list is not closed with ']'"},
-      {YAML::ErrorMsg::MAP_VALUE, "a value is not allowed here (a missing space after ':', or bad indentation?)"},
-      {YAML::ErrorMsg::MAP_KEY, "a key is not allowed here (check the indentation)"},
-      {YAML::ErrorMsg::BLOCK_ENTRY, "a '- ' list entry is not allowed here (check the indentation)"},
-      {YAML::ErrorMsg::UNKNOWN_ANCHOR, "an alias refers to an anchor that is not defined before it"},
-      {YAML::ErrorMsg::EOF_IN_SCALAR, "a quoted text is not closed before the end of the file"},
-      {YAML::ErrorMsg::TAB_IN_INDENTATION, "tabs are not allowed in indentation; use spaces"},
-      {YAML::ErrorMsg::BAD_FILE, "the input could not be read"},
+      {"did not find expected key", "a map is not closed properly (check the indentation)"},
+      {"did not find expected ',' or '}'", "a '{' map is not closed with '}'"},
+      {"did not find expected '-' indicator", "a list is not closed properly (check the indentation)"},
+      {"did not find expected ',' or ']'", "a '[' list is not closed with ']'"},
+      {"mapping values are not allowed in this context",
+       "a value is not allowed here (a missing space after ':', or bad indentation?)"},
+      {"block sequence entries are not allowed in this context",
+       "a '- ' list entry is not allowed here (check the indentation)"},
+      {"found a tab character that violates indentation", "tabs are not allowed in indentation; use spaces"},
+      {"found a tab character where an indentation space is expected",
+       "tabs are not allowed in indentation; use spaces"},
+      {"found unexpected end of stream", "a quoted text is not closed before the end of the file"},
+      {"control characters are not allowed",
+       "a control character is not allowed in YAML text; write it as an escape in double quotes"},
   };
-  if (const auto found = clearer.find(message); found != clearer.end()) {
+  if (const auto found = clearer.find(problem); found != clearer.end()) {
     return "YAML syntax error: " + found->second;
   }
-  return "YAML syntax error: " + message;
+  std::string message = "YAML syntax error: " + std::string(problem);
+  if (!context.empty()) {
+    message += " (" + std::string(context) + ")";
+  }
+  return message;
 }
 
 /// The raw-text rules: size, UTF-8 without NUL, LF or CRLF line endings.
@@ -88,8 +87,8 @@ std::optional<DocumentProblem> check_raw_text(std::string_view text) {
   if (nul != std::string_view::npos) {
     return DocumentProblem{line_and_column(text, nul), "expected UTF-8 text, found a NUL byte"};
   }
-  // yaml-cpp reads a lone CR as part of the line, which would give a
-  // baffling syntax error far from the cause.
+  // One line-ending rule for every reader of the file, and the one the
+  // writer follows: a lone CR is refused where it stands.
   for (std::size_t at = text.find('\r'); at != std::string_view::npos; at = text.find('\r', at + 1)) {
     if (at + 1 == text.size() || text[at + 1] != '\n') {
       return DocumentProblem{line_and_column(text, at),
@@ -100,9 +99,8 @@ std::optional<DocumentProblem> check_raw_text(std::string_view text) {
   return std::nullopt;
 }
 
-NodeTag tag_of(const std::string& tag) {
+NodeTag tag_of(std::string_view tag) {
   static const std::map<std::string, NodeTag, std::less<>> core{
-      {"?", NodeTag::plain},
       {"!", NodeTag::quoted},
       {"tag:yaml.org,2002:str", NodeTag::str},
       {"tag:yaml.org,2002:int", NodeTag::integer},
@@ -116,144 +114,136 @@ NodeTag tag_of(const std::string& tag) {
   return found == core.end() ? NodeTag::unknown : found->second;
 }
 
-std::string shorthand(const std::string& tag) {
+std::string shorthand(std::string_view tag) {
   constexpr std::string_view core_prefix = "tag:yaml.org,2002:";
-  if (tag.rfind(core_prefix, 0) == 0) {
-    return "!!" + tag.substr(core_prefix.size());
+  if (tag.substr(0, core_prefix.size()) == core_prefix) {
+    return "!!" + std::string(tag.substr(core_prefix.size()));
   }
-  return tag;
+  return std::string(tag);
 }
 
-/// Whether `text` at `offset` spells a null (`~`, `null`, `Null`, `NULL`)
-/// rather than being the next token after an empty value.
-bool spells_null_at(std::string_view text, std::size_t offset) {
-  const std::string_view rest = offset < text.size() ? text.substr(offset) : std::string_view{};
-  for (const std::string_view spelling : {"~", "null", "Null", "NULL"}) {
-    if (rest.substr(0, spelling.size()) == spelling) {
-      const std::string_view after = rest.substr(spelling.size());
-      if (after.empty() || std::string_view(" \t\r\n,]}#").find(after.front()) != std::string_view::npos) {
-        return true;
-      }
-    }
-  }
-  return false;
+bool is_null_text(std::string_view text) {
+  return text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL";
 }
 
-bool is_null_text(const std::string& text) { return text.empty() || spells_null_at(text, 0); }
+std::string_view view(const yaml_char_t* text) {
+  return text == nullptr ? std::string_view{} : std::string_view(reinterpret_cast<const char*>(text));
+}
+
+/// Owns a libyaml parser reading a string in place.
+class Parser {
+ public:
+  explicit Parser(std::string_view text) {
+    yaml_parser_initialize(&parser_);
+    yaml_parser_set_encoding(&parser_, YAML_UTF8_ENCODING);
+    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  }
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+  ~Parser() { yaml_parser_delete(&parser_); }
+
+  [[nodiscard]] yaml_parser_t& get() noexcept { return parser_; }
+
+ private:
+  yaml_parser_t parser_{};
+};
+
+/// Owns one event.
+class Event {
+ public:
+  Event() = default;
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  ~Event() { yaml_event_delete(&event_); }
+
+  [[nodiscard]] yaml_event_t& get() noexcept { return event_; }
+
+ private:
+  yaml_event_t event_{};
+};
 
 }  // namespace
 
 /// Builds the tree of the first document while checking the limits on every
-/// document's events (later documents are only counted: they are an error).
-class DocumentBuilder : public YAML::EventHandler {
+/// document's events (later documents are only checked: they are an error).
+class DocumentBuilder {
  public:
-  DocumentBuilder(YamlDocument& document, std::string_view text) : document_(document), text_(text) {}
+  explicit DocumentBuilder(YamlDocument& document) : document_(document) {}
 
   [[nodiscard]] int documents() const noexcept { return documents_; }
-  [[nodiscard]] const YAML::Mark& second_document() const noexcept { return second_document_; }
 
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    if (++documents_ == 2) {
-      second_document_ = mark;
-    }
-  }
-  void OnDocumentEnd() override {
+  void document_start() { ++documents_; }
+  void document_end() {
     if (documents_ == 1) {
       place_empty_values();
     }
   }
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    if (building()) {
-      YamlDocument::Entry entry;
-      entry.mark = to_text_mark(mark);
-      entry.empty_value = !spells_null_at(text_, static_cast<std::size_t>(mark.pos));
-      const std::uint32_t index = add(std::move(entry), mark, anchor);
-      pending_null_ = index;
-      pending_null_offset_ = mark.pos;
-    }
-  }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+
+  void alias(const yaml_event_t& event) {
+    const TextMark mark = to_text_mark(event.start_mark);
     if (++aliases_ > LoadLimits::max_aliases) {
-      throw LimitExceeded{
+      throw Stop{
           mark, "too many aliases: at most " + std::to_string(LoadLimits::max_aliases) + " are accepted in one config"};
     }
+    const auto anchor = anchors_.find(view(event.data.alias.anchor));
+    if (anchor == anchors_.end()) {
+      throw Stop{mark, "YAML syntax error: an alias refers to an anchor that is not defined before it"};
+    }
     if (building()) {
       YamlDocument::Entry entry;
-      entry.mark = to_text_mark(mark);
-      entry.alias_of = anchor < anchors_.size() ? anchors_[anchor] : 0;
-      add(std::move(entry), mark, 0);
+      entry.mark = mark;
+      entry.alias_of = anchor->second;
+      add(std::move(entry), {});
     }
   }
-  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
-    if (building()) {
-      YamlDocument::Entry entry;
-      entry.mark = to_text_mark(mark);
+
+  void scalar(const yaml_event_t& event) {
+    const auto& data = event.data.scalar;
+    const std::string_view value(reinterpret_cast<const char*>(data.value), data.length);
+    const std::string_view tag = view(data.tag);
+    YamlDocument::Entry entry;
+    entry.mark = to_text_mark(event.start_mark);
+    if (tag.empty()) {
+      const bool plain = data.style == YAML_PLAIN_SCALAR_STYLE;
+      entry.tag = plain ? NodeTag::plain : NodeTag::quoted;
+      entry.kind = plain && is_null_text(value) ? NodeKind::null : NodeKind::scalar;
+      // An empty value has no text of its own.
+      entry.empty_value = entry.kind == NodeKind::null && event.start_mark.index == event.end_mark.index;
+    } else {
       set_tag(entry, tag);
       // `!!null ~` is a null; `!!null cc` stays a scalar that no field accepts.
       entry.kind = entry.tag == NodeTag::null && is_null_text(value) ? NodeKind::null : NodeKind::scalar;
+    }
+    if (entry.kind == NodeKind::scalar) {
       entry.text = value;
-      add(std::move(entry), mark, anchor);
     }
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    open(mark, tag, anchor, NodeKind::sequence);
-  }
-  void OnSequenceEnd() override { close(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    open(mark, tag, anchor, NodeKind::map);
-  }
-  void OnMapEnd() override { close(); }
-
- private:
-  struct Open {
-    std::uint32_t entry;
-    std::size_t first_pending;
-  };
-
-  [[nodiscard]] bool building() const noexcept { return documents_ == 1; }
-
-  static void set_tag(YamlDocument::Entry& entry, const std::string& tag) {
-    entry.tag = tag_of(tag);
-    if (entry.tag != NodeTag::plain && entry.tag != NodeTag::quoted) {
-      entry.tag_text = shorthand(tag);
+    if (building()) {
+      add(std::move(entry), view(data.anchor));
+    } else {
+      remember_anchor(view(data.anchor), 0);
     }
   }
 
-  std::uint32_t add(YamlDocument::Entry entry, const YAML::Mark& mark, YAML::anchor_t anchor) {
-    // An empty value shares its position with the token after it.
-    if (pending_null_ && mark.pos == pending_null_offset_) {
-      document_.entries_[*pending_null_].empty_value = true;
-    }
-    pending_null_.reset();
-    const auto index = static_cast<std::uint32_t>(document_.entries_.size());
-    document_.entries_.push_back(std::move(entry));
-    if (anchor != 0) {
-      if (anchors_.size() <= anchor) {
-        anchors_.resize(anchor + 1, 0);
-      }
-      anchors_[anchor] = index;
-    }
-    if (!open_.empty()) {
-      pending_children_.push_back(index);
-    }
-    return index;
-  }
-
-  void open(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, NodeKind kind) {
+  void open(const yaml_event_t& event, NodeKind kind) {
+    const TextMark mark = to_text_mark(event.start_mark);
     if (++depth_ > LoadLimits::max_depth) {
-      throw LimitExceeded{mark, "nesting too deep: at most " + std::to_string(LoadLimits::max_depth) +
-                                    " levels of maps and sequences are accepted"};
+      throw Stop{mark, "nesting too deep: at most " + std::to_string(LoadLimits::max_depth) +
+                           " levels of maps and sequences are accepted"};
     }
+    const bool map = kind == NodeKind::map;
+    const std::string_view tag = view(map ? event.data.mapping_start.tag : event.data.sequence_start.tag);
+    const std::string_view anchor = view(map ? event.data.mapping_start.anchor : event.data.sequence_start.anchor);
     if (building()) {
       YamlDocument::Entry entry;
       entry.kind = kind;
-      entry.mark = to_text_mark(mark);
-      set_tag(entry, tag);
-      const std::uint32_t index = add(std::move(entry), mark, anchor);
+      entry.mark = mark;
+      if (!tag.empty()) {
+        set_tag(entry, tag);
+      }
+      const std::uint32_t index = add(std::move(entry), anchor);
       open_.push_back({index, pending_children_.size()});
+    } else {
+      remember_anchor(anchor, 0);
     }
   }
 
@@ -272,9 +262,39 @@ class DocumentBuilder : public YAML::EventHandler {
     }
   }
 
-  /// An empty value has no position of its own (yaml-cpp gives the next
-  /// token's, possibly lines later or past the end): it is placed at its key
-  /// in a map, and at the item before it (or the list) in a sequence.
+ private:
+  struct Open {
+    std::uint32_t entry;
+    std::size_t first_pending;
+  };
+
+  [[nodiscard]] bool building() const noexcept { return documents_ == 1; }
+
+  static void set_tag(YamlDocument::Entry& entry, std::string_view tag) {
+    entry.tag = tag_of(tag);
+    if (entry.tag != NodeTag::quoted) {
+      entry.tag_text = shorthand(tag);
+    }
+  }
+
+  void remember_anchor(std::string_view anchor, std::uint32_t index) {
+    if (!anchor.empty()) {
+      anchors_.insert_or_assign(std::string(anchor), index);
+    }
+  }
+
+  std::uint32_t add(YamlDocument::Entry entry, std::string_view anchor) {
+    const auto index = static_cast<std::uint32_t>(document_.entries_.size());
+    document_.entries_.push_back(std::move(entry));
+    remember_anchor(anchor, index);
+    if (!open_.empty()) {
+      pending_children_.push_back(index);
+    }
+    return index;
+  }
+
+  /// An empty value has no text to point at: it is placed at its key in a
+  /// map, and at the item before it (or the list) in a sequence.
   void place_empty_values() {
     for (YamlDocument::Entry& parent : document_.entries_) {
       if (parent.alias_of != YamlDocument::no_alias ||
@@ -297,16 +317,12 @@ class DocumentBuilder : public YAML::EventHandler {
   }
 
   YamlDocument& document_;
-  std::string_view text_;
   int documents_ = 0;
-  YAML::Mark second_document_;
   std::size_t depth_ = 0;
   std::size_t aliases_ = 0;
-  std::vector<std::uint32_t> anchors_;
+  std::map<std::string, std::uint32_t, std::less<>> anchors_;
   std::vector<Open> open_;
   std::vector<std::uint32_t> pending_children_;
-  std::optional<std::uint32_t> pending_null_;
-  int pending_null_offset_ = 0;
 };
 
 YamlDocument YamlDocument::read(std::string_view text, std::optional<DocumentProblem>& problem) {
@@ -315,21 +331,61 @@ YamlDocument YamlDocument::read(std::string_view text, std::optional<DocumentPro
   if (problem) {
     return document;
   }
+  Parser parser(text);
+  DocumentBuilder builder(document);
   try {
-    std::istringstream stream{std::string(text)};
-    YAML::Parser parser(stream);
-    DocumentBuilder builder(document, text);
-    while (parser.HandleNextDocument(builder)) {
-      if (builder.documents() > 1) {
-        problem = DocumentProblem{to_text_mark(builder.second_document()),
-                                  "expected one YAML document (one model per file), found a second one"};
+    for (bool done = false; !done;) {
+      Event event;
+      if (yaml_parser_parse(&parser.get(), &event.get()) == 0) {
+        const yaml_parser_t& failed = parser.get();
+        const TextMark mark = failed.error == YAML_READER_ERROR ? line_and_column(text, failed.problem_offset)
+                                                                : to_text_mark(failed.problem_mark);
+        problem =
+            DocumentProblem{mark, explain_parser_message(view(reinterpret_cast<const yaml_char_t*>(failed.problem)),
+                                                         view(reinterpret_cast<const yaml_char_t*>(failed.context)))};
         break;
       }
+      const yaml_event_t& current = event.get();
+      switch (current.type) {
+        case YAML_DOCUMENT_START_EVENT:
+          builder.document_start();
+          if (builder.documents() == 2) {
+            problem = DocumentProblem{to_text_mark(current.start_mark),
+                                      "expected one YAML document (one model per file), found a second one"};
+          }
+          break;
+        case YAML_DOCUMENT_END_EVENT:
+          builder.document_end();
+          // A second document is reported once it is read, so that a syntax
+          // error inside it is what is reported.
+          done = builder.documents() > 1;
+          break;
+        case YAML_ALIAS_EVENT:
+          builder.alias(current);
+          break;
+        case YAML_SCALAR_EVENT:
+          builder.scalar(current);
+          break;
+        case YAML_SEQUENCE_START_EVENT:
+          builder.open(current, NodeKind::sequence);
+          break;
+        case YAML_MAPPING_START_EVENT:
+          builder.open(current, NodeKind::map);
+          break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+          builder.close();
+          break;
+        case YAML_STREAM_END_EVENT:
+          done = true;
+          break;
+        case YAML_STREAM_START_EVENT:
+        case YAML_NO_EVENT:
+          break;
+      }
     }
-  } catch (const LimitExceeded& exceeded) {
-    problem = DocumentProblem{to_text_mark(exceeded.mark), exceeded.message};
-  } catch (const YAML::Exception& exception) {
-    problem = DocumentProblem{to_text_mark(exception.mark), explain_parser_message(exception.msg)};
+  } catch (const Stop& stop) {
+    problem = DocumentProblem{stop.mark, stop.message};
   }
   if (problem) {
     document = YamlDocument{};

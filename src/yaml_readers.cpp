@@ -160,21 +160,7 @@ std::optional<std::string> NodeReader::text(const YamlNode& node, const std::str
   if (!tag_fits(node, field, "text", {NodeTag::str})) {
     return std::nullopt;
   }
-  std::string value = node.scalar();
-  // yaml-cpp 0.7 decodes the escapes \N and \_ to the single bytes 0x85 and
-  // 0xA0 instead of U+0085 and U+00A0 in UTF-8. The text itself was checked
-  // to be UTF-8, so such a stray byte can only come from those escapes.
-  for (std::size_t at = 0;
-       const std::optional<std::size_t> bad = first_invalid_utf8(std::string_view(value).substr(at));) {
-    const std::size_t offset = at + *bad;
-    const auto byte = static_cast<unsigned char>(value[offset]);
-    if (byte != 0x85 && byte != 0xA0) {
-      break;  // left for the value rule to report
-    }
-    value.insert(offset, 1, '\xC2');
-    at = offset + 2;
-  }
-  return value;
+  return node.scalar();
 }
 
 std::optional<double> NodeReader::number(const YamlNode& node, const std::string& field, std::string_view expected) {

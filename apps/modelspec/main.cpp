@@ -14,6 +14,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bioptimus/detail/text.hpp"
@@ -47,9 +48,11 @@ Registry with_user_configs(const std::filesystem::path& directory) {
       if (!std::filesystem::exists(file)) {
         file.replace_extension(".yml");
       }
-      clashes.push_back({{file.string(), 0, 0},
-                         "model_name",
-                         "\"" + spec.model_name() + "\" is already a built-in model; give this config another name"});
+      bioptimus::models::Diagnostic clash;
+      clash.location.path = file.string();
+      clash.field = "model_name";
+      clash.message = "\"" + spec.model_name() + "\" is already a built-in model; give this config another name";
+      clashes.push_back(std::move(clash));
     }
   }
   if (!clashes.empty()) {

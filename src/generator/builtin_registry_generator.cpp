@@ -87,7 +87,7 @@ std::string numbers(std::span<const double> values) {
 
 std::string construct(const ModelSpec& spec) {
   const TileSpec& tile = spec.tile_spec();
-  std::string out = "  specs.emplace_back(ModelSpec::Fields{\n";
+  std::string out = "  specs.push_back(make_builtin_spec(ModelSpec::Fields{\n";
   const auto field = [&out](std::string_view name, const std::string& value) {
     out += "      ." + std::string(name) + " = " + value + ",\n";
   };
@@ -120,7 +120,7 @@ std::string construct(const ModelSpec& spec) {
         dims ? "SpatialDims{.height = " + number(dims->height) + ", .width = " + number(dims->width) + "}"
              : "std::nullopt");
   field("precision", enumerator(spec.precision(), all_precisions, "all_precisions"));
-  return out + "  });\n";
+  return out + "  }));\n";
 }
 
 }  // namespace

@@ -67,8 +67,9 @@ class MPP {
     if (!detail::is_finite_positive(microns_per_pixel)) {
       return "expected a finite number > 0, got " + detail::format_number(microns_per_pixel);
     }
-    return "expected an MPP in [" + detail::format_plain_number(min_value) + ", " + detail::format_plain_number(max_value) +
-           "] um/px (no slide is finer or coarser), got " + detail::format_number(microns_per_pixel);
+    return "expected an MPP in [" + detail::format_plain_number(min_value) + ", " +
+           detail::format_plain_number(max_value) + "] um/px (no slide is finer or coarser), got " +
+           detail::format_number(microns_per_pixel);
   }
 
   double microns_per_pixel_;
