@@ -11,7 +11,7 @@ if [[ ! -x $build/apps/modelspec ]]; then
   echo "compare_startup: build $build first (cmake --preset release && cmake --build --preset release)" >&2
   exit 2
 fi
-hyperfine --warmup 5 --runs 50 --shell=none \
+hyperfine --warmup 5 --runs 40 --shell=none \
   --command-name "modelspec list" "$build/apps/modelspec list" \
   --command-name "python3 -c (PyYAML)" \
   "/usr/bin/python3 -c \"import sys; sys.path.insert(0, 'bench'); import python_reader; python_reader.list_models('configs')\""
