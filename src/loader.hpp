@@ -1,4 +1,6 @@
-// Internal loader entry points shared by yaml_loader.cpp and registry.cpp.
+// Internal loader entry points shared by the loader (spec_decoder.cpp,
+// config_file.cpp, config_error.cpp), registry.cpp and the build-time
+// generator.
 #ifndef BIOPTIMUS_SRC_LOADER_HPP
 #define BIOPTIMUS_SRC_LOADER_HPP
 
