@@ -187,7 +187,13 @@ TEST_CASE("Class 4: every part of a diagnostic is escaped", "[hardening][diagnos
     CHECK(line.find("\xe2\x80\xa8") == std::string::npos);
     CHECK_THAT(line, Contains("dir/\\x1b[1mname\\x0a.yaml:12:1: error: "));
   }
-  CHECK(Diagnostic{{"f.yaml", 1, 1}, "k\xff", "caf\xc3\xa9"}.to_string() == "f.yaml:1:1: error: k\\xff: caf\xc3\xa9");
+  // Built member by member: g++ 12 at -O3 reports a false -Wmaybe-uninitialized
+  // for a braced Diagnostic temporary.
+  Diagnostic raw;
+  raw.location = ConfigLocation{"f.yaml", 1, 1};
+  raw.field = "k\xff";
+  raw.message = "caf\xc3\xa9";
+  CHECK(raw.to_string() == "f.yaml:1:1: error: k\\xff: caf\xc3\xa9");
 }
 
 TEST_CASE("Class 8: an error through an alias points at the alias and names the anchor", "[hardening][aliases]") {
@@ -263,8 +269,10 @@ TEST_CASE("Class 3: only regular files are read; a FIFO or device is a located e
       static_cast<void>(load_spec(path));
       FAIL("expected a ConfigError");
     } catch (const ConfigError& error) {
-      CHECK(error.diagnostics() ==
-            std::vector<Diagnostic>{{{path.string(), 0, 0}, "", "expected a YAML file, got a FIFO (named pipe)"}});
+      REQUIRE(error.diagnostics().size() == 1);
+      CHECK(error.diagnostics()[0].location == ConfigLocation{path.string(), 0, 0});
+      CHECK(error.diagnostics()[0].field.empty());
+      CHECK(error.diagnostics()[0].message == "expected a YAML file, got a FIFO (named pipe)");
     }
   }
   try {
