@@ -2,16 +2,18 @@
 # The hardening jobs (docs/hardening.md): the whole test suite with shared
 # libraries (exceptions caught across the .so boundary), the whole test suite
 # under AddressSanitizer + UndefinedBehaviorSanitizer, the concurrency test under
-# ThreadSanitizer, and a bounded libFuzzer run of the YAML loader from a seed
-# corpus of every config and test fixture. Exits non-zero on any failure.
+# ThreadSanitizer, and bounded libFuzzer runs of the YAML loader (any bytes end
+# in a spec or a ConfigError) and of the round trip (every accepted spec
+# survives to_yaml -> parse_spec and to_json) from a seed corpus of every
+# config and test fixture. Exits non-zero on any failure.
 #
-#   BIOPTIMUS_FUZZ_SECONDS  fuzzing time (default 60)
+#   BIOPTIMUS_FUZZ_SECONDS  fuzzing time per target (default 45)
 #   BIOPTIMUS_HARDENING     steps to run (default "shared asan tsan fuzz")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
-fuzz_seconds=${BIOPTIMUS_FUZZ_SECONDS:-60}
+fuzz_seconds=${BIOPTIMUS_FUZZ_SECONDS:-45}
 steps=${BIOPTIMUS_HARDENING:-shared asan tsan fuzz}
 timings=()
 work=""
@@ -47,19 +49,26 @@ fuzz() {
     cp "$seed" "$work/corpus/$(echo "$seed" | tr '/' '_')"
   done < <(find configs tests/data -type f \( -name '*.yaml' -o -name '*.yml' -o -path '*/fuzz-regressions/*' \) -print0)
   echo "seed corpus: $(find "$work/corpus" -type f | wc -l) files"
-  local status=0
-  ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1} \
-    UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-    build/fuzz/fuzz/parse_spec_fuzzer -dict=fuzz/yaml.dict -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
-    -timeout=10 -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" || status=$?
-  if ((status != 0)) || [[ -n $(ls -A "$work/artifacts") ]]; then
-    mkdir -p build/fuzz/artifacts
-    cp "$work"/artifacts/* build/fuzz/artifacts/ 2>/dev/null || true
-    echo "hardening: the fuzzer found a failing input (exit ${status}); kept in build/fuzz/artifacts/." >&2
-    echo "hardening: reproduce with build/fuzz/fuzz/parse_spec_fuzzer FILE, fix, then add it to" \
-      "tests/data/fuzz-regressions/ named after what it exercises." >&2
-    return 1
-  fi
+  local fuzzer status
+  for fuzzer in parse_spec_fuzzer roundtrip_fuzzer; do
+    # Each target grows its own copy of the seeds.
+    mkdir -p "$work/$fuzzer"
+    cp "$work"/corpus/* "$work/$fuzzer/"
+    status=0
+    echo "--- ${fuzzer} for ${fuzz_seconds} s"
+    ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1} \
+      UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
+      "build/fuzz/fuzz/$fuzzer" -dict=fuzz/yaml.dict -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
+      -timeout=10 -print_final_stats=1 -artifact_prefix="$work/artifacts/${fuzzer}-" "$work/$fuzzer" || status=$?
+    if ((status != 0)) || [[ -n $(ls -A "$work/artifacts") ]]; then
+      mkdir -p build/fuzz/artifacts
+      cp "$work"/artifacts/* build/fuzz/artifacts/ 2>/dev/null || true
+      echo "hardening: ${fuzzer} found a failing input (exit ${status}); kept in build/fuzz/artifacts/." >&2
+      echo "hardening: reproduce with build/fuzz/fuzz/${fuzzer} FILE, fix, then add it to" \
+        "tests/data/fuzz-regressions/ named after what it exercises." >&2
+      return 1
+    fi
+  done
 }
 
 for name in $steps; do
@@ -67,7 +76,7 @@ for name in $steps; do
     shared) step "shared: whole test suite, BUILD_SHARED_LIBS=ON" preset_suite shared ;;
     asan) step "asan: whole test suite, ASan + UBSan" preset_suite asan ;;
     tsan) step "tsan: concurrency test, ThreadSanitizer" preset_suite tsan ;;
-    fuzz) step "fuzz: parse_spec_fuzzer for ${fuzz_seconds} s" fuzz ;;
+    fuzz) step "fuzz: parse_spec_fuzzer and roundtrip_fuzzer, ${fuzz_seconds} s each" fuzz ;;
     *)
       echo "hardening: unknown step ${name} (expected shared, asan, tsan or fuzz)" >&2
       exit 2

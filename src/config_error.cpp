@@ -4,22 +4,28 @@
 #include <utility>
 #include <vector>
 
+#include "bioptimus/detail/text.hpp"
 #include "bioptimus/models/registry.hpp"
 #include "loader.hpp"
 
-namespace bioptimus::models {
+namespace bioptimus::detail {
 
-void impl::sort_in_file_order(std::vector<Diagnostic>& diagnostics) {
-  std::stable_sort(diagnostics.begin(), diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    return std::tie(a.location.path, a.location.line, a.location.column) <
-           std::tie(b.location.path, b.location.line, b.location.column);
-  });
+void sort_in_file_order(std::vector<models::Diagnostic>& diagnostics) {
+  std::stable_sort(diagnostics.begin(), diagnostics.end(),
+                   [](const models::Diagnostic& a, const models::Diagnostic& b) {
+                     return std::tie(a.location.path, a.location.line, a.location.column) <
+                            std::tie(b.location.path, b.location.line, b.location.column);
+                   });
 }
+
+}  // namespace bioptimus::detail
+
+namespace bioptimus::models {
 
 namespace {
 
 std::vector<Diagnostic> sorted(std::vector<Diagnostic> diagnostics) {
-  impl::sort_in_file_order(diagnostics);
+  detail::sort_in_file_order(diagnostics);
   return diagnostics;
 }
 
@@ -36,16 +42,18 @@ std::string join(const std::vector<Diagnostic>& diagnostics) {
 
 }  // namespace
 
+// Every part may hold bytes of the user's (a file name, a key, a value), so
+// every part is escaped: one diagnostic is one clean line.
 std::string Diagnostic::to_string() const {
-  std::string text = location.path;
+  std::string text = detail::escape_controls(location.path);
   if (location.line > 0) {
     text += ':' + std::to_string(location.line) + ':' + std::to_string(location.column);
   }
   text += ": error: ";
   if (!field.empty()) {
-    text += field + ": ";
+    text += detail::escape_controls(field) + ": ";
   }
-  return text + message;
+  return text + detail::escape_controls(message);
 }
 
 // The base is initialised first: it sorts the parameter in place, and the

@@ -1,5 +1,5 @@
 // Registry: an immutable, name-sorted set of specs; the built-in one is
-// parsed from the configs compiled into the library, once.
+// built from the specs generated from configs/ at build time, once.
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -12,7 +12,7 @@
 
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/models/registry.hpp"
-#include "embedded_configs.hpp"
+#include "builtin_specs.hpp"
 #include "loader.hpp"
 
 namespace bioptimus::models {
@@ -44,24 +44,21 @@ Registry::Registry(std::vector<ModelSpec> specs) : specs_(std::move(specs)) {
   }
 }
 
+}  // namespace bioptimus::models
+
+namespace bioptimus::detail {
+
+models::ModelSpec make_builtin_spec(models::ModelSpec::Fields fields) { return models::ModelSpec(std::move(fields)); }
+
+}  // namespace bioptimus::detail
+
+namespace bioptimus::models {
+
 const Registry& Registry::builtin() {
-  // A magic static: initialised once, thread-safely, on first use. The
-  // configs are checked by the test suite, so a failure here is a build bug.
-  static const Registry registry = [] {
-    std::vector<ModelSpec> specs;
-    std::vector<Diagnostic> problems;
-    for (const impl::EmbeddedConfig& config : impl::embedded_configs()) {
-      try {
-        specs.push_back(parse_spec(config.text, "configs/" + std::string(config.file_name)));
-      } catch (const ConfigError& error) {
-        problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
-      }
-    }
-    if (!problems.empty()) {
-      throw ConfigError(std::move(problems));
-    }
-    return Registry(std::move(specs));
-  }();
+  // A magic static: initialised once, thread-safely, on first use. The specs
+  // were loaded and validated when the library was built; here they are only
+  // constructed (no YAML is parsed at run time).
+  static const Registry registry(detail::builtin_specs());
   return registry;
 }
 
@@ -95,7 +92,7 @@ Registry Registry::from_directory(const std::filesystem::path& directory) {
   std::map<std::string, std::string> file_of_name;
   for (const std::filesystem::path& path : files) {
     try {
-      impl::LocatedSpec loaded = impl::load_located_spec(path);
+      detail::LocatedSpec loaded = detail::load_located_spec(path);
       const std::string& name = loaded.spec.model_name();
       if (const auto [previous, inserted] = file_of_name.emplace(name, path.string()); !inserted) {
         problems.push_back({loaded.model_name_location, "model_name",
@@ -133,7 +130,9 @@ const ModelSpec& Registry::get(std::string_view model_name) const {
     return *spec;
   }
   const std::vector<std::string_view> known = names();
-  std::string message = "unknown model \"" + std::string(model_name) + "\"";
+  // The name may come from a command line: quoted, so that no byte of it
+  // reaches a terminal raw.
+  std::string message = "unknown model " + detail::quote(model_name);
   if (const auto suggestion = detail::nearest_spelling(model_name, known)) {
     message += " (did you mean \"" + *suggestion + "\"?)";
   }

@@ -3,6 +3,7 @@
 // equal spec.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,10 +22,23 @@ namespace {
 std::string number(double value) { return detail::format_number(value); }
 std::string number(std::int64_t value) { return detail::format_number(value); }
 
+// Text that is not printable ASCII goes out double-quoted with every other
+// character escaped (\x85, \u2028, \U0001f600): left to yaml-cpp, a NEL, a
+// line separator or a control character would be written raw, and YAML
+// readers (yaml-cpp's own included) fold or reject them.
+void write_text(YAML::Emitter& out, const std::string& text) {
+  const bool printable_ascii = std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+  if (printable_ascii) {
+    out << text;
+  } else {
+    out << YAML::DoubleQuoted << YAML::EscapeNonAscii << text;
+  }
+}
+
 void write_optional_text(YAML::Emitter& out, std::string_view key, const std::optional<std::string>& value) {
   out << YAML::Key << std::string(key) << YAML::Value;
   if (value) {
-    out << *value;
+    write_text(out, *value);
   } else {
     out << YAML::Null;
   }
@@ -66,8 +80,10 @@ void write_word(YAML::Emitter& out, std::string_view key, Value value) {
 std::string to_yaml(const ModelSpec& spec) {
   YAML::Emitter out;
   out << YAML::BeginMap;
-  out << YAML::Key << "model_name" << YAML::Value << spec.model_name();
-  out << YAML::Key << "version" << YAML::Value << spec.version();
+  out << YAML::Key << "model_name" << YAML::Value;
+  write_text(out, spec.model_name());
+  out << YAML::Key << "version" << YAML::Value;
+  write_text(out, spec.version());
   write_optional_text(out, "weights_source", spec.weights_source());
   write_optional_text(out, "license", spec.license());
 

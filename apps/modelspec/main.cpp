@@ -7,14 +7,18 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "bioptimus/detail/text.hpp"
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
 #include "preprocess_command.hpp"
@@ -74,9 +78,7 @@ std::string render(const ModelSpec& spec, const std::string& format) {
   return bioptimus::apps::to_text(spec);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"Inspect and validate pathology foundation-model specs (bioptimus)", "modelspec"};
   app.set_version_flag("--version", std::string(bioptimus::version));
   app.require_subcommand(1);
@@ -120,7 +122,7 @@ int main(int argc, char** argv) {
       for (const std::string& file : validate_files) {
         try {
           const ModelSpec spec = bioptimus::models::load_spec(file);
-          fmt::print("{}: ok ({})\n", file, spec.identity());
+          fmt::print("{}: ok ({})\n", bioptimus::detail::escape_controls(file), spec.identity());
         } catch (const ConfigError& error) {
           fmt::print(stderr, "{}\n", error.what());
           status = exit_failure;
@@ -167,4 +169,19 @@ int main(int argc, char** argv) {
     return exit_failure;
   }
   return exit_usage;
+}
+
+}  // namespace
+
+// Output that did not reach its destination (a full disk, a closed pipe) is
+// a failure, whatever the command: flushed and checked before exiting.
+int main(int argc, char** argv) {
+  const int status = run(argc, argv);
+  std::cout.flush();
+  const bool written = std::fflush(stdout) == 0 && std::ferror(stdout) == 0 && std::cout.good();
+  if (!written) {
+    fmt::print(stderr, "modelspec: cannot write the output: {}\n", std::strerror(errno));
+    return exit_failure;
+  }
+  return status;
 }

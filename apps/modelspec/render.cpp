@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bioptimus/detail/text.hpp"
 #include "bioptimus/format.hpp"
 
 namespace bioptimus::apps {
@@ -88,8 +89,8 @@ std::string to_text(const models::ModelSpec& spec) {
   const auto overlap = spec.overlap_pixels();
   const auto microns = spec.tile_size_microns();
   std::string text = fmt::format("{}\n", spec.identity());
-  text += fmt::format("  weights        {}\n", spec.weights_source().value_or("(none)"));
-  text += fmt::format("  license        {}\n", spec.license().value_or("(not stated)"));
+  text += fmt::format("  weights        {}\n", detail::escape_controls(spec.weights_source().value_or("(none)")));
+  text += fmt::format("  license        {}\n", detail::escape_controls(spec.license().value_or("(not stated)")));
   text += "input\n";
   text += fmt::format("  tile           {}x{} px at {} ({}x{} um)\n", size.width, size.height, spec.mpp(),
                       detail::format_number(microns.width), detail::format_number(microns.height));
@@ -128,11 +129,24 @@ std::string to_text(const models::ModelSpec& spec) {
 std::string to_table(std::span<const models::ModelSpec> specs, bool markdown) {
   const std::vector<std::string> header{"name",          "version",     "arch",    "tile",
                                         "embedding_dim", "output_type", "license", "weights_source"};
+  // A cell is one line with no control characters; in Markdown a '|' would
+  // also start a new column.
+  const auto cell = [markdown](const std::string& text) {
+    std::string escaped = detail::escape_controls(text);
+    if (!markdown) {
+      return escaped;
+    }
+    std::string out;
+    for (const char c : escaped) {
+      out += c == '|' ? "\\|" : std::string(1, c);
+    }
+    return out;
+  };
   std::vector<std::vector<std::string>> rows;
   for (const models::ModelSpec& spec : specs) {
     rows.push_back({spec.model_name(), spec.version(), std::string(to_string(spec.architecture())), tile_text(spec),
                     std::to_string(spec.embedding_dim()), std::string(to_string(spec.output_type())),
-                    spec.license().value_or("-"), spec.weights_source().value_or("-")});
+                    cell(spec.license().value_or("-")), cell(spec.weights_source().value_or("-"))});
   }
   std::string text;
   if (markdown) {

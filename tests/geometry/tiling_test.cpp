@@ -13,6 +13,7 @@
 #include <optional>
 #include <ranges>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "bioptimus/error.hpp"
@@ -565,4 +566,49 @@ TEST_CASE("The docs' snippet: a built-in model's tiles on a slide", "[tiling]") 
   REQUIRE(plan.region_size() == PixelExtent{.width = 222, .height = 222});
   REQUIRE(plan.tile_size() == PixelExtent{.width = 224, .height = 224});
   REQUIRE(read.back() == Tile{11, 3, 2, 1332, 888, 444, 444, 444, 444});  // x = 3 * 444, y = 2 * 444
+}
+
+namespace {
+
+// The fields of a plan_tiles error, in order; empty when it plans.
+std::vector<std::string> plan_problems(const TileSpec& tile, const SlideGeometry& slide, const TilingOptions& options) {
+  try {
+    static_cast<void>(plan_tiles(tile, slide, options));
+  } catch (const ValidationError& error) {
+    std::vector<std::string> fields;
+    for (const auto& violation : error.violations()) {
+      fields.push_back(violation.field);
+    }
+    return fields;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("plan_tiles names every problem, none hidden behind a stray MPP error", "[tiling][issue10]") {
+  const TileSpec at_level_one{{.size = {224, 224}, .resolution = Level{1}}};
+  // A level whose downsample puts the target MPP beyond MPP's range: the
+  // footprint is the problem, named as such.
+  CHECK(plan_problems(at_level_one, slide_at(0.25, 1000, 1000, {1.0, 1e308}), {}) ==
+        std::vector<std::string>{"tile_spec"});
+  CHECK(plan_problems(at_level_one, slide_at(0.25, 1000, 1000, {1.0, 1e300}), {.mpp_override = MPP{1e5}}) ==
+        std::vector<std::string>{"tile_spec"});
+  // ... with a bad tolerance too: both.
+  CHECK(plan_problems(at_level_one, slide_at(0.25, 1000, 1000, {1.0, 1e308}), {.level_tolerance = -1.0}) ==
+        std::vector<std::string>{"options.level_tolerance", "tile_spec"});
+  // The most extreme magnification on a valid slide: its footprint.
+  CHECK(plan_problems(TileSpec{{.size = {224, 224}, .resolution = Magnification{Magnification::min_value}}},
+                      slide_at(0.25, 1000, 1000, {1.0}), {}) == std::vector<std::string>{"tile_spec"});
+  // A missing MPP with a bad tolerance: both.
+  const SlideGeometry no_mpp{{.level_dimensions = {{1000, 1000}}, .level_downsamples = {1.0}}};
+  CHECK(plan_problems(h0_tile, no_mpp, {.level_tolerance = -1.0}) ==
+        std::vector<std::string>{"options.level_tolerance", "slide.mpp"});
+  // A bad tolerance does not hide a footprint problem.
+  const TileSpec giant{{.size = {1 << 20, 1 << 20}, .resolution = MPP{0.5}}};
+  CHECK(plan_problems(giant, slide_at(0.25, 1000, 1000, {1.0}), {.level_tolerance = 2.0}) ==
+        std::vector<std::string>{"options.level_tolerance", "tile_spec"});
+  // A level-defined tile on a slide without MPP at a downsample past 1000 plans.
+  const SlideGeometry deep{{.level_dimensions = {{1 << 20, 1 << 20}, {512, 512}}, .level_downsamples = {1.0, 2048.0}}};
+  CHECK(plan_problems(TileSpec{{.size = {224, 224}, .resolution = Level{1}}}, deep, {}).empty());
 }

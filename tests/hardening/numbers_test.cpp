@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bioptimus/error.hpp"
@@ -156,28 +157,35 @@ TEST_CASE("Integers beyond 32 and 64 bits are rejected, never wrapped", "[harden
 }
 
 TEST_CASE("Derived values that would overflow are rejected in the YAML", "[hardening][numbers][derived]") {
-  SECTION("a tiny mpp with a micron tile: 1 um at 1e-300 mpp is 1e300 pixels") {
-    const auto diagnostics = bioptimus::testing::rejected(config_with({{"size: [224, 224]", "size: [1, 1]"},
-                                                                       {"resolution: 0.5", "resolution: 1e-300"},
+  SECTION("an mpp beyond any slide, tiny or huge, is refused by MPP's bounds") {
+    for (const auto& [mpp, shown] : std::vector<std::pair<std::string, std::string>>{{"1e-300", "1e-300"},
+                                                                                     {"5e-324", "5e-324"},
+                                                                                     {"0.000999", "0.000999"},
+                                                                                     {"100001", "100001"},
+                                                                                     {"1e300", "1e+300"}}) {
+      INFO(mpp);
+      CHECK(bioptimus::testing::only_diagnostic(config_with({{"resolution: 0.5", "resolution: " + mpp}})).message ==
+            "expected an MPP in [0.001, 100000] um/px (no slide is finer or coarser), got " + shown);
+    }
+    CHECK(bioptimus::testing::only_diagnostic(config_with({{"resolution: 0.5", "resolution: {magnification: 1e-5}"}}))
+              .message == "expected a magnification in [0.0001, 10000] (the range of MPP), got 1e-05");
+  }
+  SECTION("the finest mpp with a micron tile: 2000 um at 0.001 mpp is 2e6 pixels") {
+    const auto diagnostics = bioptimus::testing::rejected(config_with({{"size: [224, 224]", "size: [2000, 2000]"},
+                                                                       {"resolution: 0.5", "resolution: 0.001"},
                                                                        {"unit: pixels", "unit: um"}}));
     REQUIRE_FALSE(diagnostics.empty());
     CHECK(diagnostics[0].to_string() ==
-          "hostile.yaml:4:9: error: tile_spec.size: expected at most 1048576 pixels per side, got [1, 1] um at 1e-300 "
-          "mpp");
+          "hostile.yaml:4:9: error: tile_spec.size: expected at most 1048576 pixels per side, got [2000, 2000] um at "
+          "0.001 mpp");
   }
-  SECTION("the smallest denormal mpp: 1 / mpp is infinite") {
-    const auto diagnostics = bioptimus::testing::rejected(config_with(
-        {{"size: [224, 224]", "size: 1"}, {"resolution: 0.5", "resolution: 5e-324"}, {"unit: pixels", "unit: um"}}));
-    REQUIRE_FALSE(diagnostics.empty());
-    CHECK(diagnostics[0].message == "expected at most 1048576 pixels per side, got [1, 1] um at 5e-324 mpp");
-  }
-  SECTION("a huge mpp with a micron tile: a fraction of a pixel") {
+  SECTION("the coarsest mpp with a micron tile: a fraction of a pixel") {
     const auto diagnostics = bioptimus::testing::rejected(
-        config_with({{"resolution: 0.5", "resolution: 1e300"}, {"unit: pixels", "unit: um"}}));
+        config_with({{"resolution: 0.5", "resolution: 100000"}, {"unit: pixels", "unit: um"}}));
     REQUIRE_FALSE(diagnostics.empty());
     CHECK(diagnostics[0].message ==
-          "expected lengths that are whole pixels at 1e+300 mpp (within a relative 1e-6), got [224, 224] um = "
-          "[2.24e-298, 2.24e-298] px");
+          "expected lengths that are whole pixels at 1e+05 mpp (within a relative 1e-6), got [224, 224] um = "
+          "[0.0022400000000000002, 0.0022400000000000002] px");
   }
   SECTION("a huge tile in pixels, and one past 2^53 where doubles lose whole numbers") {
     for (const std::string size : {"1e300", "1048577", "9007199254740993", "1e308"}) {
@@ -209,10 +217,16 @@ TEST_CASE("The C++ constructors reject the same hostile numbers", "[hardening][n
       CHECK(violations_of([&] { static_cast<void>(Magnification{value}); }).at(0).field == "magnification");
     }
     CHECK(violations_of([] { static_cast<void>(MPP{-0.0}); }).at(0).message == "expected a finite number > 0, got -0");
-    CHECK(MPP{std::numeric_limits<double>::denorm_min()}.value() > 0.0);
-    // 10 / the smallest mpp is infinite: refused, not an infinite magnification.
-    CHECK(violations_of([] { static_cast<void>(approximate_magnification(MPP{5e-324})); }).at(0).message ==
-          "expected a finite number > 0, got inf");
+    for (const double value : {std::numeric_limits<double>::denorm_min(), 1e-300, 9.99e-4, 1.0001e5, 1e308}) {
+      INFO(value);
+      CHECK(violations_of([&] { static_cast<void>(MPP{value}); }).at(0).field == "mpp");
+      CHECK(violations_of([&] { static_cast<void>(Magnification{value / 10.0}); }).at(0).field == "magnification");
+    }
+    // At the bounds the conversions stay inside each other's range.
+    CHECK(approximate_magnification(MPP{MPP::min_value}) == Magnification{Magnification::max_value});
+    CHECK(approximate_magnification(MPP{MPP::max_value}) == Magnification{Magnification::min_value});
+    CHECK(approximate_mpp(Magnification{Magnification::min_value}) == MPP{MPP::max_value});
+    CHECK(approximate_mpp(Magnification{Magnification::max_value}) == MPP{MPP::min_value});
     CHECK(violations_of([] { static_cast<void>(Level{std::numeric_limits<std::int32_t>::min()}); }).at(0).message ==
           "expected an index in [0, 2147483647], got -2147483648");
   }
@@ -225,8 +239,8 @@ TEST_CASE("The C++ constructors reject the same hostile numbers", "[hardening][n
     CHECK(tile_violations({.size = {-0.0, 224}, .resolution = MPP{0.5}}).at(0).message ==
           "expected [width, height] as two finite numbers > 0, got [-0, 224]");
     CHECK(tile_violations({.size = {inf, inf}, .resolution = Level{0}}).at(0).field == "size");
-    CHECK(tile_violations({.size = {1, 1}, .resolution = MPP{1e-300}, .unit = MeasurementUnit::um}).at(0).message ==
-          "expected at most 1048576 pixels per side, got [1, 1] um at 1e-300 mpp");
+    CHECK(tile_violations({.size = {2000, 2000}, .resolution = MPP{1e-3}, .unit = MeasurementUnit::um}).at(0).message ==
+          "expected at most 1048576 pixels per side, got [2000, 2000] um at 0.001 mpp");
     CHECK(tile_violations({.size = {1e300, 1e300}, .resolution = MPP{0.5}}).at(0).message ==
           "expected at most 1048576 pixels per side, got [1e+300, 1e+300] pixels");
     CHECK(tile_violations({.size = {224, 224}, .stride = {1.5, 224}, .resolution = MPP{0.5}}).at(0).field == "stride");
@@ -240,15 +254,16 @@ TEST_CASE("The C++ constructors reject the same hostile numbers", "[hardening][n
     }
     // 224 / 1e-300 pixels: far too large, reported rather than cast.
     CHECK(violations_of([&] { static_cast<void>(tile.scale_to_reference(1e-300, MPP{0.5})); }).at(0).field == "size");
-    // 1e10 * 1e308 mpp overflows to infinity: refused by MPP (a level-defined
-    // tile, since an MPP tile only accepts its own mpp as the target).
+    // 1e5 * 1e308 mpp overflows to infinity: refused as a ratio that leaves
+    // MPP's range (a level-defined tile, since an MPP tile only accepts its
+    // own mpp as the target).
     const TileSpec at_level{{.size = {224, 224}, .resolution = Level{0}}};
-    CHECK(violations_of([&] { static_cast<void>(at_level.scale_to_reference(1e308, MPP{1e10})); }).at(0).field ==
-          "mpp");
-    CHECK(violations_of([&] { static_cast<void>(tile.scale_to_reference(2.0, MPP{1e10})); }).at(0).field ==
+    CHECK(violations_of([&] { static_cast<void>(at_level.scale_to_reference(1e308, MPP{1e5})); }).at(0).field ==
+          "downsample_ratio");
+    CHECK(violations_of([&] { static_cast<void>(tile.scale_to_reference(2.0, MPP{1e5})); }).at(0).field ==
           "target_mpp");
     // A huge ratio rounds the tile up to one pixel: valid and exact.
-    const TileSpec tiny = tile.scale_to_reference(1e6, MPP{0.5});
+    const TileSpec tiny = tile.scale_to_reference(2e5, MPP{0.5});  // the coarsest reference, 100000 mpp
     CHECK(tiny.size_pixels() == bioptimus::extraction::wsi::PixelExtent{.width = 1, .height = 1});
   }
   SECTION("ModelSpec: 64-bit extremes in every integer field") {

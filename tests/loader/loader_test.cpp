@@ -285,7 +285,13 @@ TEST_CASE("Tile rules point into tile_spec", "[loader][diagnostics]") {
                      "t.yaml:6:23: error: tile_spec.resolution.level: expected an index in [0, 2147483647], got -1");
   require_diagnostic(with_line("  resolution", "  resolution: {mpp: -1}"),
                      "t.yaml:6:21: error: tile_spec.resolution.mpp: expected a finite number > 0, got -1");
+  // Two kinds at once, or one kind twice: named at the second key.
   require_diagnostic(with_line("  resolution", "  resolution: {mpp: 0.5, level: 0}"),
+                     "t.yaml:6:26: error: tile_spec.resolution.level: expected only one of mpp, magnification or "
+                     "level; mpp is already given at line 6, column 16");
+  require_diagnostic(with_line("  resolution", "  resolution: {mpp: 0.5, mpp: 0.25}"),
+                     "t.yaml:6:26: error: tile_spec.resolution.mpp: duplicate key; first given at line 6, column 16");
+  require_diagnostic(with_line("  resolution", "  resolution: {}"),
                      "t.yaml:6:15: error: tile_spec.resolution: expected a number (an MPP) or a map {mpp: X}, "
                      "{magnification: X} or {level: N}, got a map");
 }

@@ -150,3 +150,20 @@ TEST_CASE("Merging registries keeps names unique", "[registry]") {
   const Registry clash = Registry::from_specs({parse_spec(config_text("uni"), "t.yaml")});
   REQUIRE_THROWS_WITH(Registry::merge(Registry::builtin(), clash), "registry: model name \"uni\" is given twice");
 }
+
+TEST_CASE("The generated built-in registry equals the configs loaded at run time", "[registry][builtin]") {
+  const Registry& builtin = Registry::builtin();
+  std::size_t files = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::path(BIOPTIMUS_SOURCE_DIR) / "configs")) {
+    if (entry.path().extension() != ".yaml") {
+      continue;
+    }
+    ++files;
+    const ModelSpec loaded = load_spec(entry.path());
+    INFO(entry.path().string());
+    REQUIRE(builtin.find(loaded.model_name()) != nullptr);
+    CHECK(*builtin.find(loaded.model_name()) == loaded);
+  }
+  CHECK(builtin.size() == files);
+}

@@ -19,3 +19,13 @@ expect_exit(2 show)
 expect_exit(2 frobnicate)
 expect_exit(0 show h0-mini)
 expect_exit(1 show no-such-model)
+
+# A failed write to stdout is a failure (exit 1), whatever the command.
+if(EXISTS /dev/full)
+  foreach(command "show;h0-mini;--format;json" "show;h0-mini" "list" "list;--format;markdown" "validate;${DATA}/valid/dense-vit.yaml" "--version")
+    execute_process(COMMAND "${TOOL}" ${command} OUTPUT_FILE /dev/full RESULT_VARIABLE status ERROR_VARIABLE err)
+    if(NOT status EQUAL 1 OR NOT err MATCHES "modelspec: ")
+      message(FATAL_ERROR "modelspec ${command} > /dev/full: exit ${status}, expected 1 with a message\nstderr: ${err}")
+    endif()
+  endforeach()
+endif()

@@ -2,7 +2,9 @@
 // text form and the list table.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "bioptimus/models/registry.hpp"
 #include "render.hpp"
@@ -70,4 +72,23 @@ TEST_CASE("The list table has one aligned row per model", "[tool][list]") {
   const std::string markdown = bioptimus::apps::to_table(specs, true);
   CHECK_THAT(markdown, Contains("| name | version | arch | tile |") && Contains("| --- |"));
   CHECK_THAT(markdown, Contains("| musk | 1.0.0 | vit | 384x384 px @ 0.5 mpp | 1024 | cls |"));
+}
+
+TEST_CASE("Every output format escapes what it must", "[tool][escaping]") {
+  auto fields = Registry::builtin().get(Models::h0_mini).fields();
+  fields.license = "other: a | b\nsecond line \x1b[31m";
+  fields.weights_source = "repo\xe2\x80\xa8x";
+  const ModelSpec spec{fields};
+  const std::vector<ModelSpec> specs{spec};
+  const std::string markdown = bioptimus::apps::to_table(specs, true);
+  CHECK(std::count(markdown.begin(), markdown.end(), '\n') == 3);
+  CHECK_THAT(markdown, Contains("| other: a \\| b\\x0asecond line \\x1b[31m | repo\\u2028x |"));
+  const std::string text = bioptimus::apps::to_table(specs, false);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 2);
+  CHECK(text.find('\x1b') == std::string::npos);
+  const std::string shown = bioptimus::apps::to_text(spec);
+  CHECK(shown.find('\x1b') == std::string::npos);
+  CHECK_THAT(shown, Contains("  license        other: a | b\\x0asecond line \\x1b[31m\n"));
+  // JSON escapes by itself; it must not throw for any accepted text.
+  CHECK(bioptimus::apps::to_json(spec).dump().find("\\u001b[31m") != std::string::npos);
 }

@@ -105,7 +105,7 @@ TEST_CASE("TileSpec bounds every side so derived products cannot overflow", "[ti
   REQUIRE_THROWS_WITH((TileSpec{{.size = Extent{1048577}, .resolution = MPP{0.5}}}),
                       Contains("size: expected at most 1048576 pixels per side"));
   // 1 mm at 1e-9 mpp would be 1e12 px.
-  REQUIRE_THROWS_WITH((TileSpec{{.size = Extent{1000}, .resolution = MPP{1e-9}, .unit = MeasurementUnit::um}}),
+  REQUIRE_THROWS_WITH((TileSpec{{.size = Extent{2000}, .resolution = MPP{1e-3}, .unit = MeasurementUnit::um}}),
                       Contains("at most 1048576 pixels per side"));
 }
 

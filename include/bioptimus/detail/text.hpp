@@ -74,6 +74,14 @@ namespace bioptimus::detail {
   return std::string(buffer.data(), result.ptr);
 }
 
+/// Shortest text that reads back as the same double, without an exponent
+/// ("100000", "0.001"): for bounds shown to people.
+[[nodiscard]] inline std::string format_plain_number(double value) {
+  std::array<char, 400> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::fixed);
+  return std::string(buffer.data(), result.ptr);
+}
+
 /// Decimal text of an integer.
 [[nodiscard]] inline std::string format_number(std::int64_t value) { return std::to_string(value); }
 
@@ -95,6 +103,88 @@ template <class Range>
     text += format_number(value);
   }
   return text + "]";
+}
+
+/// The byte offset of the first byte of `text` that does not start a
+/// well-formed UTF-8 sequence (an overlong form, a surrogate, a code point
+/// past U+10FFFF or a cut-off sequence), or nothing when all of it is UTF-8.
+[[nodiscard]] constexpr std::optional<std::size_t> first_invalid_utf8(std::string_view text) noexcept {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    std::uint32_t code_point = 0;
+    std::uint32_t minimum = 0;
+    if ((byte & 0xE0U) == 0xC0U) {
+      length = 2;
+      code_point = byte & 0x1FU;
+      minimum = 0x80;
+    } else if ((byte & 0xF0U) == 0xE0U) {
+      length = 3;
+      code_point = byte & 0x0FU;
+      minimum = 0x800;
+    } else if ((byte & 0xF8U) == 0xF0U) {
+      length = 4;
+      code_point = byte & 0x07U;
+      minimum = 0x10000;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) {
+      return i;
+    }
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto continuation = static_cast<unsigned char>(text[i + k]);
+      if ((continuation & 0xC0U) != 0x80U) {
+        return i;
+      }
+      code_point = (code_point << 6U) | (continuation & 0x3FU);
+    }
+    if (code_point < minimum || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+      return i;
+    }
+    i += length;
+  }
+  return std::nullopt;
+}
+
+/// Whether `text` is well-formed UTF-8.
+[[nodiscard]] constexpr bool is_valid_utf8(std::string_view text) noexcept { return !first_invalid_utf8(text); }
+
+/// Whether `text` (UTF-8) holds nothing but white space: the ASCII spaces
+/// (space, \t, \n, \v, \f, \r) and Unicode's White_Space characters (NEL,
+/// no-break space, the U+2000 spaces, line and paragraph separators, ...),
+/// plus the zero-width spaces U+200B and U+FEFF (a stray byte-order mark).
+[[nodiscard]] constexpr bool is_blank(std::string_view text) noexcept {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte == ' ' || (byte >= 0x09 && byte <= 0x0D)) {
+      ++i;
+      continue;
+    }
+    // The multi-byte white space, as UTF-8.
+    constexpr std::array<std::string_view, 21> spaces{
+        "\xC2\x85",     "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82", "\xE2\x80\x83",
+        "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86", "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A",
+        "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80", "\xEF\xBB\xBF", "\xE2\x80\x8B"};
+    bool matched = false;
+    for (const std::string_view space : spaces) {
+      if (text.substr(i, space.size()) == space) {
+        i += space.size();
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /// Levenshtein distance between two short words (case-sensitive).
@@ -180,6 +270,56 @@ template <class Range>
     }
   }
   return out + "\"";
+}
+
+/// `text` with every character that could garble a terminal line or hide
+/// in it escaped: C0 and C1 controls and DEL (`\x1b`, `\u0085`), the line and
+/// paragraph separators, byte-order marks, zero-width and bidirectional
+/// controls (`\u2028`, `\ufeff`, `\u202e`), and bytes that are not UTF-8
+/// (`\xff`). Printable text, ASCII or not, is kept as it is.
+[[nodiscard]] inline std::string escape_controls(std::string_view text) {
+  constexpr std::string_view hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += text[i++];
+      continue;
+    }
+    std::size_t length = 1;
+    if (byte >= 0x80) {
+      length = (byte & 0xE0U) == 0xC0U ? 2 : (byte & 0xF0U) == 0xE0U ? 3 : (byte & 0xF8U) == 0xF0U ? 4 : 1;
+      if (first_invalid_utf8(text.substr(i, length)) || i + length > text.size()) {
+        length = 0;  // not UTF-8: the byte alone is escaped
+      }
+    }
+    if (length == 0 || byte < 0x80) {
+      out += "\\x";
+      out += hex[byte >> 4U];
+      out += hex[byte & 0x0fU];
+      ++i;
+      continue;
+    }
+    std::uint32_t code_point = byte & (0xFFU >> (length + 1));
+    for (std::size_t k = 1; k < length; ++k) {
+      code_point = (code_point << 6U) | (static_cast<unsigned char>(text[i + k]) & 0x3FU);
+    }
+    const bool hidden = code_point <= 0x9F || (code_point >= 0x200B && code_point <= 0x200F) ||
+                        (code_point >= 0x2028 && code_point <= 0x202E) ||
+                        (code_point >= 0x2066 && code_point <= 0x2069) || code_point == 0xFEFF;
+    if (hidden) {
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) {
+        out += hex[(code_point >> static_cast<unsigned>(shift)) & 0xFU];
+      }
+    } else {
+      out.append(text.substr(i, length));
+    }
+    i += length;
+  }
+  return out;
 }
 
 /// Every enumerator of a closed vocabulary whose spelling is `text`, found

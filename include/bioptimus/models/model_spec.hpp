@@ -156,6 +156,12 @@ class ModelSpec {
     return !after_separator;
   }
 
+  /// Whether `side` may be one side of output_spatial_dims: a whole number in
+  /// [1, TileSpec::max_side_pixels].
+  [[nodiscard]] static constexpr bool is_valid_spatial_side(std::int64_t side) noexcept {
+    return side >= 1 && side <= TileSpec::max_side_pixels;
+  }
+
   /// A Semantic Versioning 2.0.0 version: MAJOR.MINOR.PATCH[-pre][+build].
   [[nodiscard]] static constexpr bool is_valid_version(std::string_view version) noexcept {
     const auto take_identifiers = [](std::string_view text, bool numeric_no_leading_zero) {
@@ -395,7 +401,6 @@ inline std::vector<Violation> ModelSpec::find_violations(bool output_type_given)
     out.push_back({std::move(field), std::move(message), std::move(related)});
   };
   const auto number = [](auto value) { return detail::format_number(value); };
-  const auto is_blank = [](const std::string& text) { return text.find_first_not_of(" \t\r\n") == std::string::npos; };
 
   // 1. Identity.
   if (!is_valid_model_name(model_name_)) {
@@ -406,11 +411,17 @@ inline std::vector<Violation> ModelSpec::find_violations(bool output_type_given)
     fail("version",
          "expected a SemVer 2.0 version MAJOR.MINOR.PATCH[-prerelease][+build], got " + detail::quote(version_));
   }
-  if (weights_source_ && is_blank(*weights_source_)) {
+  // Free text must be UTF-8 so that every output format (YAML, JSON, a
+  // terminal) can carry it, and not blank so that "given" means something.
+  if (weights_source_ && !detail::is_valid_utf8(*weights_source_)) {
+    fail("weights_source", "expected UTF-8 text, got " + detail::quote(*weights_source_));
+  } else if (weights_source_ && detail::is_blank(*weights_source_)) {
     fail("weights_source",
          "expected a non-empty repository, URL or path (or null), got " + detail::quote(*weights_source_));
   }
-  if (license_ && is_blank(*license_)) {
+  if (license_ && !detail::is_valid_utf8(*license_)) {
+    fail("license", "expected UTF-8 text, got " + detail::quote(*license_));
+  } else if (license_ && detail::is_blank(*license_)) {
     fail("license", "expected a non-empty licence identifier (or null), got " + detail::quote(*license_));
   }
 
@@ -479,7 +490,8 @@ inline std::vector<Violation> ModelSpec::find_violations(bool output_type_given)
   }
 
   // 6. Prefix tokens and output types that read tokens.
-  if (num_prefix_tokens_ < 0 || num_prefix_tokens_ > max_dimension) {
+  const bool prefix_in_range = num_prefix_tokens_ >= 0 && num_prefix_tokens_ <= max_dimension;
+  if (!prefix_in_range) {
     fail("num_prefix_tokens",
          "expected a whole number in [0, " + number(max_dimension) + "], got " + number(num_prefix_tokens_));
   } else if (!vit && num_prefix_tokens_ != 0) {
@@ -494,7 +506,7 @@ inline std::vector<Violation> ModelSpec::find_violations(bool output_type_given)
     fail("output_type",
          "output_type " + output_name + " needs a token architecture (vit), got architecture " + architecture_name,
          {"architecture"});
-  } else if (output_type_given && reads_cls && num_prefix_tokens_ < 1) {
+  } else if (output_type_given && reads_cls && prefix_in_range && num_prefix_tokens_ < 1) {
     fail("num_prefix_tokens",
          "output_type " + output_name + " reads the CLS token: expected >= 1, got " + number(num_prefix_tokens_),
          {"output_type"});
@@ -511,12 +523,18 @@ inline std::vector<Violation> ModelSpec::find_violations(bool output_type_given)
   }
 
   // 8. Spatial output.
+  // Appended piece by piece: `"[" + std::string` here trips a false
+  // -Wrestrict in g++ 12 at -O3.
   const auto dims_text = [&] {
-    return "[" + number(output_spatial_dims_->height) + ", " + number(output_spatial_dims_->width) + "]";
+    std::string text = "[";
+    text += number(output_spatial_dims_->height);
+    text += ", ";
+    text += number(output_spatial_dims_->width);
+    text += "]";
+    return text;
   };
-  if (output_spatial_dims_ && (output_spatial_dims_->height <= 0 || output_spatial_dims_->width <= 0 ||
-                               output_spatial_dims_->height > extraction::wsi::TileSpec::max_side_pixels ||
-                               output_spatial_dims_->width > extraction::wsi::TileSpec::max_side_pixels)) {
+  if (output_spatial_dims_ &&
+      (!is_valid_spatial_side(output_spatial_dims_->height) || !is_valid_spatial_side(output_spatial_dims_->width))) {
     fail("output_spatial_dims", "expected [height, width] as two whole numbers in [1, " +
                                     number(extraction::wsi::TileSpec::max_side_pixels) + "], got " + dims_text());
   } else if (output_type_given && output_type_ == OutputType::dense) {

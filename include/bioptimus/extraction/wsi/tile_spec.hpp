@@ -176,9 +176,24 @@ class TileSpec {
       const double height = lengths.height / (unit_ == io::wsi::MeasurementUnit::um ? target_mpp.value() : 1.0);
       return Extent{round_to_pixel(width / downsample_ratio), round_to_pixel(height / downsample_ratio)};
     };
-    return TileSpec{{.size = scale(size_),
-                     .stride = scale(stride_),
-                     .resolution = io::wsi::MPP{target_mpp.value() * downsample_ratio},
+    const Extent size = scale(size_);
+    const Extent stride = scale(stride_);
+    const double reference_mpp = target_mpp.value() * downsample_ratio;
+    if (!io::wsi::MPP::is_valid(reference_mpp)) {
+      // The size rules first (an extreme ratio usually breaks them too), then
+      // the reference resolution that left MPP's range.
+      static_cast<void>(TileSpec{
+          {.size = size, .stride = stride, .resolution = target_mpp, .unit = io::wsi::MeasurementUnit::pixels}});
+      detail::throw_validation_error(
+          "TileSpec", {{"downsample_ratio", "expected a ratio that keeps the reference resolution in [" +
+                                                detail::format_plain_number(io::wsi::MPP::min_value) + ", " +
+                                                detail::format_plain_number(io::wsi::MPP::max_value) + "] mpp, got " +
+                                                detail::format_number(downsample_ratio) + " (" +
+                                                detail::format_number(reference_mpp) + " mpp)"}});
+    }
+    return TileSpec{{.size = size,
+                     .stride = stride,
+                     .resolution = io::wsi::MPP{reference_mpp},
                      .unit = io::wsi::MeasurementUnit::pixels}};
   }
 

@@ -280,7 +280,8 @@ class TilePlan {
   [[nodiscard]] constexpr std::optional<io::wsi::MPP> slide_mpp_x() const noexcept { return slide_mpp_x_; }
   /// Level-0 MPP used along y.
   [[nodiscard]] constexpr std::optional<io::wsi::MPP> slide_mpp_y() const noexcept { return slide_mpp_y_; }
-  /// Microns per pixel of the output tiles along x; nothing when unknown.
+  /// Microns per pixel of the output tiles along x; nothing when unknown
+  /// (no usable slide MPP, or beyond MPP's range at an extreme level).
   [[nodiscard]] constexpr std::optional<io::wsi::MPP> target_mpp_x() const noexcept { return target_mpp_x_; }
   /// Microns per pixel of the output tiles along y; nothing when unknown.
   [[nodiscard]] constexpr std::optional<io::wsi::MPP> target_mpp_y() const noexcept { return target_mpp_y_; }
@@ -389,17 +390,19 @@ constexpr Tile TileIterator::operator*() const {
 
 constexpr Tile TileIterator::operator[](difference_type offset) const { return *(*this + offset); }
 
-namespace tiling_detail {
+}  // namespace bioptimus::extraction::wsi
+
+namespace bioptimus::detail {
 
 /// Tiles along one axis of an area `length` pixels long, for tiles
 /// `footprint` long placed every `stride` pixels from the area's start.
 /// drop: the starts s = k * stride with s + footprint <= length.
 /// pad: those, plus the next start when it is still < length (its tile
 /// covers the rest of the area; any later tile would cover nothing new).
-[[nodiscard]] constexpr std::int64_t count_along(std::int64_t length, std::int64_t footprint, std::int64_t stride,
-                                                 PartialTiles policy) noexcept {
+[[nodiscard]] constexpr std::int64_t tiles_along(std::int64_t length, std::int64_t footprint, std::int64_t stride,
+                                                 extraction::wsi::PartialTiles policy) noexcept {
   const std::int64_t whole = length >= footprint ? (length - footprint) / stride + 1 : 0;
-  if (policy == PartialTiles::pad && whole * stride < length) {
+  if (policy == extraction::wsi::PartialTiles::pad && whole * stride < length) {
     return whole + 1;
   }
   return whole;
@@ -407,7 +410,7 @@ namespace tiling_detail {
 
 /// What plan_tiles() found wrong, kept as values so that the checks run in a
 /// constant expression and the text is built only when something is wrong.
-struct Problems {
+struct TilingProblems {
   bool bad_tolerance = false;
   bool level_out_of_range = false;
   bool missing_mpp = false;
@@ -426,12 +429,14 @@ struct Problems {
   }
 };
 
-[[noreturn]] inline void throw_problems(const Problems& problems, const TileSpec& spec,
-                                        const io::wsi::SlideGeometry& slide, const TilingOptions& options) {
+[[noreturn]] inline void throw_tiling_problems(const TilingProblems& problems, const extraction::wsi::TileSpec& spec,
+                                               const io::wsi::SlideGeometry& slide,
+                                               const extraction::wsi::TilingOptions& options) {
   std::vector<Violation> violations;
-  const auto number = [](auto value) { return detail::format_number(value); };
+  const auto number = [](auto value) { return format_number(value); };
   const std::string resolution = io::wsi::describe(spec.resolution());
-  const std::string range = "[" + number(min_plausible_mpp) + ", " + number(max_plausible_mpp) + "] um/px";
+  const std::string range =
+      "[" + number(extraction::wsi::min_plausible_mpp) + ", " + number(extraction::wsi::max_plausible_mpp) + "] um/px";
   if (problems.bad_tolerance) {
     violations.push_back(
         {"options.level_tolerance", "expected a number in [0, 1), got " + number(options.level_tolerance)});
@@ -459,7 +464,7 @@ struct Problems {
   }
   if (problems.footprint_too_large) {
     violations.push_back({"tile_spec", "expected a tile and stride of at most " +
-                                           std::to_string(TileSpec::max_side_pixels) +
+                                           std::to_string(extraction::wsi::TileSpec::max_side_pixels) +
                                            " level-0 pixels per side (and a target downsample >= 2^-20), got a "
                                            "footprint of " +
                                            number(problems.footprint_width) + " x " +
@@ -469,10 +474,12 @@ struct Problems {
     violations.push_back({"grid", "expected at most 2^63 - 1 tiles, got " + std::to_string(problems.columns) +
                                       " columns x " + std::to_string(problems.rows) + " rows"});
   }
-  detail::throw_validation_error("TilePlan", std::move(violations));
+  throw_validation_error("TilePlan", std::move(violations));
 }
 
-}  // namespace tiling_detail
+}  // namespace bioptimus::detail
+
+namespace bioptimus::extraction::wsi {
 
 /// Plans the tiles of `spec` on `slide`: the level to read, the region and
 /// resize per tile, and the grid (see the rules at the top of this header and
@@ -492,10 +499,12 @@ struct Problems {
 ///         level_tolerance outside [0, 1).
 [[nodiscard]] constexpr TilePlan plan_tiles(const TileSpec& spec, const io::wsi::SlideGeometry& slide,
                                             const TilingOptions& options = {}) {
-  tiling_detail::Problems problems;
-  if (!(options.level_tolerance >= 0.0 && options.level_tolerance < 1.0)) {
-    problems.bad_tolerance = true;
-  }
+  // Every check runs whatever the others found (each on the values it needs),
+  // so that one error lists every problem; nothing below throws before that.
+  detail::TilingProblems problems;
+  problems.bad_tolerance = !(options.level_tolerance >= 0.0 && options.level_tolerance < 1.0);
+  const double tolerance = problems.bad_tolerance ? default_level_tolerance : options.level_tolerance;
+  bool downsample_known = false;
   TilePlan plan;
   plan.partial_tiles_ = options.partial_tiles;
   plan.tile_size_ = spec.size_pixels();
@@ -514,7 +523,8 @@ struct Problems {
     problems.missing_mpp = !mpp_x.has_value();
     problems.implausible_mpp_x = !mpp_x_plausible;
     problems.implausible_mpp_y = !mpp_y_plausible;
-    if (!problems.any()) {
+    if (!problems.missing_mpp && mpp_x_plausible && mpp_y_plausible) {
+      downsample_known = true;
       plan.slide_mpp_x_ = mpp_x;
       plan.slide_mpp_y_ = mpp_y;
       plan.target_mpp_x_ = target;
@@ -523,26 +533,32 @@ struct Problems {
       const double smaller = plan.target_downsample_.width < plan.target_downsample_.height
                                  ? plan.target_downsample_.width
                                  : plan.target_downsample_.height;
-      plan.level_ = choose_level(slide, smaller, options.level_tolerance);
+      plan.level_ = choose_level(slide, smaller, tolerance);
     }
   } else {
     // A Level: that level of this slide, read as is. The MPP is reported when usable.
     const std::int32_t index = std::get<io::wsi::Level>(spec.resolution()).index();
     problems.level_out_of_range = static_cast<std::size_t>(index) >= slide.level_count();
-    if (!problems.any()) {
+    if (!problems.level_out_of_range) {
       const double downsample = slide.level_downsamples()[static_cast<std::size_t>(index)];
+      downsample_known = true;
       plan.level_ = io::wsi::Level{index};
       plan.target_downsample_ = Extent{downsample};
-      if (mpp_x && mpp_x_plausible && mpp_y_plausible) {
+      // Past MPP's range (an extreme downsample) the target MPP is unknown;
+      // the footprint check below names the real problem.
+      const double target_x = mpp_x ? mpp_x->value() * downsample : 0.0;
+      const double target_y = mpp_y ? mpp_y->value() * downsample : 0.0;
+      if (mpp_x && mpp_x_plausible && mpp_y_plausible && io::wsi::MPP::is_valid(target_x) &&
+          io::wsi::MPP::is_valid(target_y)) {
         plan.slide_mpp_x_ = mpp_x;
         plan.slide_mpp_y_ = mpp_y;
-        plan.target_mpp_x_ = io::wsi::MPP{mpp_x->value() * downsample};
-        plan.target_mpp_y_ = io::wsi::MPP{mpp_y->value() * downsample};
+        plan.target_mpp_x_ = io::wsi::MPP{target_x};
+        plan.target_mpp_y_ = io::wsi::MPP{target_y};
       }
     }
   }
 
-  if (!problems.any()) {
+  if (downsample_known) {
     const Extent downsample = plan.target_downsample_;
     // Level-0 sizes before rounding; reject what TileSpec cannot hold (and
     // non-finite values from an extreme override).
@@ -556,14 +572,21 @@ struct Problems {
                                    !(1.0 / downsample.width < largest) || !(1.0 / downsample.height < largest);
   }
 
-  if (!problems.any()) {
+  if (downsample_known && !problems.footprint_too_large) {
     // Footprint and stride: the SDK's scale_to_reference with level 0 as the
     // reference level (downsample 1), so downsample_ratio = 1 / target
     // downsample; once per axis, because x and y may differ.
     const Extent downsample = plan.target_downsample_;
-    const io::wsi::MPP unit_mpp = plan.target_mpp_x_.value_or(io::wsi::MPP{1.0});  // used by um tiles only
-    const TileSpec along_x = spec.scale_to_reference(1.0 / downsample.width, unit_mpp);
-    const TileSpec along_y = spec.scale_to_reference(1.0 / downsample.height, unit_mpp);
+    // The target MPP converts um tiles; a Level tile (pixels, no MPP needed)
+    // gets a stand-in for which the scaled resolution stays in MPP's range.
+    const auto unit_mpp = [&](double axis_downsample) {
+      const double stand_in = axis_downsample < io::wsi::MPP::min_value   ? io::wsi::MPP::min_value
+                              : axis_downsample > io::wsi::MPP::max_value ? io::wsi::MPP::max_value
+                                                                          : axis_downsample;
+      return plan.target_mpp_x_.value_or(io::wsi::MPP{stand_in});
+    };
+    const TileSpec along_x = spec.scale_to_reference(1.0 / downsample.width, unit_mpp(downsample.width));
+    const TileSpec along_y = spec.scale_to_reference(1.0 / downsample.height, unit_mpp(downsample.height));
     plan.footprint_ = {along_x.size_pixels().width, along_y.size_pixels().height};
     plan.stride_ = {along_x.stride_pixels().width, along_y.stride_pixels().height};
 
@@ -580,9 +603,9 @@ struct Problems {
     const std::optional<io::wsi::WSIBounds> bounds = slide.bounds();
     plan.area_ = options.use_bounds && bounds ? *bounds : slide.full_extent();
     plan.columns_ =
-        tiling_detail::count_along(plan.area_.width, plan.footprint_.width, plan.stride_.width, plan.partial_tiles_);
+        detail::tiles_along(plan.area_.width, plan.footprint_.width, plan.stride_.width, plan.partial_tiles_);
     plan.rows_ =
-        tiling_detail::count_along(plan.area_.height, plan.footprint_.height, plan.stride_.height, plan.partial_tiles_);
+        detail::tiles_along(plan.area_.height, plan.footprint_.height, plan.stride_.height, plan.partial_tiles_);
     problems.columns = plan.columns_;
     problems.rows = plan.rows_;
     problems.too_many_tiles =
@@ -590,7 +613,7 @@ struct Problems {
   }
 
   if (problems.any()) {
-    tiling_detail::throw_problems(problems, spec, slide, options);
+    detail::throw_tiling_problems(problems, spec, slide, options);
   }
   return plan;
 }

@@ -6,6 +6,7 @@
 #define BIOPTIMUS_IO_WSI_MAGNIFICATION_HPP
 
 #include <compare>
+#include <string>
 
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
@@ -13,19 +14,26 @@
 
 namespace bioptimus::io::wsi {
 
-/// Objective power, a finite number > 0 (20 for "20x"). Immutable, ordered.
+/// Objective power in [min_value, max_value] (20 for "20x"). Immutable, ordered.
 class Magnification {
  public:
-  /// @throws ValidationError unless `power` is finite and > 0.
+  /// Smallest power accepted: 0.0001x, which stands for MPP::max_value.
+  static constexpr double min_value = 10.0 / MPP::max_value;
+  /// Largest power accepted: 10000x, which stands for MPP::min_value. The
+  /// bounds make approximate_mpp() and approximate_magnification() total.
+  static constexpr double max_value = 10.0 / MPP::min_value;
+
+  /// @throws ValidationError unless `power` lies in [min_value, max_value].
   constexpr explicit Magnification(double power) : power_(power) {
     if (!is_valid(power)) {
-      detail::throw_validation_error(
-          "Magnification", {{"magnification", "expected a finite number > 0, got " + detail::format_number(power)}});
+      detail::throw_validation_error("Magnification", {{"magnification", describe_invalid(power)}});
     }
   }
 
-  /// The rule every Magnification satisfies: finite and strictly positive.
-  [[nodiscard]] static constexpr bool is_valid(double power) noexcept { return detail::is_finite_positive(power); }
+  /// The rule every Magnification satisfies: in [min_value, max_value].
+  [[nodiscard]] static constexpr bool is_valid(double power) noexcept {
+    return power >= min_value && power <= max_value;
+  }
 
   /// The objective power (20 for 20x).
   [[nodiscard]] constexpr double value() const noexcept { return power_; }
@@ -34,6 +42,14 @@ class Magnification {
   friend constexpr auto operator<=>(Magnification, Magnification) noexcept = default;
 
  private:
+  static std::string describe_invalid(double power) {
+    if (!detail::is_finite_positive(power)) {
+      return "expected a finite number > 0, got " + detail::format_number(power);
+    }
+    return "expected a magnification in [" + detail::format_plain_number(min_value) + ", " +
+           detail::format_plain_number(max_value) + "] (the range of MPP), got " + detail::format_number(power);
+  }
+
   double power_;
 };
 
@@ -43,8 +59,7 @@ class Magnification {
 [[nodiscard]] constexpr MPP approximate_mpp(Magnification magnification) { return MPP{10.0 / magnification.value()}; }
 
 /// The objective power an MPP conventionally stands for: 10 / mpp (0.5 mpp is
-/// about 20x).
-/// @throws ValidationError when 10 / mpp overflows (a denormal mpp).
+/// about 20x). Never throws for a valid MPP: the bounds correspond.
 [[nodiscard]] constexpr Magnification approximate_magnification(MPP mpp) {
   return Magnification{10.0 / mpp.microns_per_pixel()};
 }

@@ -1,0 +1,195 @@
+// Build step: loads every built-in config with the library's own loader and
+// writes C++ that constructs the same specs directly, so that
+// Registry::builtin() parses no YAML at run time. A broken config fails the
+// build with its located diagnostics.
+//
+//   bioptimus_builtin_registry_generator OUTPUT.cpp CONFIG.yaml...
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "bioptimus/detail/text.hpp"
+#include "bioptimus/models/registry.hpp"
+#include "loader.hpp"
+
+namespace {
+
+using namespace bioptimus::models;
+namespace wsi = bioptimus::io::wsi;
+
+/// A C++ string literal of `text`: bytes outside printable ASCII as octal
+/// escapes (three digits at most, so no following character is swallowed).
+std::string literal(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      out += '\\';
+      out += static_cast<char>('0' + ((byte >> 6U) & 7U));
+      out += static_cast<char>('0' + ((byte >> 3U) & 7U));
+      out += static_cast<char>('0' + (byte & 7U));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+/// A double literal that reads back exactly (the shortest round-trip form).
+std::string number(double value) {
+  std::string text = bioptimus::detail::format_number(value);
+  if (text.find_first_of(".e") == std::string::npos) {
+    text += ".0";
+  }
+  return text;
+}
+
+std::string number(std::int64_t value) { return "std::int64_t{" + std::to_string(value) + "}"; }
+
+/// `all_<vocabulary>[index]`: the enumerator by its position, so that no
+/// spelling-to-identifier table is needed.
+template <class Enum, std::size_t N>
+std::string enumerator(Enum value, const std::array<Enum, N>& all, std::string_view all_name) {
+  const auto found = std::find(all.begin(), all.end(), value);
+  return std::string(all_name) + "[" + std::to_string(found - all.begin()) + "]";
+}
+
+std::string optional_text(const std::optional<std::string>& value) { return value ? literal(*value) : "std::nullopt"; }
+
+std::string resolution(const wsi::Resolution& value) {
+  if (const auto* mpp = std::get_if<wsi::MPP>(&value)) {
+    return "io::wsi::MPP{" + number(mpp->value()) + "}";
+  }
+  if (const auto* power = std::get_if<wsi::Magnification>(&value)) {
+    return "io::wsi::Magnification{" + number(power->value()) + "}";
+  }
+  return "io::wsi::Level{" + number(std::int64_t{std::get<wsi::Level>(value).index()}) + "}";
+}
+
+std::string numbers(std::span<const double> values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    out += (i == 0 ? "" : ", ") + number(values[i]);
+  }
+  return out + "}";
+}
+
+std::string construct(const ModelSpec& spec) {
+  const TileSpec& tile = spec.tile_spec();
+  std::string out = "  specs.push_back(make_builtin_spec(ModelSpec::Fields{\n";
+  const auto field = [&out](std::string_view name, const std::string& value) {
+    out += "      ." + std::string(name) + " = " + value + ",\n";
+  };
+  field("model_name", literal(spec.model_name()));
+  field("version", literal(spec.version()));
+  field("weights_source", optional_text(spec.weights_source()));
+  field("license", optional_text(spec.license()));
+  field("tile_spec", "extraction::wsi::TileSpec{{.size = extraction::wsi::Extent{" + number(tile.width()) + ", " +
+                         number(tile.height()) + "}, .stride = extraction::wsi::Extent{" + number(tile.stride_width()) +
+                         ", " + number(tile.stride_height()) + "}, .resolution = " + resolution(tile.resolution()) +
+                         ", .unit = " +
+                         enumerator(tile.unit(), wsi::all_measurement_units, "io::wsi::all_measurement_units") + "}}");
+  field("num_channels", number(spec.num_channels()));
+  field("mean", numbers(spec.mean()));
+  field("std", numbers(spec.std()));
+  field("interpolation", enumerator(spec.interpolation(), all_interpolations, "all_interpolations"));
+  field("antialias", spec.antialias() ? "true" : "false");
+  field("color_space", enumerator(spec.color_space(), all_color_spaces, "all_color_spaces"));
+  field("stain_normalization",
+        spec.stain_normalization()
+            ? enumerator(*spec.stain_normalization(), all_stain_normalizations, "all_stain_normalizations")
+            : "std::nullopt");
+  field("architecture", enumerator(spec.architecture(), all_architectures, "all_architectures"));
+  field("patch_size", spec.patch_size() ? number(*spec.patch_size()) : "std::nullopt");
+  field("num_prefix_tokens", number(spec.num_prefix_tokens()));
+  field("embedding_dim", number(spec.embedding_dim()));
+  field("output_type", enumerator(spec.output_type(), all_output_types, "all_output_types"));
+  const auto dims = spec.output_spatial_dims();
+  field("output_spatial_dims",
+        dims ? "SpatialDims{.height = " + number(dims->height) + ", .width = " + number(dims->width) + "}"
+             : "std::nullopt");
+  field("precision", enumerator(spec.precision(), all_precisions, "all_precisions"));
+  return out + "  }));\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s OUTPUT.cpp CONFIG.yaml...\n", argv[0]);
+    return 2;
+  }
+  const std::vector<std::string> arguments(argv + 1, argv + argc);
+  std::vector<std::filesystem::path> configs(arguments.begin() + 1, arguments.end());
+  std::sort(configs.begin(), configs.end());
+  std::vector<ModelSpec> specs;
+  bool ok = true;
+  for (const std::filesystem::path& config : configs) {
+    try {
+      specs.push_back(bioptimus::detail::load_located_spec(config).spec);
+    } catch (const ConfigError& error) {
+      std::fprintf(stderr, "%s\n", error.what());
+      ok = false;
+    }
+  }
+  if (!ok) {
+    return 1;
+  }
+  std::sort(specs.begin(), specs.end(),
+            [](const ModelSpec& a, const ModelSpec& b) { return a.model_name() < b.model_name(); });
+  // The registry's rule, checked at build time too (the stem rule makes it
+  // hold for files of one directory).
+  const auto repeated = std::adjacent_find(specs.begin(), specs.end(), [](const ModelSpec& a, const ModelSpec& b) {
+    return a.model_name() == b.model_name();
+  });
+  if (repeated != specs.end()) {
+    std::fprintf(stderr, "model name \"%s\" is given twice\n", repeated->model_name().c_str());
+    return 1;
+  }
+
+  std::string code =
+      "// Generated at build time by bioptimus_builtin_registry_generator from\n"
+      "// configs/*.yaml, loaded and validated by the library's loader. Do not edit.\n"
+      "#include <cstdint>\n#include <optional>\n#include <vector>\n\n"
+      "#include \"bioptimus/models/model_spec.hpp\"\n#include \"builtin_specs.hpp\"\n\n"
+      "namespace bioptimus::detail {\n\n"
+      "std::vector<models::ModelSpec> builtin_specs() {\n"
+      "  using namespace bioptimus::models;\n"
+      "  std::vector<ModelSpec> specs;\n"
+      "  specs.reserve(" +
+      std::to_string(specs.size()) + ");\n";
+  for (const ModelSpec& spec : specs) {
+    code += construct(spec);
+  }
+  code += "  return specs;\n}\n\n}  // namespace bioptimus::detail\n";
+
+  // Written to a temporary name and renamed: a failed run leaves no half file.
+  const std::filesystem::path output(arguments[0]);
+  const std::filesystem::path temporary = output.string() + ".tmp";
+  {
+    std::ofstream stream(temporary, std::ios::binary | std::ios::trunc);
+    stream << code;
+    if (!stream.flush()) {
+      std::fprintf(stderr, "%s: cannot write\n", temporary.string().c_str());
+      return 1;
+    }
+  }
+  std::error_code status;
+  std::filesystem::rename(temporary, output, status);
+  if (status) {
+    std::fprintf(stderr, "%s: cannot rename: %s\n", output.string().c_str(), status.message().c_str());
+    return 1;
+  }
+  return 0;
+}
