@@ -228,12 +228,13 @@ std::optional<SpatialDims> decode_spatial_dims(const YamlNode& node, NodeReader&
   const auto height = reader.integer(node.item(0), "output_spatial_dims", expected);
   const auto width = reader.integer(node.item(1), "output_spatial_dims", expected);
   if (height && width) {
-    return SpatialDims{.height = *height, .width = *width};
+    return SpatialDims{.width = *width, .height = *height};
   }
   const auto check_alone = [&](const std::optional<std::int64_t>& side, const YamlNode& at) {
     if (side && !ModelSpec::is_valid_spatial_side(*side)) {
       reader.sink().error(at, "output_spatial_dims",
-                          "expected a whole number in [1, " + std::to_string(TileSpec::max_side_pixels) + "], got " +
+                          "expected a whole number in [1, " +
+                              std::to_string(extraction::wsi::TileSpec::max_side_pixels) + "], got " +
                               std::to_string(*side));
     }
   };

@@ -43,6 +43,17 @@ TextMark line_and_column(std::string_view text, std::size_t offset) {
   return mark;
 }
 
+/// Where a parser problem is. At the end of the input libyaml counts a line
+/// break it adds itself, so its mark can name a line past the file's last;
+/// such a problem is put at the end of the last line the file has.
+TextMark problem_position(std::string_view text, const yaml_mark_t& mark) {
+  if (mark.index < text.size()) {
+    return to_text_mark(mark);
+  }
+  const bool ends_with_newline = !text.empty() && text.back() == '\n';
+  return line_and_column(text, ends_with_newline ? text.size() - 1 : text.size());
+}
+
 /// libyaml's parser messages, said the way a config author thinks of them.
 std::string explain_parser_message(std::string_view problem, std::string_view context) {
   static const std::map<std::string, std::string, std::less<>> clearer{
@@ -339,7 +350,7 @@ YamlDocument YamlDocument::read(std::string_view text, std::optional<DocumentPro
       if (yaml_parser_parse(&parser.get(), &event.get()) == 0) {
         const yaml_parser_t& failed = parser.get();
         const TextMark mark = failed.error == YAML_READER_ERROR ? line_and_column(text, failed.problem_offset)
-                                                                : to_text_mark(failed.problem_mark);
+                                                                : problem_position(text, failed.problem_mark);
         problem =
             DocumentProblem{mark, explain_parser_message(view(reinterpret_cast<const yaml_char_t*>(failed.problem)),
                                                          view(reinterpret_cast<const yaml_char_t*>(failed.context)))};

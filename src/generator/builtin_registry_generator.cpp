@@ -24,6 +24,7 @@ namespace {
 
 using namespace bioptimus::models;
 namespace wsi = bioptimus::io::wsi;
+using bioptimus::extraction::wsi::TileSpec;
 
 /// A C++ string literal of `text`: bytes outside printable ASCII as octal
 /// escapes (three digits at most, so no following character is swallowed).
@@ -117,7 +118,7 @@ std::string construct(const ModelSpec& spec) {
   field("output_type", enumerator(spec.output_type(), all_output_types, "all_output_types"));
   const auto dims = spec.output_spatial_dims();
   field("output_spatial_dims",
-        dims ? "SpatialDims{.height = " + number(dims->height) + ", .width = " + number(dims->width) + "}"
+        dims ? "SpatialDims{.width = " + number(dims->width) + ", .height = " + number(dims->height) + "}"
              : "std::nullopt");
   field("precision", enumerator(spec.precision(), all_precisions, "all_precisions"));
   return out + "  }));\n";

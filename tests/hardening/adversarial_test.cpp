@@ -16,6 +16,7 @@
 
 using namespace bioptimus::models;
 using bioptimus::ValidationError;
+using bioptimus::extraction::wsi::TileSpec;
 using bioptimus::testing::config_with;
 using bioptimus::testing::only_diagnostic;
 using bioptimus::testing::rejected;

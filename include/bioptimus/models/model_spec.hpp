@@ -159,7 +159,7 @@ class ModelSpec {
   /// Whether `side` may be one side of output_spatial_dims: a whole number in
   /// [1, TileSpec::max_side_pixels].
   [[nodiscard]] static constexpr bool is_valid_spatial_side(std::int64_t side) noexcept {
-    return side >= 1 && side <= TileSpec::max_side_pixels;
+    return side >= 1 && side <= extraction::wsi::TileSpec::max_side_pixels;
   }
 
   /// A Semantic Versioning 2.0.0 version: MAJOR.MINOR.PATCH[-pre][+build].
