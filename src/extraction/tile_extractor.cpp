@@ -100,23 +100,32 @@ const std::vector<TileRegion>& TileExtractor::extract() {
                  [](std::uint8_t value) -> std::uint8_t { return value != 0 ? 1 : 0; });
   cv::Mat sums;
   cv::integral(binary, sums, CV_64F);
+  // The tissue area of [0, u) x [0, v) in mask pixels, for fractional u and
+  // v: a mask constant over each pixel makes it the bilinear interpolation of
+  // the integral image, so partly covered pixels count by their overlap.
+  const double width = static_cast<double>(mask.width());
+  const double height = static_cast<double>(mask.height());
+  const auto area_to = [&sums, width, height](double u, double v) {
+    u = std::clamp(u, 0.0, width);
+    v = std::clamp(v, 0.0, height);
+    const int i = std::min(static_cast<int>(u), static_cast<int>(width) - 1);
+    const int j = std::min(static_cast<int>(v), static_cast<int>(height) - 1);
+    const double fu = u - i;
+    const double fv = v - j;
+    const double s00 = sums.at<double>(j, i);
+    const double s10 = sums.at<double>(j, i + 1);
+    const double s01 = sums.at<double>(j + 1, i);
+    const double s11 = sums.at<double>(j + 1, i + 1);
+    return s00 + fu * (s10 - s00) + fv * (s01 - s00) + fu * fv * (s11 - s10 - s01 + s00);
+  };
   for (const Tile& tile : plan) {
-    // The tile's footprint in mask pixels, at least one pixel wide; the part
-    // beyond the mask counts as background.
-    std::int64_t x0 = std::llround(static_cast<double>(tile.x) / scale_x);
-    std::int64_t y0 = std::llround(static_cast<double>(tile.y) / scale_y);
-    std::int64_t x1 = std::max<std::int64_t>(x0 + 1, std::llround(static_cast<double>(tile.x + tile.width) / scale_x));
-    std::int64_t y1 = std::max<std::int64_t>(y0 + 1, std::llround(static_cast<double>(tile.y + tile.height) / scale_y));
-    const double area = static_cast<double>((x1 - x0) * (y1 - y0));
-    x0 = std::clamp<std::int64_t>(x0, 0, mask.width());
-    y0 = std::clamp<std::int64_t>(y0, 0, mask.height());
-    x1 = std::clamp<std::int64_t>(x1, 0, mask.width());
-    y1 = std::clamp<std::int64_t>(y1, 0, mask.height());
-    const auto at = [&sums](std::int64_t x, std::int64_t y) {
-      return sums.at<double>(static_cast<int>(y), static_cast<int>(x));
-    };
-    const double tissue = x1 > x0 && y1 > y0 ? at(x1, y1) - at(x0, y1) - at(x1, y0) + at(x0, y0) : 0.0;
-    const double fraction = tissue / area;
+    // The footprint in mask pixels; the part beyond the mask is background.
+    const double x0 = static_cast<double>(tile.x) / scale_x;
+    const double y0 = static_cast<double>(tile.y) / scale_y;
+    const double x1 = static_cast<double>(tile.x + tile.width) / scale_x;
+    const double y1 = static_cast<double>(tile.y + tile.height) / scale_y;
+    const double tissue = area_to(x1, y1) - area_to(x0, y1) - area_to(x1, y0) + area_to(x0, y0);
+    const double fraction = std::clamp(tissue / ((x1 - x0) * (y1 - y0)), 0.0, 1.0);
     if (fraction >= options_.mask_threshold) {
       regions_.push_back({.x = tile.x, .y = tile.y, .level = plan.level(), .size = size, .tissue_fraction = fraction});
     }
