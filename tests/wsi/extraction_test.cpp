@@ -266,3 +266,25 @@ TEST_CASE("Exports: CSV, JSON and an HDF5 file in CLAM's and TRIDENT's layout, r
   const std::string bytes = read_text(png);
   REQUIRE(bytes.substr(1, 3) == "PNG");
 }
+
+TEST_CASE("A slide with bounds: the grid covers the bounds, coordinates are level-0 of the whole slide",
+          "[wsi][extraction]") {
+  const TempDir dir;
+  const fs::path path = bioptimus::testing::make_tissue_slide(
+      dir.path() / "leica.scn", "--size 8192x6144 --leica 1000,600 --truth " + (dir.path() / "truth.pgm").string());
+  const Truth truth = bioptimus::testing::read_truth(dir.path() / "truth.pgm");
+  const SlideReader slide{path};
+  TissueMaskParams params;
+  params.min_tissue_area_um2 = 50000.0;
+  TileExtractor extractor{tiles_256_at_half_mpp, {.segmentation = params}};
+  const std::vector<TileRegion>& regions = extractor.fit(slide).extract();
+  REQUIRE(extractor.plan().area() == bioptimus::io::wsi::WSIBounds{.x = 1000, .y = 600, .width = 8192, .height = 6144});
+  REQUIRE(regions.size() > 10);
+  for (const TileRegion& region : regions) {
+    REQUIRE(region.x >= 1000);
+    REQUIRE(region.y >= 600);
+    // Back in the image's own frame, every kept tile is on tissue.
+    const auto [tissue, cells] = truth.count(region.x - 1000, region.y - 600, 512, 512, 255);
+    REQUIRE(tissue > 0);
+  }
+}

@@ -2,7 +2,8 @@
 //
 // Writes a synthetic H&E slide with known tissue, fast enough for tests:
 //
-//   make_tissue_slide OUT.tif --size 20000x15000 [--mpp 0.25 | --no-mpp] [--generic] [--truth TRUTH.pgm]
+//   make_tissue_slide OUT.tif --size 20000x15000 [--mpp 0.25 | --no-mpp] [--generic | --leica X,Y]
+//                     [--truth TRUTH.pgm]
 //
 // The slide: a white background; five irregular tissue blobs (a textured
 // pink/purple H&E look), the fourth with a large hole; nine small round
@@ -15,6 +16,11 @@
 // --generic: one level, no Aperio description; the MPP is in the TIFF
 // resolution tags (pixels per centimetre), so OpenSlide opens it as
 // "generic-tiff" and only the tags tell the pixel size.
+// --leica X,Y: a Leica SCN file: the image (same pyramid) is the scanned
+// area of a larger collection, at level-0 offset (X, Y), with 1000 px of
+// glass beyond it on the right and bottom; OpenSlide reports the area as
+// openslide.bounds-*, the slide as the whole collection, and the MPP from the
+// resolution tags. The truth still covers the image alone.
 //
 // The ground truth (--truth) is a binary PGM with one byte per cell of
 // cell_side x cell_side level-0 pixels: 255 tissue, 128 speck, 0 background.
@@ -236,6 +242,54 @@ bool write_level(Writer& writer, const std::vector<std::uint8_t>& cells, std::ui
   return TIFFWriteDirectory(tiff) == 1;
 }
 
+// The pyramid make_tissue_slide writes: downsample 1, 4, 16, ... while a level is >= 64 px.
+std::vector<std::array<std::uint32_t, 2>> pyramid(std::uint32_t width, std::uint32_t height, bool single) {
+  std::vector<std::array<std::uint32_t, 2>> levels;
+  for (std::uint32_t downsample = 1;; downsample *= 4) {
+    const std::uint32_t w = width / downsample;
+    const std::uint32_t h = height / downsample;
+    if (downsample > 1 && (single || w < 64 || h < 64)) {
+      return levels;
+    }
+    levels.push_back({w, h});
+  }
+}
+
+// Leica SCN's XML: a collection (the whole glass) holding one brightfield
+// image (the scanned area) whose view is offset inside it; sizes in nm.
+std::string leica_description(std::uint32_t width, std::uint32_t height, std::uint32_t offset_x, std::uint32_t offset_y,
+                              double mpp) {
+  const double nm = mpp * 1000.0;
+  const auto nm_of = [nm](std::uint64_t pixels) {
+    return std::to_string(static_cast<std::uint64_t>(static_cast<double>(pixels) * nm + 0.5));
+  };
+  std::string xml =
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+      "<scn xmlns=\"http://www.leica-microsystems.com/scn/2010/10/01\">\n"
+      " <collection name=\"synthetic\" uuid=\"00000000-0000-0000-0000-000000000001\" sizeX=\"" +
+      nm_of(std::uint64_t{offset_x} + width + 1000) + "\" sizeY=\"" + nm_of(std::uint64_t{offset_y} + height + 1000) +
+      "\">\n"
+      "  <image name=\"main\" uuid=\"00000000-0000-0000-0000-000000000002\">\n"
+      "   <creationDate>2026-11-25T00:00:00.00Z</creationDate>\n"
+      "   <device model=\"synthetic\" version=\"1\"/>\n"
+      "   <pixels sizeX=\"" +
+      std::to_string(width) + "\" sizeY=\"" + std::to_string(height) + "\">\n";
+  const auto levels = pyramid(width, height, false);
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    xml += "    <dimension sizeX=\"" + std::to_string(levels[i][0]) + "\" sizeY=\"" + std::to_string(levels[i][1]) +
+           "\" r=\"" + std::to_string(i) + "\" ifd=\"" + std::to_string(i) + "\"/>\n";
+  }
+  xml += "   </pixels>\n   <view sizeX=\"" + nm_of(width) + "\" sizeY=\"" + nm_of(height) + "\" offsetX=\"" +
+         nm_of(offset_x) + "\" offsetY=\"" + nm_of(offset_y) +
+         "\" spacingZ=\"0\"/>\n"
+         "   <scanSettings>\n"
+         "    <objectiveSettings><objective>40</objective></objectiveSettings>\n"
+         "    <illuminationSettings><numericalAperture>0.7</numericalAperture>"
+         "<illuminationSource>brightfield</illuminationSource></illuminationSettings>\n"
+         "   </scanSettings>\n  </image>\n </collection>\n</scn>\n";
+  return xml;
+}
+
 bool parse_size(std::string_view text, std::uint32_t& width, std::uint32_t& height) {
   const auto x = text.find('x');
   if (x == std::string_view::npos) {
@@ -258,6 +312,9 @@ int main(int argc, char** argv) {
   std::uint32_t height = 3072;
   std::string mpp = "0.25";
   bool generic = false;
+  bool leica = false;
+  std::uint32_t leica_x = 0;
+  std::uint32_t leica_y = 0;
   std::string truth;
   for (int i = 2; i < argc; ++i) {
     const std::string_view argument = argv[i];
@@ -272,6 +329,14 @@ int main(int argc, char** argv) {
       mpp.clear();
     } else if (argument == "--generic") {
       generic = true;
+    } else if (argument == "--leica" && i + 1 < argc) {
+      const std::string offset = argv[++i];
+      const auto comma = offset.find(',');
+      leica_x = static_cast<std::uint32_t>(std::strtoul(offset.substr(0, comma).c_str(), nullptr, 10));
+      leica_y = comma == std::string::npos
+                    ? 0
+                    : static_cast<std::uint32_t>(std::strtoul(offset.substr(comma + 1).c_str(), nullptr, 10));
+      leica = true;
     } else if (argument == "--truth" && i + 1 < argc) {
       truth = argv[++i];
     } else {
@@ -290,7 +355,11 @@ int main(int argc, char** argv) {
   if (!mpp.empty()) {
     description += "|MPP = " + mpp;
   }
-  const double pixels_per_cm = generic && !mpp.empty() ? 1e4 / std::strtod(mpp.c_str(), nullptr) : 0.0;
+  const double mpp_value = mpp.empty() ? 0.25 : std::strtod(mpp.c_str(), nullptr);
+  const double pixels_per_cm = (generic || leica) && !mpp.empty() ? 1e4 / mpp_value : 0.0;
+  if (leica) {
+    description = leica_description(width, height, leica_x, leica_y, mpp_value);
+  }
 
   const bool big = std::uint64_t{width} * height > (std::uint64_t{1} << 30);
   TIFF* tiff = TIFFOpen(argv[1], big ? "w8" : "w");
@@ -304,14 +373,11 @@ int main(int argc, char** argv) {
   writer.white_tile.assign(writer.packed.begin(), writer.packed.begin() + static_cast<std::ptrdiff_t>(white_size));
 
   bool ok = white_size > 0;
-  for (std::uint32_t downsample = 1; ok; downsample *= 4) {
-    const std::uint32_t level_width = width / downsample;
-    const std::uint32_t level_height = height / downsample;
-    if (downsample > 1 && (generic || level_width < 64 || level_height < 64)) {
-      break;
-    }
-    ok = write_level(writer, cells, cells_x, texture, level_width, level_height, downsample,
-                     downsample == 1 && !generic ? &description : nullptr, pixels_per_cm);
+  std::uint32_t downsample = 1;
+  for (const auto& [level_width, level_height] : pyramid(width, height, generic)) {
+    ok = ok && write_level(writer, cells, cells_x, texture, level_width, level_height, downsample,
+                           downsample == 1 && !generic ? &description : nullptr, pixels_per_cm);
+    downsample *= 4;
   }
   TIFFClose(tiff);
   if (ok && !truth.empty()) {

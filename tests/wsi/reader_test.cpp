@@ -209,3 +209,28 @@ TEST_CASE("Readers move, and read the same pixels from several threads", "[wsi][
   }
   REQUIRE(same == std::vector<int>(4, 5));
 }
+
+TEST_CASE("A slide with openslide.bounds-* (Leica SCN): bounded sizes and reads are relative to the bounds",
+          "[wsi][reader]") {
+  const TempDir dir;
+  const SlideReader slide{small_slide(dir, "--leica 1200,800", "leica.scn")};
+  const SlideProperties& props = slide.properties();
+  REQUIRE(props.vendor == "leica");
+  REQUIRE(props.bounds == WSIBounds{.x = 1200, .y = 800, .width = 4096, .height = 3072});
+  REQUIRE(slide.geometry().bounds() == props.bounds);
+  REQUIRE(slide.dimensions() == WSIDims{.width = 1200 + 4096 + 1000, .height = 800 + 3072 + 1000});
+  REQUIRE(slide.dimensions(true) == WSIDims{.width = 4096, .height = 3072});
+  REQUIRE(slide.level_dimensions(Level{1}, true) == WSIDims{.width = 1024, .height = 768});
+  REQUIRE(props.mpp->source == "openslide.mpp-x/openslide.mpp-y");
+  REQUIRE(props.objective_power == 40.0);
+
+  const Region bounded = slide.read_region({.x = blob_x, .y = blob_y}, {.width = 24, .height = 24}, Level{0},
+                                           MeasurementUnit::pixels, true);
+  REQUIRE(bounded.spec.x == 1200 + static_cast<std::int64_t>(blob_x + 0.5));
+  REQUIRE_FALSE(all_white(bounded.image));
+  REQUIRE(bounded.image ==
+          slide
+              .read_region({.x = static_cast<double>(bounded.spec.x), .y = static_cast<double>(bounded.spec.y)},
+                           {.width = 24, .height = 24}, Level{0})
+              .image);
+}
