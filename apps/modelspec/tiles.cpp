@@ -73,6 +73,10 @@ std::string check_grid_shape(const std::string& text) {
   return parse_grid_shape(text) ? std::string() : "expected ROWSxCOLS (two whole numbers, e.g. 4x4), got " + text;
 }
 
+// How many tiles or blocks the last extract() considered.
+std::int64_t candidates(const extraction::wsi::TileExtractor& extractor) { return extractor.plan().size(); }
+std::int64_t candidates(const extraction::wsi::MegaTileExtractor& extractor) { return extractor.candidates(); }
+
 // Runs `extractor` over every slide; `unit` names what it extracts.
 template <class Extractor>
 int run_slides(Extractor& extractor, const TilesOptions& options, std::string_view unit) {
@@ -104,8 +108,8 @@ int run_slides(Extractor& extractor, const TilesOptions& options, std::string_vi
       }
       extracted += regions.size();
       if (terminal) {
-        fmt::print(stderr, "[{}/{}] {}: {} {} -> {} ({:.2f} s)\n", i + 1, options.slides.size(), slide_path,
-                   regions.size(), unit, written.string(),
+        fmt::print(stderr, "[{}/{}] {}: {} of {} {} -> {} ({:.2f} s)\n", i + 1, options.slides.size(), slide_path,
+                   regions.size(), candidates(extractor), unit, written.string(),
                    std::chrono::duration<double>(Clock::now() - slide_start).count());
       }
     } catch (const std::exception& error) {
