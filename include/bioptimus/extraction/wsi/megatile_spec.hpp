@@ -156,8 +156,12 @@ class MegaTileSpec {
 
   [[nodiscard]] std::vector<Violation> describe(const Faults& found) const {
     std::vector<Violation> violations;
+    // Appended piece by piece: g++ 12 at -O3 reports a false -Wrestrict on
+    // "[" + std::to_string(...).
     const auto shape_text = [](TileGridShape shape) {
-      return "[" + std::to_string(shape.rows) + ", " + std::to_string(shape.cols) + "]";
+      std::string text(1, '[');
+      text.append(std::to_string(shape.rows)).append(", ").append(std::to_string(shape.cols)).push_back(']');
+      return text;
     };
     const std::string counts = "expected [rows, cols] as two whole numbers from 1 to " + std::to_string(max_side_tiles);
     if (found.shape) {
