@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The hardening jobs (docs/hardening.md): the whole test suite under
 # AddressSanitizer + UndefinedBehaviorSanitizer, the concurrency test under
-# ThreadSanitizer, and a bounded libFuzzer run of the YAML loader from a seed
-# corpus of every config and test fixture. Exits non-zero on any failure.
+# ThreadSanitizer, and bounded libFuzzer runs of the YAML loader and of the
+# mega-tile spec decoder from a seed corpus of every config and test fixture.
+# Exits non-zero on any failure.
 #
 #   BIOPTIMUS_FUZZ_SECONDS  fuzzing time (default 60)
 #   BIOPTIMUS_HARDENING     steps to run (default "asan tsan fuzz")
@@ -46,26 +47,31 @@ fuzz() {
     cp "$seed" "$work/corpus/$(echo "$seed" | tr '/' '_')"
   done < <(find configs tests/data -type f \( -name '*.yaml' -o -name '*.yml' -o -path '*/fuzz-regressions/*' \) -print0)
   echo "seed corpus: $(find "$work/corpus" -type f | wc -l) files"
-  local status=0
-  ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1} \
-    UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-    build/fuzz/fuzz/parse_spec_fuzzer -dict=fuzz/yaml.dict -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
-    -timeout=10 -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" || status=$?
-  if ((status != 0)) || [[ -n $(ls -A "$work/artifacts") ]]; then
-    mkdir -p build/fuzz/artifacts
-    cp "$work"/artifacts/* build/fuzz/artifacts/ 2>/dev/null || true
-    echo "hardening: the fuzzer found a failing input (exit ${status}); kept in build/fuzz/artifacts/." >&2
-    echo "hardening: reproduce with build/fuzz/fuzz/parse_spec_fuzzer FILE, fix, then add it to" \
-      "tests/data/fuzz-regressions/ named after what it exercises." >&2
-    return 1
-  fi
+  local status=0 fuzzer
+  # The model-config loader, then the mega-tile spec decoder, each from its own copy of the corpus.
+  for fuzzer in parse_spec_fuzzer parse_megatile_spec_fuzzer; do
+    mkdir -p "$work/corpus-$fuzzer"
+    cp "$work"/corpus/* "$work/corpus-$fuzzer/"
+    ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1} \
+      UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
+      "build/fuzz/fuzz/$fuzzer" -dict=fuzz/yaml.dict -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
+      -timeout=10 -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus-$fuzzer" || status=$?
+    if ((status != 0)) || [[ -n $(ls -A "$work/artifacts") ]]; then
+      mkdir -p build/fuzz/artifacts
+      cp "$work"/artifacts/* build/fuzz/artifacts/ 2>/dev/null || true
+      echo "hardening: $fuzzer found a failing input (exit ${status}); kept in build/fuzz/artifacts/." >&2
+      echo "hardening: reproduce with build/fuzz/fuzz/$fuzzer FILE, fix, then add it to" \
+        "tests/data/fuzz-regressions/ named after what it exercises." >&2
+      return 1
+    fi
+  done
 }
 
 for name in $steps; do
   case $name in
     asan) step "asan: whole test suite, ASan + UBSan" sanitized_suite asan ;;
     tsan) step "tsan: concurrency test, ThreadSanitizer" sanitized_suite tsan ;;
-    fuzz) step "fuzz: parse_spec_fuzzer for ${fuzz_seconds} s" fuzz ;;
+    fuzz) step "fuzz: parse_spec_fuzzer and parse_megatile_spec_fuzzer for ${fuzz_seconds} s each" fuzz ;;
     *)
       echo "hardening: unknown step ${name} (expected asan, tsan or fuzz)" >&2
       exit 2

@@ -74,6 +74,12 @@ class Decoder {
     return mark.is_null() ? ConfigLocation{source_, 0, 0} : ConfigLocation{source_, mark.line + 1, mark.column + 1};
   }
   void error(const YAML::Mark& mark, std::string field, std::string message) {
+    // Past a few times the cap, problems are only counted, as the model
+    // loader does: a file of a hundred thousand bad keys costs little.
+    if (diagnostics_.size() >= 4 * LoadLimits::max_diagnostics) {
+      ++uncollected_;
+      return;
+    }
     diagnostics_.push_back({locate(mark), std::move(field), std::move(message)});
   }
 
@@ -140,7 +146,23 @@ class Decoder {
     }
   }
 
-  std::vector<Diagnostic> take() { return std::move(diagnostics_); }
+  /// The diagnostics in file order, at most LoadLimits::max_diagnostics of
+  /// them plus one that counts the rest.
+  std::vector<Diagnostic> take() {
+    std::vector<Diagnostic> out = std::move(diagnostics_);
+    std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return std::pair(a.location.line, a.location.column) < std::pair(b.location.line, b.location.column);
+    });
+    if (out.size() + uncollected_ > LoadLimits::max_diagnostics) {
+      const std::size_t omitted = out.size() + uncollected_ - LoadLimits::max_diagnostics;
+      out.resize(LoadLimits::max_diagnostics);
+      const ConfigLocation last = out.back().location;
+      out.push_back({last, "",
+                     std::to_string(omitted) + " more problems after this one are not shown (at most " +
+                         std::to_string(LoadLimits::max_diagnostics) + " are reported per config)"});
+    }
+    return out;
+  }
 
  private:
   void read_keys(const YAML::Node& root) {
@@ -253,6 +275,7 @@ class Decoder {
   const Registry& registry_;
   std::map<std::string, YAML::Node, std::less<>> keys_;
   std::vector<Diagnostic> diagnostics_;
+  std::size_t uncollected_ = 0;
 };
 
 }  // namespace

@@ -122,6 +122,21 @@ TEST_CASE("Mega-tile spec diagnostics: located, field named, all at once", "[meg
   }
 }
 
+TEST_CASE("Mega-tile spec diagnostics are capped like a model config's", "[megatile][loader]") {
+  std::string yaml = "model: h0-mini\nmegatile_shape: [2, 2]\n";
+  for (int i = 0; i < 100000; ++i) {
+    yaml += "k" + std::to_string(i) + ": 1\n";
+  }
+  const std::vector<std::string> errors = errors_of(yaml);
+  REQUIRE(errors.size() == bioptimus::models::LoadLimits::max_diagnostics + 1);
+  REQUIRE(errors.front() ==
+          "blocks.yaml:3:1: error: k0: unknown key \"k0\"; expected one of model | megatile_shape | "
+          "megatile_stride | grid_layout | min_valid_tiles_ratio | max_valid_tiles_ratio");
+  REQUIRE(errors.back() ==
+          "blocks.yaml:52:1: error: 99950 more problems after this one are not shown (at most 50 are "
+          "reported per config)");
+}
+
 TEST_CASE("load_megatile_spec reads a file and names it in diagnostics", "[megatile][loader]") {
   const bioptimus::testing::TempDir directory;
   const auto good = directory.write("blocks.yaml", "model: h0-mini\nmegatile_shape: [3, 3]\n");
