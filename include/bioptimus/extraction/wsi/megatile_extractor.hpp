@@ -91,7 +91,7 @@ class MegaTileExtractor {
   explicit MegaTileExtractor(MegaTileSpec spec, MegaTileExtractorOptions options = {});
 
   /// Binds `slide`, plans its tile grid and builds its mask (when
-  /// segmenting). The reader must outlive extract().
+  /// segmenting), as TileExtractor::fit does; the reader may go after.
   /// @throws io::wsi::SlideError, ValidationError.
   MegaTileExtractor& fit(const io::wsi::SlideReader& slide);
   /// Computes the kept blocks of the fitted slide (row-major by their
