@@ -6,9 +6,10 @@
 // bioptimus.extraction.wsi.types.MegaTileSpec).
 //
 //   using namespace bioptimus::extraction::wsi;
+//   constexpr TileSpec tile{{.size = {224, 224}, .resolution = bioptimus::io::wsi::MPP{0.5}}};
 //   constexpr MegaTileSpec blocks{{
 //       .megatile_shape = {.rows = 4, .cols = 4},
-//       .tile_spec = TileSpec{{.size = {224, 224}, .resolution = io::wsi::MPP{0.5}}},
+//       .tile_spec = tile,
 //       .megatile_stride = TileGridShape{.rows = 2, .cols = 2},  // half-overlapping blocks
 //   }};
 //   blocks.num_tiles();         // 16
