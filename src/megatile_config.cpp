@@ -4,6 +4,7 @@
 // type's own violations are mapped back to the key they concern.
 #include "bioptimus/models/megatile_config.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -65,6 +67,67 @@ std::optional<T> plain_number(const YAML::Node& node) {
   }
   return value;
 }
+
+// The offset of the first NUL byte or byte that is not well-formed UTF-8,
+// if any. yaml-cpp 0.7 can loop without end on such input, so the text is
+// checked before it is parsed (the model-config loader does the same).
+std::optional<std::size_t> first_bad_byte(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead == 0) {
+      return i;
+    }
+    if (lead < 0x80U) {
+      ++i;
+      continue;
+    }
+    // Sequence length, the lead byte's payload, and the smallest code point
+    // that needs this length (anything below is an overlong form).
+    const std::size_t length = lead >= 0xF0U ? 4 : lead >= 0xE0U ? 3 : lead >= 0xC0U ? 2 : 0;
+    if (length == 0 || lead >= 0xF8U || i + length > text.size()) {
+      return i;
+    }
+    constexpr std::array<std::uint32_t, 5> smallest{0, 0, 0x80, 0x800, 0x10000};
+    std::uint32_t code_point = lead & (0x7FU >> length);
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0U) != 0x80U) {
+        return i;
+      }
+      code_point = (code_point << 6U) | (next & 0x3FU);
+    }
+    if (code_point < smallest[length] || code_point > 0x10FFFFU || (code_point >= 0xD800U && code_point <= 0xDFFFU)) {
+      return i;
+    }
+    i += length;
+  }
+  return std::nullopt;
+}
+
+// Counts the documents of a stream from the parser's events. A loop over
+// HandleNextDocument that stops at the second document replaces
+// YAML::LoadAll, which yaml-cpp 0.7 can run forever on input such as ","
+// (yaml-cpp pull request 1319).
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  std::size_t documents = 0;
+  YAML::Mark second_start;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents == 2) {
+      second_start = mark;
+    }
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
 
 class Decoder {
  public:
@@ -289,20 +352,36 @@ extraction::wsi::MegaTileSpec parse_megatile_spec(std::string_view yaml, std::st
                         "file too large: " + std::to_string(yaml.size()) + " bytes, at most " +
                             std::to_string(LoadLimits::max_bytes) + " are accepted"}});
   }
-  std::vector<YAML::Node> documents;
+  if (const std::optional<std::size_t> bad = first_bad_byte(yaml)) {
+    const std::string_view before = yaml.substr(0, *bad);
+    const std::size_t line_start = before.rfind('\n');
+    const ConfigLocation where{
+        std::string(source_name), static_cast<std::int64_t>(std::count(before.begin(), before.end(), '\n')) + 1,
+        static_cast<std::int64_t>(line_start == std::string_view::npos ? *bad : *bad - line_start - 1) + 1};
+    throw ConfigError({{where, "",
+                        yaml[*bad] == '\0' ? std::string("expected UTF-8 text, found a NUL byte")
+                                           : "expected UTF-8 text, found the invalid byte " +
+                                                 detail::quote(std::string(1, yaml[*bad]))}});
+  }
+  const std::string text(yaml);
+  YAML::Node root;
   try {
     // yaml-cpp's depth guard turns deep nesting into an exception; no key
     // read here is walked recursively, so aliases cost nothing.
-    documents = YAML::LoadAll(std::string(yaml));
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    DocumentCounter counter;
+    while (counter.documents < 2 && parser.HandleNextDocument(counter)) {
+    }
+    if (counter.documents > 1) {
+      throw ConfigError({{decoder.locate(counter.second_start), "",
+                          "expected one YAML document (one mega-tile spec per file), found a second one"}});
+    }
+    root = YAML::Load(text);
   } catch (const YAML::Exception& exception) {
     throw ConfigError({{decoder.locate(exception.mark), "", "invalid YAML: " + exception.msg}});
   }
-  if (documents.size() != 1) {
-    throw ConfigError(
-        {{whole_file, "",
-          "expected one YAML document (one mega-tile spec per file), found " + std::to_string(documents.size())}});
-  }
-  std::optional<MegaTileSpec> spec = decoder.decode(documents.front());
+  std::optional<MegaTileSpec> spec = decoder.decode(root);
   if (!spec) {
     throw ConfigError(decoder.take());
   }

@@ -110,12 +110,30 @@ TEST_CASE("Mega-tile spec diagnostics: located, field named, all at once", "[meg
             std::vector<std::string>{
                 "blocks.yaml:1:1: error: expected a map with model, megatile_shape and optional megatile_stride, "
                 "grid_layout, min_valid_tiles_ratio and max_valid_tiles_ratio, got a list of 2 items"});
-    REQUIRE(errors_of("model: a\n---\nmodel: b\n") ==
-            std::vector<std::string>{
-                "blocks.yaml: error: expected one YAML document (one mega-tile spec per file), found 2"});
+    REQUIRE(
+        errors_of("model: a\n---\nmodel: b\n") ==
+        std::vector<std::string>{
+            "blocks.yaml:2:1: error: expected one YAML document (one mega-tile spec per file), found a second one"});
+    // Fuzzer findings: inputs on which yaml-cpp 0.7's LoadAll never returns.
+    for (const char* looping : {",", "!,me;!s"}) {
+      CAPTURE(looping);
+      REQUIRE(errors_of(looping).size() == 1);
+    }
     const std::vector<std::string> syntax = errors_of("model: [h0-mini\n");
     REQUIRE(syntax.size() == 1);
     REQUIRE_THAT(syntax[0], Catch::Matchers::StartsWith("blocks.yaml:") && Catch::Matchers::Contains("invalid YAML"));
+    REQUIRE(errors_of(std::string("model: h0-mini\nmega\0tile_shape: [2, 2]\n", 36)) ==
+            std::vector<std::string>{"blocks.yaml:2:5: error: expected UTF-8 text, found a NUL byte"});
+    const std::vector<std::string> latin1 = errors_of("model: h0-m\xCDni\n");
+    REQUIRE(latin1.size() == 1);
+    REQUIRE_THAT(latin1[0], Catch::Matchers::StartsWith("blocks.yaml:1:12: error: expected UTF-8 text, found the "
+                                                        "invalid byte"));
+    // A fuzzer finding: NULs and stray bytes that made yaml-cpp 0.7 loop.
+    std::string looping =
+        "megatile_stride: [\xCD\xCD"
+        "2\xCD, 2]\n";
+    looping += std::string(2, '\0') + "\ngrid_layout: x\n";
+    REQUIRE(errors_of(looping).size() == 1);
     const std::vector<std::string> deep = errors_of(std::string(5000, '[') + std::string(5000, ']'));
     REQUIRE(deep.size() == 1);
     REQUIRE_THAT(deep[0], Catch::Matchers::Contains("invalid YAML"));
