@@ -3,6 +3,7 @@
 //   modelspec list
 //   modelspec show h0-mini --format json
 //   modelspec validate configs/*.yaml
+//   modelspec preprocess h0-mini tile.png -o tile.npy
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -16,6 +17,7 @@
 
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
+#include "preprocess_command.hpp"
 #include "render.hpp"
 #ifdef BIOPTIMUS_MODELSPEC_TILES
 #include "tiles.hpp"
@@ -96,8 +98,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> validate_files;
   CLI::App* validate = app.add_subcommand("validate", "Check YAML configs; exit 1 if any is invalid");
   validate->add_option("files", validate_files, "YAML config files")->required();
+  bioptimus::apps::PreprocessArguments preprocess_arguments;
+  CLI::App* preprocess = bioptimus::apps::add_preprocess_command(app, preprocess_arguments);
   // --config-dir may also follow the subcommand: `modelspec list --config-dir DIR`.
-  for (CLI::App* subcommand : {list, show, validate}) {
+  for (CLI::App* subcommand : {list, show, validate, preprocess}) {
     subcommand->fallthrough();
   }
 
@@ -125,6 +129,11 @@ int main(int argc, char** argv) {
       return status;
     }
 
+#ifdef BIOPTIMUS_MODELSPEC_TILES
+    if (tiles.command->parsed()) {  // loads the registry only for --model
+      return tiles.run([&] { return config_dir ? with_user_configs(*config_dir) : Registry::builtin(); });
+    }
+#endif
     const Registry registry = config_dir ? with_user_configs(*config_dir) : Registry::builtin();
     if (list->parsed()) {
       if (list_format == "json") {
@@ -138,11 +147,13 @@ int main(int argc, char** argv) {
       }
       return exit_ok;
     }
-#ifdef BIOPTIMUS_MODELSPEC_TILES
-    if (tiles.command->parsed()) {
-      return tiles.run(registry);
+    if (preprocess->parsed()) {
+      const std::string& model = preprocess_arguments.model;
+      const ModelSpec spec = registry.find(model) == nullptr && names_a_file(model)
+                                 ? bioptimus::models::load_spec(model)
+                                 : registry.get(model);
+      return bioptimus::apps::run_preprocess_command(preprocess_arguments, spec);
     }
-#endif
     if (show->parsed()) {
       if (const ModelSpec* spec = registry.find(show_target); spec != nullptr || !names_a_file(show_target)) {
         fmt::print("{}", render(spec != nullptr ? *spec : registry.get(show_target), show_format));

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -122,10 +123,10 @@ int run_slides(Extractor& extractor, const TilesOptions& options, std::string_vi
   return failed == 0 ? 0 : 1;
 }
 
-int run_tiles(const TilesOptions& options, const models::Registry& registry) {
+int run_tiles(const TilesOptions& options, const std::function<models::Registry()>& load_registry) {
   // A --tile-spec file is a model config: its tile_spec (and identity) are used.
   const models::ModelSpec spec =
-      options.model ? registry.get(*options.model) : models::load_spec(*options.tile_spec_file);
+      options.model ? load_registry().get(*options.model) : models::load_spec(*options.tile_spec_file);
   extraction::wsi::TilingOptions tiling;
   tiling.grid_layout = extraction::wsi::parse_grid_layout(options.layout).value_or(tiling.grid_layout);
   if (!options.megatile) {
@@ -199,7 +200,9 @@ Subcommand add_tiles_command(CLI::App& app) {
       throw CLI::RequiredError("--model or --tile-spec");
     }
   });
-  return {tiles, [options](const models::Registry& registry) { return run_tiles(*options, registry); }};
+  return {tiles, [options](const std::function<models::Registry()>& load_registry) {
+            return run_tiles(*options, load_registry);
+          }};
 }
 
 }  // namespace bioptimus::apps

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "bioptimus/image/resize.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "temp_dir.hpp"
 #include "wsi_support.hpp"
@@ -84,6 +85,15 @@ TEST_CASE("read_region by Level reads that level; white background, tissue insid
   const Region tissue = slide.read_region({.x = blob_x, .y = blob_y}, {.width = 16, .height = 16}, Level{0});
   REQUIRE_FALSE(all_white(tissue.image));
   REQUIRE(tissue.spec.x == static_cast<std::int64_t>(blob_x + 0.5));
+
+  // Into the caller's buffer: OpenSlide's own pixels, and only those.
+  bioptimus::image::Image argb(16, 16, bioptimus::image::PixelFormat::argb32_premultiplied);
+  slide.read_level_into(Level{0}, static_cast<std::int64_t>(blob_x + 0.5), static_cast<std::int64_t>(blob_y + 0.5),
+                        argb.mutable_view());
+  REQUIRE(bioptimus::image::to_rgb8(argb.view()) == tissue.image);
+  bioptimus::image::Image rgb(16, 16, bioptimus::image::PixelFormat::rgb8);
+  REQUIRE_THROWS_WITH(slide.read_level_into(Level{0}, 0, 0, rgb.mutable_view()),
+                      Contains(slide.path().string()) && Contains("argb32_premultiplied destination"));
 
   // Beyond the slide: OpenSlide's transparent pixels come back white.
   const Region outside = slide.read_region({.x = width - 8, .y = 0}, {.width = 16, .height = 4}, Level{0});
@@ -187,6 +197,22 @@ TEST_CASE("Missing, foreign and truncated files are SlideErrors naming the slide
     reported = std::string(error.what()).find(cut.string()) == 0;
   }
   REQUIRE(reported);
+}
+
+TEST_CASE("A corrupt tile is a SlideError naming the slide and the region read", "[wsi][reader]") {
+  const TempDir dir;
+  const fs::path path = small_slide(dir);
+  // Overwrite the middle of the file, which holds level 0's tile data.
+  const auto size = static_cast<std::streamoff>(fs::file_size(path));
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(size / 3);
+    const std::string garbage(static_cast<std::size_t>(size / 10), '\xa5');
+    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  const SlideReader slide{path};
+  REQUIRE_THROWS_WITH(slide.read_level(Level{0}, 0, 0, slide.level_dimensions(Level{0})),
+                      Contains(path.string() + ": cannot read region at level-0 (0, 0), 4096 x 3072 px of level 0: "));
 }
 
 TEST_CASE("Readers move, and read the same pixels from several threads", "[wsi][reader]") {
