@@ -77,6 +77,11 @@ void MegaTileExtractor::require_fitted(const char* operation) const {
   }
 }
 
+const TilePlan& MegaTileExtractor::plan() const {
+  require_fitted("plan");
+  return tiles_.plan();
+}
+
 const std::vector<MegaTileRegion>& MegaTileExtractor::extract() {
   require_fitted("extract");
   const std::vector<TileRegion>& all = tiles_.extract();

@@ -246,6 +246,7 @@ TEST_CASE("MegaTileExtractor options are checked, and extract needs fit", "[wsi]
   MegaTileExtractor unfitted{spec};
   REQUIRE_THROWS_WITH(unfitted.extract(), Contains("call fit(slide) first"));
   REQUIRE_THROWS_WITH(unfitted.to_csv("unused"), Contains("call fit(slide) first"));
+  REQUIRE_THROWS_WITH(unfitted.plan(), Contains("MegaTileExtractor::plan: call fit(slide) first"));
 }
 
 TEST_CASE("Mega-tile exports: CSV, JSON and HDF5 read back by h5py; a thumbnail", "[wsi][megatile]") {

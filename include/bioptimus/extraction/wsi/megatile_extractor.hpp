@@ -103,7 +103,7 @@ class MegaTileExtractor {
   /// The fitted slide's name (file stem); empty before fit().
   [[nodiscard]] const std::string& slide_name() const noexcept { return tiles_.slide_name(); }
   /// The fitted slide's tile grid. @throws Error before fit().
-  [[nodiscard]] const TilePlan& plan() const { return tiles_.plan(); }
+  [[nodiscard]] const TilePlan& plan() const;
   /// The mask used by the last fit(), if any.
   [[nodiscard]] const std::optional<TissueMask>& mask() const noexcept { return tiles_.mask(); }
   /// Every block position of the last extract() (kept or not).
