@@ -47,7 +47,7 @@ constexpr TilingOptions hexagonal{.grid_layout = GridLayout::hexagonal};
 
 }  // namespace
 
-TEST_CASE("GridLayout spellings round-trip; others are refused", "[tiling][hexagonal]") {
+TEST_CASE("GridLayout spellings round-trip, others are refused", "[tiling][hexagonal]") {
   STATIC_REQUIRE(to_string(GridLayout::rectangular) == "rectangular");
   STATIC_REQUIRE(to_string(GridLayout::hexagonal) == "hexagonal");
   for (const GridLayout layout : all_grid_layouts) {

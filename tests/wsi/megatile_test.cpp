@@ -249,7 +249,7 @@ TEST_CASE("MegaTileExtractor options are checked, and extract needs fit", "[wsi]
   REQUIRE_THROWS_WITH(unfitted.plan(), Contains("MegaTileExtractor::plan: call fit(slide) first"));
 }
 
-TEST_CASE("Mega-tile exports: CSV, JSON and HDF5 read back by h5py; a thumbnail", "[wsi][megatile]") {
+TEST_CASE("Mega-tile exports: CSV, JSON and HDF5 read back by h5py, and a thumbnail", "[wsi][megatile]") {
   const Fixture fixture;
   const SlideReader slide{fixture.path};
   const MegaTileSpec spec{{.megatile_shape = {.rows = 2, .cols = 3},
