@@ -3,8 +3,8 @@
 # libraries (exceptions caught across the .so boundary), the whole test suite
 # under AddressSanitizer + UndefinedBehaviorSanitizer, the concurrency test under
 # ThreadSanitizer, and bounded libFuzzer runs of the YAML loader (any bytes end
-# in a spec or a ConfigError) and of the round trip (every accepted spec
-# survives to_yaml -> parse_spec and to_json) from a seed corpus of every
+# in a spec or a ConfigError), of the round trip (every accepted spec
+# survives to_yaml -> parse_spec and to_json) and of the mega-tile spec decoder, from a seed corpus of every
 # config and test fixture. Exits non-zero on any failure.
 #
 #   BIOPTIMUS_FUZZ_SECONDS  fuzzing time per target (default 45)
@@ -50,7 +50,7 @@ fuzz() {
   done < <(find configs tests/data -type f \( -name '*.yaml' -o -name '*.yml' -o -path '*/fuzz-regressions/*' \) -print0)
   echo "seed corpus: $(find "$work/corpus" -type f | wc -l) files"
   local fuzzer status
-  for fuzzer in parse_spec_fuzzer roundtrip_fuzzer; do
+  for fuzzer in parse_spec_fuzzer roundtrip_fuzzer parse_megatile_spec_fuzzer; do
     # Each target grows its own copy of the seeds.
     mkdir -p "$work/$fuzzer"
     cp "$work"/corpus/* "$work/$fuzzer/"
@@ -76,7 +76,7 @@ for name in $steps; do
     shared) step "shared: whole test suite, BUILD_SHARED_LIBS=ON" preset_suite shared ;;
     asan) step "asan: whole test suite, ASan + UBSan" preset_suite asan ;;
     tsan) step "tsan: concurrency test, ThreadSanitizer" preset_suite tsan ;;
-    fuzz) step "fuzz: parse_spec_fuzzer and roundtrip_fuzzer, ${fuzz_seconds} s each" fuzz ;;
+    fuzz) step "fuzz: parse_spec_fuzzer, roundtrip_fuzzer and parse_megatile_spec_fuzzer, ${fuzz_seconds} s each" fuzz ;;
     *)
       echo "hardening: unknown step ${name} (expected shared, asan, tsan or fuzz)" >&2
       exit 2

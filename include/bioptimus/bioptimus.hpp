@@ -9,6 +9,7 @@
 #include "bioptimus/error.hpp"
 #include "bioptimus/extraction/wsi/types.hpp"
 #include "bioptimus/io/wsi/types.hpp"
+#include "bioptimus/models/megatile_config.hpp"
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/models/types.hpp"
 #include "bioptimus/version.hpp"

@@ -1,5 +1,6 @@
 // TileExtractor::to_hdf5: the coordinates file CLAM's and TRIDENT's feature
-// extraction read (docs/tile-extraction.md lists every attribute).
+// extraction read (docs/tile-extraction.md lists every attribute); and
+// MegaTileExtractor::to_hdf5, the blocks (docs/megatiles.md).
 #include <hdf5.h>
 
 #include <array>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "bioptimus/error.hpp"
+#include "bioptimus/extraction/wsi/megatile_extractor.hpp"
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "detail/export_file.hpp"
 
@@ -160,6 +162,106 @@ std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& direct
     writer.attribute(set, "footprint", std::array<std::int64_t, 2>{plan.footprint().width, plan.footprint().height});
     writer.attribute(set, "mask_threshold", options_.mask_threshold);
     return H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0;
+  });
+  return target;
+}
+
+}  // namespace bioptimus::extraction::wsi
+
+namespace bioptimus::extraction::wsi {
+namespace {
+
+// Writes `values` as a dataset of `file_type` with dimensions `dims` (the
+// first one the number of blocks, possibly 0).
+template <class T>
+void write_dataset(const Writer& writer, hid_t file, const char* name, hid_t file_type, hid_t memory_type,
+                   const std::vector<hsize_t>& dims, const std::vector<T>& values) {
+  const Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  const Handle set(H5Dcreate2(file, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  writer.check(space.valid() && set.valid(), std::string("create dataset ") + name);
+  if (!values.empty()) {
+    writer.check(H5Dwrite(set.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0,
+                 std::string("write dataset ") + name);
+  }
+}
+
+}  // namespace
+
+std::filesystem::path MegaTileExtractor::to_hdf5(const std::filesystem::path& directory) const {
+  require_fitted("to_hdf5");
+  const TilePlan& plan = tiles_.plan();
+  const std::filesystem::path target = directory / (slide_name() + ".h5");
+  detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
+    const Writer writer(target.string());
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are ours to report
+    const Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    writer.check(file.valid(), "create the file");
+
+    const auto count = static_cast<hsize_t>(regions_.size());
+    const auto rows = static_cast<hsize_t>(spec_.rows());
+    const auto cols = static_cast<hsize_t>(spec_.cols());
+    const std::size_t per_block = static_cast<std::size_t>(spec_.num_tiles());
+    std::vector<std::int64_t> corners;
+    std::vector<std::int64_t> sizes;
+    std::vector<std::int64_t> grid_index;
+    std::vector<std::int64_t> coords;
+    std::vector<std::uint8_t> available;
+    std::vector<float> fractions;
+    std::vector<float> valid_ratio;
+    std::vector<float> mean_fraction;
+    corners.reserve(regions_.size() * 2);
+    sizes.reserve(regions_.size() * 2);
+    grid_index.reserve(regions_.size() * 2);
+    coords.reserve(regions_.size() * per_block * 2);
+    available.reserve(regions_.size() * per_block);
+    fractions.reserve(regions_.size() * per_block);
+    for (const MegaTileRegion& block : regions_) {
+      corners.insert(corners.end(), {block.x, block.y});
+      sizes.insert(sizes.end(), {block.width, block.height});
+      grid_index.insert(grid_index.end(), {block.grid_row, block.grid_col});
+      for (const TileRegion& tile : block.tiles) {
+        coords.insert(coords.end(), {tile.x, tile.y});
+        fractions.push_back(static_cast<float>(tile.tissue_fraction));
+      }
+      available.insert(available.end(), block.available.begin(), block.available.end());
+      valid_ratio.push_back(static_cast<float>(block.valid_ratio));
+      mean_fraction.push_back(static_cast<float>(block.mean_tissue_fraction));
+    }
+    const hid_t h5 = file.get();
+    write_dataset(writer, h5, "megatile_coords", H5T_STD_I64LE, H5T_NATIVE_INT64, {count, 2}, corners);
+    write_dataset(writer, h5, "megatile_size", H5T_STD_I64LE, H5T_NATIVE_INT64, {count, 2}, sizes);
+    write_dataset(writer, h5, "megatile_grid_index", H5T_STD_I64LE, H5T_NATIVE_INT64, {count, 2}, grid_index);
+    write_dataset(writer, h5, "coords", H5T_STD_I64LE, H5T_NATIVE_INT64, {count, rows, cols, 2}, coords);
+    write_dataset(writer, h5, "available", H5T_STD_U8LE, H5T_NATIVE_UINT8, {count, rows, cols}, available);
+    write_dataset(writer, h5, "tissue_fraction", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {count, rows, cols}, fractions);
+    write_dataset(writer, h5, "valid_ratio", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {count}, valid_ratio);
+    write_dataset(writer, h5, "mean_tissue_fraction", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {count}, mean_fraction);
+
+    // What the blocks are, on the file's root group.
+    const TileGridShape stride = spec_.effective_stride();
+    writer.attribute(h5, "name", slide_name());
+    writer.attribute(h5, "model", options_.model);
+    writer.attribute(h5, "patch_level", std::int64_t{plan.level().index()});
+    writer.attribute(h5, "region_size",
+                     std::array<std::int64_t, 2>{plan.region_size().width, plan.region_size().height});
+    writer.attribute(h5, "tile_size", std::array<std::int64_t, 2>{plan.tile_size().width, plan.tile_size().height});
+    writer.attribute(h5, "footprint", std::array<std::int64_t, 2>{plan.footprint().width, plan.footprint().height});
+    writer.attribute(h5, "tile_stride_level0", std::array<std::int64_t, 2>{plan.stride().width, plan.stride().height});
+    writer.attribute(h5, "tile_resolution", io::wsi::describe(spec_.tile_spec().resolution()));
+    if (const std::optional<io::wsi::MPP> target_mpp = plan.target_mpp_x()) {
+      writer.attribute(h5, "target_mpp", target_mpp->value());
+    }
+    writer.attribute(h5, "grid_layout", std::string(to_string(spec_.grid_layout())));
+    writer.attribute(h5, "odd_row_shift", plan.odd_row_shift());
+    writer.attribute(h5, "megatile_shape", std::array<std::int64_t, 2>{spec_.rows(), spec_.cols()});
+    writer.attribute(h5, "megatile_stride", std::array<std::int64_t, 2>{stride.rows, stride.cols});
+    writer.attribute(h5, "min_valid_tiles_ratio", spec_.min_valid_tiles_ratio());
+    if (const std::optional<double> max_ratio = spec_.max_valid_tiles_ratio()) {
+      writer.attribute(h5, "max_valid_tiles_ratio", *max_ratio);
+    }
+    writer.attribute(h5, "mask_threshold", options_.mask_threshold);
+    writer.attribute(h5, "candidates", candidates_);
+    return H5Fflush(h5, H5F_SCOPE_GLOBAL) >= 0;
   });
   return target;
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "bioptimus/error.hpp"
@@ -56,10 +57,11 @@ bool write_png(const std::filesystem::path& path, const cv::Mat& rgb) {
   return std::fflush(file.get()) == 0;
 }
 
-}  // namespace
-
-std::filesystem::path write_thumbnail(const std::filesystem::path& directory, const io::wsi::SlideReader& slide,
-                                      const TileExtractor& extractor, std::int64_t max_side) {
+// The slide, small, with what `draw(canvas, to_canvas)` draws (RGB colours)
+// and the mask's outline on top, written to DIR/<slide>.png.
+template <class Draw>
+std::filesystem::path write_picture(const std::filesystem::path& directory, const io::wsi::SlideReader& slide,
+                                    const std::optional<TissueMask>& mask, std::int64_t max_side, Draw&& draw) {
   const io::wsi::WSIDims level0 = slide.dimensions();
   const double scale = std::max(1.0, static_cast<double>(std::max(level0.width, level0.height)) /
                                          static_cast<double>(std::max<std::int64_t>(max_side, 1)));
@@ -68,21 +70,12 @@ std::filesystem::path write_thumbnail(const std::filesystem::path& directory, co
       .height = std::max<std::int64_t>(1, std::llround(static_cast<double>(level0.height) / scale))};
   image::Image picture = detail::read_downsampled(slide, scale, scale, size);
   const cv::Mat canvas(static_cast<int>(size.height), static_cast<int>(size.width), CV_8UC3, picture.bytes().data());
-  const cv::Scalar blue(0, 0, 255);  // RGB
-  const cv::Scalar green(0, 170, 0);
   const auto to_canvas = [scale](std::int64_t level0_coordinate) {
     return static_cast<int>(std::lround(static_cast<double>(level0_coordinate) / scale));
   };
-  if (extractor.slide_name() == slide.name()) {
-    const TilePlan& plan = extractor.plan();
-    for (const TileRegion& region : extractor.regions()) {
-      const cv::Point top_left(to_canvas(region.x), to_canvas(region.y));
-      const cv::Point bottom_right(to_canvas(region.x + plan.footprint().width) - 1,
-                                   to_canvas(region.y + plan.footprint().height) - 1);
-      cv::rectangle(canvas, top_left, bottom_right, blue, 1);
-    }
-  }
-  if (const auto& mask = extractor.mask(); mask) {
+  draw(canvas, to_canvas);
+  if (mask) {
+    const cv::Scalar green(0, 170, 0);
     cv::Mat binary(static_cast<int>(mask->height()), static_cast<int>(mask->width()), CV_8U);
     std::copy(mask->pixels().begin(), mask->pixels().end(), binary.data);
     cv::Mat resized;
@@ -95,6 +88,51 @@ std::filesystem::path write_thumbnail(const std::filesystem::path& directory, co
   detail::write_atomically(target,
                            [&](const std::filesystem::path& temporary) { return write_png(temporary, canvas); });
   return target;
+}
+
+}  // namespace
+
+std::filesystem::path write_thumbnail(const std::filesystem::path& directory, const io::wsi::SlideReader& slide,
+                                      const TileExtractor& extractor, std::int64_t max_side) {
+  return write_picture(directory, slide, extractor.mask(), max_side, [&](const cv::Mat& canvas, const auto& to_canvas) {
+    if (extractor.slide_name() != slide.name()) {
+      return;
+    }
+    const cv::Scalar blue(0, 0, 255);
+    const TilePlan& plan = extractor.plan();
+    for (const TileRegion& region : extractor.regions()) {
+      const cv::Point top_left(to_canvas(region.x), to_canvas(region.y));
+      const cv::Point bottom_right(to_canvas(region.x + plan.footprint().width) - 1,
+                                   to_canvas(region.y + plan.footprint().height) - 1);
+      cv::rectangle(canvas, top_left, bottom_right, blue, 1);
+    }
+  });
+}
+
+std::filesystem::path write_thumbnail(const std::filesystem::path& directory, const io::wsi::SlideReader& slide,
+                                      const MegaTileExtractor& extractor, std::int64_t max_side) {
+  return write_picture(directory, slide, extractor.mask(), max_side, [&](const cv::Mat& canvas, const auto& to_canvas) {
+    if (extractor.slide_name() != slide.name()) {
+      return;
+    }
+    const cv::Scalar blue(0, 0, 255);
+    const cv::Scalar grey(150, 150, 150);
+    const cv::Scalar orange(255, 120, 0);
+    const PixelExtent footprint = extractor.plan().footprint();
+    for (const MegaTileRegion& block : extractor.regions()) {
+      for (std::size_t i = 0; i < block.tiles.size(); ++i) {
+        const TileRegion& tile = block.tiles[i];
+        cv::rectangle(canvas, cv::Point(to_canvas(tile.x), to_canvas(tile.y)),
+                      cv::Point(to_canvas(tile.x + footprint.width) - 1, to_canvas(tile.y + footprint.height) - 1),
+                      block.available[i] != 0 ? blue : grey, 1);
+      }
+    }
+    // The outlines over the tiles, so that overlapping blocks stay visible.
+    for (const MegaTileRegion& block : extractor.regions()) {
+      cv::rectangle(canvas, cv::Point(to_canvas(block.x), to_canvas(block.y)),
+                    cv::Point(to_canvas(block.x + block.width) - 1, to_canvas(block.y + block.height) - 1), orange, 2);
+    }
+  });
 }
 
 }  // namespace bioptimus::extraction::wsi

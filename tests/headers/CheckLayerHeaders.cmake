@@ -2,7 +2,8 @@
 # list names an OpenSlide, OpenCV or HDF5 header: those stay behind the
 # layers' compiled code (PRIVATE), so a consumer never needs their headers.
 set(layer_headers bioptimus/io/wsi/reader.hpp bioptimus/extraction/wsi/tissue_mask.hpp
-                  bioptimus/extraction/wsi/tile_extractor.hpp bioptimus/extraction/wsi/thumbnail.hpp)
+                  bioptimus/extraction/wsi/tile_extractor.hpp bioptimus/extraction/wsi/thumbnail.hpp
+                  bioptimus/extraction/wsi/megatile_extractor.hpp)
 foreach(header IN LISTS layer_headers)
   execute_process(
     COMMAND "${COMPILER}" -std=c++20 -M -x c++ "${INCLUDE_DIR}/${header}" "-I${INCLUDE_DIR}"

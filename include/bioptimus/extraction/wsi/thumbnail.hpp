@@ -1,13 +1,16 @@
 // bioptimus/extraction/wsi/thumbnail.hpp
 //
 // A picture to check an extraction by eye: the slide, small, with the tissue
-// mask's outline in green and the kept tiles' footprints in blue.
+// mask's outline in green and the kept tiles' footprints in blue (for mega
+// tiles: each block's tiles, blue when available, grey when not, and the
+// block's outline in orange).
 #ifndef BIOPTIMUS_EXTRACTION_WSI_THUMBNAIL_HPP
 #define BIOPTIMUS_EXTRACTION_WSI_THUMBNAIL_HPP
 
 #include <cstdint>
 #include <filesystem>
 
+#include "bioptimus/extraction/wsi/megatile_extractor.hpp"
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 
@@ -18,6 +21,10 @@ namespace bioptimus::extraction::wsi {
 /// Returns the path written. @throws Error, io::wsi::SlideError.
 std::filesystem::path write_thumbnail(const std::filesystem::path& directory, const io::wsi::SlideReader& slide,
                                       const TileExtractor& extractor, std::int64_t max_side = 2048);
+
+/// The same for the blocks of a MegaTileExtractor.
+std::filesystem::path write_thumbnail(const std::filesystem::path& directory, const io::wsi::SlideReader& slide,
+                                      const MegaTileExtractor& extractor, std::int64_t max_side = 2048);
 
 }  // namespace bioptimus::extraction::wsi
 

@@ -32,6 +32,8 @@
 // - Grid: over the tissue bounds when the slide has them (and use_bounds),
 //   else the whole slide; row-major; partial edge tiles dropped (default)
 //   or kept at full size and padded (PartialTiles::pad).
+// - Layout: GridLayout::hexagonal shifts odd rows right by half the stride
+//   (rounded down), so they may hold one tile fewer (see TilePlan).
 #ifndef BIOPTIMUS_EXTRACTION_WSI_TILING_HPP
 #define BIOPTIMUS_EXTRACTION_WSI_TILING_HPP
 
@@ -50,6 +52,7 @@
 
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
+#include "bioptimus/extraction/wsi/grid_layout.hpp"
 #include "bioptimus/extraction/wsi/tile_spec.hpp"
 #include "bioptimus/io/wsi/level.hpp"
 #include "bioptimus/io/wsi/magnification.hpp"
@@ -115,6 +118,8 @@ struct TilingOptions {
   std::optional<io::wsi::MPP> mpp_override = std::nullopt;
   /// Relative tolerance of the level choice, in [0, 1).
   double level_tolerance = default_level_tolerance;
+  /// Rectangular rows (default), or odd rows shifted right by half the stride.
+  GridLayout grid_layout = GridLayout::rectangular;
 };
 
 /// The physical pixel size of a Resolution that has one: an MPP is itself, a
@@ -151,7 +156,8 @@ struct TilingOptions {
 
 /// One tile of a plan: where it is in level-0 pixels and where in the grid.
 struct Tile {
-  /// Row-major index in the plan: row * columns + column.
+  /// Row-major index in the plan: row * columns + column (in a hexagonal
+  /// plan whose odd rows are shorter, the rows before it hold fewer tiles).
   std::int64_t index;
   /// Grid column (0 = leftmost).
   std::int64_t column;
@@ -307,12 +313,25 @@ class TilePlan {
   /// The policy for partial edge tiles.
   [[nodiscard]] constexpr PartialTiles partial_tiles() const noexcept { return partial_tiles_; }
 
-  /// Number of grid columns.
+  /// The grid's layout.
+  [[nodiscard]] constexpr GridLayout grid_layout() const noexcept { return grid_layout_; }
+  /// Level-0 pixels by which odd rows are shifted right: stride().width / 2
+  /// rounded down in a hexagonal plan, 0 in a rectangular one.
+  [[nodiscard]] constexpr std::int64_t odd_row_shift() const noexcept { return odd_row_shift_; }
+  /// Number of grid columns (of the even rows, the longest).
   [[nodiscard]] constexpr std::int64_t columns() const noexcept { return columns_; }
+  /// Number of columns of `row`: columns(), or for an odd row of a hexagonal
+  /// plan, the tiles that fit in the area narrowed by odd_row_shift().
+  [[nodiscard]] constexpr std::int64_t columns_in_row(std::int64_t row) const noexcept {
+    return row % 2 == 0 ? columns_ : odd_columns_;
+  }
   /// Number of grid rows.
   [[nodiscard]] constexpr std::int64_t rows() const noexcept { return rows_; }
-  /// Number of tiles: columns() * rows() (checked not to overflow when planned).
-  [[nodiscard]] constexpr std::int64_t size() const noexcept { return columns_ * rows_; }
+  /// Number of tiles: columns() * rows() in a rectangular plan (checked not
+  /// to overflow when planned), the sum of columns_in_row() in a hexagonal one.
+  [[nodiscard]] constexpr std::int64_t size() const noexcept {
+    return rows_ / 2 * (columns_ + odd_columns_) + rows_ % 2 * columns_;
+  }
   /// Whether the plan has no tile (an area smaller than one tile, dropped).
   [[nodiscard]] constexpr bool empty() const noexcept { return size() == 0; }
 
@@ -323,14 +342,15 @@ class TilePlan {
       throw std::out_of_range("TilePlan::tile: index " + std::to_string(index) + " outside [0, " +
                               std::to_string(size()) + ")");
     }
-    return make_tile(index % columns_, index / columns_);
+    return tile_of_index(index);
   }
   /// The tile at grid position (column, row).
   /// @throws std::out_of_range outside the grid.
   [[nodiscard]] constexpr Tile tile_at(std::int64_t column, std::int64_t row) const {
-    if (column < 0 || column >= columns_ || row < 0 || row >= rows_) {
+    if (row < 0 || row >= rows_ || column < 0 || column >= columns_in_row(row)) {
       throw std::out_of_range("TilePlan::tile_at: (" + std::to_string(column) + ", " + std::to_string(row) +
-                              ") outside " + std::to_string(columns_) + " x " + std::to_string(rows_));
+                              ") outside " + std::to_string(columns_) + " x " + std::to_string(rows_) +
+                              (odd_columns_ != columns_ ? " (" + std::to_string(odd_columns_) + " in odd rows)" : ""));
     }
     return make_tile(column, row);
   }
@@ -348,15 +368,23 @@ class TilePlan {
 
   constexpr TilePlan() noexcept = default;
 
-  // Unchecked: the caller guarantees 0 <= column < columns_, 0 <= row < rows_.
+  // Unchecked: the caller guarantees 0 <= index < size(). Rows come in
+  // pairs of columns_ + odd_columns_ tiles.
+  [[nodiscard]] constexpr Tile tile_of_index(std::int64_t index) const noexcept {
+    const std::int64_t pair = index / (columns_ + odd_columns_);
+    const std::int64_t within = index % (columns_ + odd_columns_);
+    return within < columns_ ? make_tile(within, 2 * pair) : make_tile(within - columns_, 2 * pair + 1);
+  }
+
+  // Unchecked: the caller guarantees 0 <= row < rows_, 0 <= column < columns_in_row(row).
   [[nodiscard]] constexpr Tile make_tile(std::int64_t column, std::int64_t row) const noexcept {
     // Every start lies inside the area (< 2^40 from its origin), so no
     // product or sum below can overflow.
-    const std::int64_t x = area_.x + column * stride_.width;
+    const std::int64_t x = area_.x + (row % 2 == 0 ? 0 : odd_row_shift_) + column * stride_.width;
     const std::int64_t y = area_.y + row * stride_.height;
     const std::int64_t right = area_.x + area_.width - x;
     const std::int64_t bottom = area_.y + area_.height - y;
-    return {.index = row * columns_ + column,
+    return {.index = row / 2 * (columns_ + odd_columns_) + row % 2 * columns_ + column,
             .column = column,
             .row = row,
             .x = x,
@@ -382,11 +410,12 @@ class TilePlan {
   PartialTiles partial_tiles_ = PartialTiles::drop;
   std::int64_t columns_ = 0;
   std::int64_t rows_ = 0;
+  GridLayout grid_layout_ = GridLayout::rectangular;
+  std::int64_t odd_row_shift_ = 0;
+  std::int64_t odd_columns_ = 0;
 };
 
-constexpr Tile TileIterator::operator*() const {
-  return plan_->make_tile(index_ % plan_->columns_, index_ / plan_->columns_);
-}
+constexpr Tile TileIterator::operator*() const { return plan_->tile_of_index(index_); }
 
 constexpr Tile TileIterator::operator[](difference_type offset) const { return *(*this + offset); }
 
@@ -606,6 +635,10 @@ namespace bioptimus::extraction::wsi {
         detail::tiles_along(plan.area_.width, plan.footprint_.width, plan.stride_.width, plan.partial_tiles_);
     plan.rows_ =
         detail::tiles_along(plan.area_.height, plan.footprint_.height, plan.stride_.height, plan.partial_tiles_);
+    plan.grid_layout_ = options.grid_layout;
+    plan.odd_row_shift_ = options.grid_layout == GridLayout::hexagonal ? plan.stride_.width / 2 : 0;
+    plan.odd_columns_ = detail::tiles_along(plan.area_.width - plan.odd_row_shift_, plan.footprint_.width,
+                                            plan.stride_.width, plan.partial_tiles_);
     problems.columns = plan.columns_;
     problems.rows = plan.rows_;
     problems.too_many_tiles =
