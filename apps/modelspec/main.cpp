@@ -3,6 +3,7 @@
 //   modelspec list
 //   modelspec show h0-mini --format json
 //   modelspec validate configs/*.yaml
+//   modelspec manifest cohort.csv
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -15,6 +16,7 @@
 
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
+#include "manifest.hpp"
 #include "render.hpp"
 #ifdef BIOPTIMUS_MODELSPEC_TILES
 #include "tiles.hpp"
@@ -91,8 +93,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> validate_files;
   CLI::App* validate = app.add_subcommand("validate", "Check YAML configs; exit 1 if any is invalid");
   validate->add_option("files", validate_files, "YAML config files")->required();
+  std::string manifest_file;
+  CLI::App* manifest = app.add_subcommand(
+      "manifest", "Check a cohort manifest (CSV); print its slides as JSON, or every error and exit 1");
+  manifest->add_option("file", manifest_file, "Manifest: slide_path[,slide_id][,mpp_override] with a header")
+      ->required();
   // --config-dir may also follow the subcommand: `modelspec list --config-dir DIR`.
-  for (CLI::App* subcommand : {list, show, validate}) {
+  for (CLI::App* subcommand : {list, show, validate, manifest}) {
     subcommand->fallthrough();
   }
 
@@ -118,6 +125,15 @@ int main(int argc, char** argv) {
         }
       }
       return status;
+    }
+    if (manifest->parsed()) {
+      try {
+        fmt::print("{}\n", bioptimus::apps::manifest_to_json(bioptimus::apps::read_manifest(manifest_file)).dump(2));
+        return exit_ok;
+      } catch (const ConfigError& error) {
+        fmt::print(stderr, "{}\n", error.what());
+        return exit_failure;
+      }
     }
 
     const Registry registry = config_dir ? with_user_configs(*config_dir) : Registry::builtin();
