@@ -3,7 +3,11 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-dev libfmt-dev catch2 libcli11-dev
           nlohmann-json3-dev libbenchmark-dev libopenslide-dev libtiff-dev zlib1g-dev libopencv-dev libhdf5-dev
-          python3-h5py python3-openslide python3-pil)
+          python3-h5py python3-openslide python3-pil
+          # The cohort workflow (workflows/cohort) and its one-node Slurm test.
+          # Debian's slurmd/slurmctld/munge packages may start their services
+          # when installed; the test uses none of them and starts its own.
+          snakemake python3-yaml slurm-wlm munge)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
