@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages the project needs, only those missing.
 set -euo pipefail
 packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-dev libfmt-dev catch2 libcli11-dev
-          nlohmann-json3-dev libbenchmark-dev libopenslide-dev libtiff-dev zlib1g-dev libopencv-dev libhdf5-dev
+          nlohmann-json3-dev libbenchmark-dev libopenslide-dev libtiff-dev zlib1g-dev libopencv-dev libhdf5-dev libpng-dev
           python3-h5py python3-openslide python3-pil
           # The cohort workflow (workflows/cohort) and its one-node Slurm test.
           # Debian's slurmd/slurmctld/munge packages may start their services
