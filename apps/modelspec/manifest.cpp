@@ -188,15 +188,6 @@ std::string list_of(const std::array<std::string_view, 3>& names) {
   return text;
 }
 
-// Outputs are named <slide_id>.<ext> and Snakemake matches it as a wildcard:
-// a plain, portable file name.
-bool is_valid_slide_id(std::string_view id) {
-  return !id.empty() && id.front() != '.' && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '-';
-  });
-}
-
 std::optional<double> parse_number(std::string_view text) {
   double value = 0.0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -207,6 +198,15 @@ std::optional<double> parse_number(std::string_view text) {
 }
 
 }  // namespace
+
+// Outputs are named <slide_id>.<ext> and Snakemake matches it as a wildcard:
+// a plain, portable file name.
+bool is_valid_slide_id(std::string_view id) noexcept {
+  return !id.empty() && id.front() != '.' && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
+  });
+}
 
 std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::string& source,
                                           const std::filesystem::path& base_directory) {

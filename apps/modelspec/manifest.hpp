@@ -38,6 +38,9 @@ struct ManifestEntry {
   std::int64_t line;
 };
 
+/// True for a usable slide_id: [A-Za-z0-9._-]+, not starting with '.'.
+[[nodiscard]] bool is_valid_slide_id(std::string_view id) noexcept;
+
 /// Parses manifest text. `source` names it in diagnostics; relative slide
 /// paths are taken relative to `base_directory`, and each must exist.
 /// @throws models::ConfigError with every problem, each as

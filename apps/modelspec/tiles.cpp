@@ -167,6 +167,11 @@ Subcommand add_tiles_command(CLI::App& app) {
     if (options->slide_id && options->slides.size() != 1) {
       throw CLI::ValidationError("--slide-id", "names one slide; give exactly one");
     }
+    if (options->slide_id && !is_valid_slide_id(*options->slide_id)) {
+      throw CLI::ValidationError("--slide-id", "\"" + *options->slide_id +
+                                                   "\" names the outputs: use letters, digits, '.', '_' and '-' "
+                                                   "(not first '.')");
+    }
   });
   return {tiles, [options](const models::Registry& registry) { return run_tiles(*options, registry); }};
 }

@@ -116,6 +116,15 @@ TEST_CASE("Manifest errors: duplicate file stems without slide_id", "[manifest]"
                                  "the slides distinct slide_id values"});
 }
 
+TEST_CASE("A slide_id is a plain file name", "[manifest]") {
+  CHECK(bioptimus::apps::is_valid_slide_id("TCGA-A1.0001_x"));
+  CHECK_FALSE(bioptimus::apps::is_valid_slide_id(""));
+  CHECK_FALSE(bioptimus::apps::is_valid_slide_id(".hidden"));
+  CHECK_FALSE(bioptimus::apps::is_valid_slide_id("a/b"));
+  CHECK_FALSE(bioptimus::apps::is_valid_slide_id("a b"));
+  CHECK_FALSE(bioptimus::apps::is_valid_slide_id("caf\xC3\xA9"));
+}
+
 TEST_CASE("Manifest errors: header and CSV syntax", "[manifest]") {
   const TempDir dir;
   (void)dir.write("a.svs", "");
