@@ -1,5 +1,8 @@
 #include "manifest.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -35,6 +38,19 @@ struct Record {
 
   [[nodiscard]] bool blank() const { return fields.size() == 1 && fields.front().text.empty(); }
 };
+
+// Built as a named value: g++ 12 at -O3 reports false maybe-uninitialized
+// warnings for a Diagnostic built from a braced list inside push_back.
+void add_diagnostic(std::vector<Diagnostic>& diagnostics, const std::string& source, std::int64_t line,
+                    std::int64_t column, std::string_view field, std::string message) {
+  Diagnostic diagnostic;
+  diagnostic.location.path = source;
+  diagnostic.location.line = line;
+  diagnostic.location.column = column;
+  diagnostic.field = std::string(field);
+  diagnostic.message = std::move(message);
+  diagnostics.push_back(std::move(diagnostic));
+}
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
@@ -98,8 +114,8 @@ class CsvReader {
       advance();
       while (true) {
         if (position_ >= text_.size()) {
-          diagnostics_.push_back(
-              {{source_, field.line, field.column}, "", "this quoted field has no closing quote (\")"});
+          add_diagnostic(diagnostics_, source_, field.line, field.column, "",
+                         "this quoted field has no closing quote (\")");
           return field;
         }
         const char c = text_[position_];
@@ -117,10 +133,9 @@ class CsvReader {
         advance();
       }
       if (position_ < text_.size() && text_[position_] != ',' && !at_line_end()) {
-        diagnostics_.push_back({{source_, line_, column_},
-                                "",
-                                "expected ',' or the end of the line after a quoted field, got '" +
-                                    std::string(1, text_[position_]) + "'"});
+        add_diagnostic(
+            diagnostics_, source_, line_, column_, "",
+            fmt::format("expected ',' or the end of the line after a quoted field, got '{}'", text_[position_]));
         skip_line();
       }
       return field;
@@ -128,8 +143,8 @@ class CsvReader {
     const std::size_t start = position_;
     while (position_ < text_.size() && text_[position_] != ',' && !at_line_end()) {
       if (text_[position_] == '"') {
-        diagnostics_.push_back(
-            {{source_, line_, column_}, "", "a quote (\") inside an unquoted field; quote the whole field"});
+        add_diagnostic(diagnostics_, source_, line_, column_, "",
+                       "a quote (\") inside an unquoted field; quote the whole field");
         skip_line();
         break;
       }
@@ -178,16 +193,6 @@ class CsvReader {
   std::int64_t column_ = 1;
 };
 
-std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
-
-std::string list_of(const std::array<std::string_view, 3>& names) {
-  std::string text;
-  for (const std::string_view name : names) {
-    text += (text.empty() ? "" : ", ") + std::string(name);
-  }
-  return text;
-}
-
 std::optional<double> parse_number(std::string_view text) {
   double value = 0.0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -217,11 +222,10 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
   while ((header = reader.next()) && header->blank()) {
   }
   if (!header) {
-    throw models::ConfigError({{{source, 1, 1},
-                                "",
-                                "the manifest is empty; expected a header line naming the "
-                                "columns (" +
-                                    list_of(known_columns) + ")"}});
+    add_diagnostic(diagnostics, source, 1, 1, "",
+                   fmt::format("the manifest is empty; expected a header line naming the columns ({})",
+                               fmt::join(known_columns, ", ")));
+    throw models::ConfigError(std::move(diagnostics));
   }
   if (header->malformed) {
     throw models::ConfigError(std::move(diagnostics));
@@ -231,16 +235,15 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
     const Field& name = header->fields[i];
     const auto known = std::find(known_columns.begin(), known_columns.end(), name.text);
     if (known == known_columns.end()) {
-      diagnostics.push_back({{source, name.line, name.column},
-                             "",
-                             "unknown column " + in_quotes(name.text) + "; expected " + list_of(known_columns)});
+      add_diagnostic(diagnostics, source, name.line, name.column, "",
+                     fmt::format("unknown column \"{}\"; expected {}", name.text, fmt::join(known_columns, ", ")));
     } else if (!column_of.emplace(*known, i).second) {
-      diagnostics.push_back(
-          {{source, name.line, name.column}, "", "the column " + in_quotes(name.text) + " appears twice"});
+      add_diagnostic(diagnostics, source, name.line, name.column, "",
+                     fmt::format("the column \"{}\" appears twice", name.text));
     }
   }
   if (!column_of.contains(column_slide_path)) {
-    diagnostics.push_back({{source, header->line, 1}, "", "the header has no slide_path column"});
+    add_diagnostic(diagnostics, source, header->line, 1, "", "the header has no slide_path column");
   }
   if (!diagnostics.empty()) {
     throw models::ConfigError(std::move(diagnostics));
@@ -257,18 +260,17 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
       continue;
     }
     if (record->fields.size() != header->fields.size()) {
-      diagnostics.push_back({{source, record->line, 1},
-                             "",
-                             "expected " + std::to_string(header->fields.size()) + " fields as in the header, got " +
-                                 std::to_string(record->fields.size())});
+      add_diagnostic(
+          diagnostics, source, record->line, 1, "",
+          fmt::format("expected {} fields as in the header, got {}", header->fields.size(), record->fields.size()));
       continue;
     }
     bool valid = true;
     const Field& path_field = *field_of(*record, column_slide_path);
     std::filesystem::path slide_path = path_field.text;
     if (path_field.text.empty()) {
-      diagnostics.push_back(
-          {{source, path_field.line, path_field.column}, "slide_path", "expected a slide file, got nothing"});
+      add_diagnostic(diagnostics, source, path_field.line, path_field.column, "slide_path",
+                     "expected a slide file, got nothing");
       valid = false;
     } else {
       if (slide_path.is_relative()) {
@@ -276,9 +278,8 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
       }
       std::error_code error;
       if (!std::filesystem::exists(slide_path, error)) {
-        diagnostics.push_back({{source, path_field.line, path_field.column},
-                               "slide_path",
-                               "no such file: " + in_quotes(slide_path.string())});
+        add_diagnostic(diagnostics, source, path_field.line, path_field.column, "slide_path",
+                       fmt::format("no such file: \"{}\"", slide_path.string()));
         valid = false;
       }
     }
@@ -288,21 +289,18 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
     const Field& id_location = id_given ? *id_field : path_field;
     std::string slide_id = id_given ? id_field->text : slide_path.stem().string();
     if (!path_field.text.empty() && !is_valid_slide_id(slide_id)) {
-      diagnostics.push_back({{source, id_location.line, id_location.column},
-                             id_given ? "slide_id" : "slide_path",
-                             (id_given ? "" : "the file stem ") + in_quotes(slide_id) +
-                                 " is not a usable slide_id: it names the outputs, so use letters, digits, '.', '_' "
-                                 "and '-' (not first '.')" +
-                                 (id_given ? "" : "; give a slide_id column")});
+      add_diagnostic(
+          diagnostics, source, id_location.line, id_location.column, id_given ? "slide_id" : "slide_path",
+          fmt::format("{}\"{}\" is not a usable slide_id: it names the outputs, so use letters, digits, "
+                      "'.', '_' and '-' (not first '.'){}",
+                      id_given ? "" : "the file stem ", slide_id, id_given ? "" : "; give a slide_id column"));
       valid = false;
     } else if (!slide_id.empty()) {
       const auto [first, inserted] = line_of_id.emplace(slide_id, record->line);
       if (!inserted) {
-        diagnostics.push_back({{source, id_location.line, id_location.column},
-                               id_given ? "slide_id" : "slide_path",
-                               "duplicate slide_id " + in_quotes(slide_id) + " (first on line " +
-                                   std::to_string(first->second) + ")" +
-                                   (id_given ? "" : "; give the slides distinct slide_id values")});
+        add_diagnostic(diagnostics, source, id_location.line, id_location.column, id_given ? "slide_id" : "slide_path",
+                       fmt::format("duplicate slide_id \"{}\" (first on line {}){}", slide_id, first->second,
+                                   id_given ? "" : "; give the slides distinct slide_id values"));
         valid = false;
       }
     }
@@ -314,10 +312,10 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
       if (value && io::wsi::MPP::is_valid(*value)) {
         mpp_override = io::wsi::MPP{*value};
       } else {
-        diagnostics.push_back({{source, mpp_field->line, mpp_field->column},
-                               "mpp_override",
-                               "expected microns per pixel as a finite number > 0 (e.g. 0.25), or nothing, got " +
-                                   in_quotes(mpp_field->text)});
+        add_diagnostic(
+            diagnostics, source, mpp_field->line, mpp_field->column, "mpp_override",
+            fmt::format("expected microns per pixel as a finite number > 0 (e.g. 0.25), or nothing, got \"{}\"",
+                        mpp_field->text));
         valid = false;
       }
     }
@@ -326,7 +324,7 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
     }
   }
   if (diagnostics.empty() && entries.empty()) {
-    diagnostics.push_back({{source, header->line, 1}, "", "the manifest lists no slides"});
+    add_diagnostic(diagnostics, source, header->line, 1, "", "the manifest lists no slides");
   }
   if (!diagnostics.empty()) {
     throw models::ConfigError(std::move(diagnostics));
@@ -338,7 +336,9 @@ std::vector<ManifestEntry> read_manifest(const std::filesystem::path& path) {
   std::ifstream file(path, std::ios::binary);
   std::error_code error;
   if (!file || std::filesystem::is_directory(path, error)) {
-    throw models::ConfigError({{{path.string(), 0, 0}, "", "cannot read the manifest (no such file, or not a file)"}});
+    std::vector<Diagnostic> diagnostics;
+    add_diagnostic(diagnostics, path.string(), 0, 0, "", "cannot read the manifest (no such file, or not a file)");
+    throw models::ConfigError(std::move(diagnostics));
   }
   std::ostringstream text;
   text << file.rdbuf();
