@@ -5,7 +5,7 @@ include(CMakePackageConfigHelpers)
 set(BIOPTIMUS_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/bioptimus"
     CACHE STRING "Where the CMake package files are installed")
 
-install(TARGETS bioptimus_types bioptimus_bioptimus bioptimus_image
+install(TARGETS bioptimus_types bioptimus_bioptimus bioptimus_image bioptimus_preprocess
         EXPORT bioptimusTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT bioptimus_development
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT bioptimus_runtime

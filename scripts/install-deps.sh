@@ -2,8 +2,8 @@
 # Installs the Debian 12 packages the project needs, only those missing.
 set -euo pipefail
 packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-dev libfmt-dev catch2 libcli11-dev
-          nlohmann-json3-dev libbenchmark-dev libopenslide-dev libtiff-dev zlib1g-dev libopencv-dev libhdf5-dev libpng-dev
-          python3-h5py python3-openslide python3-pil
+          nlohmann-json3-dev libbenchmark-dev libopenslide-dev libtiff-dev zlib1g-dev libhwy-dev libpng-dev
+          libopencv-dev libhdf5-dev python3-pil python3-numpy python3-torchvision python3-h5py python3-openslide
           # The cohort workflow (workflows/cohort) and its one-node Slurm test.
           # Debian's slurmd/slurmctld/munge packages may start their services
           # when installed; the test uses none of them and starts its own.

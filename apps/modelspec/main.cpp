@@ -3,6 +3,7 @@
 //   modelspec list
 //   modelspec show h0-mini --format json
 //   modelspec validate configs/*.yaml
+//   modelspec preprocess h0-mini tile.png -o tile.npy
 //   modelspec manifest cohort.csv
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -18,6 +19,7 @@
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
 #include "manifest.hpp"
+#include "preprocess_command.hpp"
 #include "render.hpp"
 #ifdef BIOPTIMUS_MODELSPEC_TILES
 #include "tiles.hpp"
@@ -103,8 +105,10 @@ int main(int argc, char** argv) {
       "manifest", "Check a cohort manifest (CSV); print its slides as JSON, or every error and exit 1");
   manifest->add_option("file", manifest_file, "Manifest: slide_path[,slide_id][,mpp_override] with a header")
       ->required();
+  bioptimus::apps::PreprocessArguments preprocess_arguments;
+  CLI::App* preprocess = bioptimus::apps::add_preprocess_command(app, preprocess_arguments);
   // --config-dir may also follow the subcommand: `modelspec list --config-dir DIR`.
-  for (CLI::App* subcommand : {list, show, validate, manifest}) {
+  for (CLI::App* subcommand : {list, show, validate, manifest, preprocess}) {
     subcommand->fallthrough();
   }
 
@@ -141,6 +145,11 @@ int main(int argc, char** argv) {
       }
     }
 
+#ifdef BIOPTIMUS_MODELSPEC_TILES
+    if (tiles.command->parsed()) {  // loads the registry only for --model
+      return tiles.run([&] { return config_dir ? with_user_configs(*config_dir) : Registry::builtin(); });
+    }
+#endif
     const Registry registry = config_dir ? with_user_configs(*config_dir) : Registry::builtin();
     if (list->parsed()) {
       if (list_format == "json") {
@@ -154,11 +163,13 @@ int main(int argc, char** argv) {
       }
       return exit_ok;
     }
-#ifdef BIOPTIMUS_MODELSPEC_TILES
-    if (tiles.command->parsed()) {
-      return tiles.run(registry);
+    if (preprocess->parsed()) {
+      const std::string& model = preprocess_arguments.model;
+      const ModelSpec spec = registry.find(model) == nullptr && names_a_file(model)
+                                 ? bioptimus::models::load_spec(model)
+                                 : registry.get(model);
+      return bioptimus::apps::run_preprocess_command(preprocess_arguments, spec);
     }
-#endif
     if (show->parsed()) {
       if (const ModelSpec* spec = registry.find(show_target); spec != nullptr || !names_a_file(show_target)) {
         fmt::print("{}", render(spec != nullptr ? *spec : registry.get(show_target), show_format));

@@ -17,6 +17,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,12 +77,12 @@ void append_summary(const std::string& file, const nlohmann::ordered_json& line)
   }
 }
 
-int run_tiles(const TilesOptions& options, const models::Registry& registry) {
+int run_tiles(const TilesOptions& options, const std::function<models::Registry()>& load_registry) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   // A --tile-spec file is a model config: its tile_spec (and identity) are used.
   const models::ModelSpec spec =
-      options.model ? registry.get(*options.model) : models::load_spec(*options.tile_spec_file);
+      options.model ? load_registry().get(*options.model) : models::load_spec(*options.tile_spec_file);
   extraction::wsi::TileExtractor extractor{spec.tile_spec(),
                                            {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
   const std::vector<ManifestEntry> slides = slides_to_run(options);
@@ -173,7 +174,9 @@ Subcommand add_tiles_command(CLI::App& app) {
                                                    "(not first '.')");
     }
   });
-  return {tiles, [options](const models::Registry& registry) { return run_tiles(*options, registry); }};
+  return {tiles, [options](const std::function<models::Registry()>& load_registry) {
+            return run_tiles(*options, load_registry);
+          }};
 }
 
 }  // namespace bioptimus::apps

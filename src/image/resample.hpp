@@ -2,6 +2,8 @@
 #ifndef BIOPTIMUS_SRC_IMAGE_RESAMPLE_HPP
 #define BIOPTIMUS_SRC_IMAGE_RESAMPLE_HPP
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -71,14 +73,29 @@ struct MutableRgb8Rows {
 
 /// Pillow's horizontal pass on source rows [first_row, first_row + out.height)
 /// into `out` (of the plan's target width). Scalar: the oracle.
-void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row,
-                            MutableRgb8Rows out) noexcept;
+/// Outputs before `first_output` are left alone.
+void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out,
+                            std::int64_t first_output = 0) noexcept;
 /// Pillow's vertical pass into `out`; `source` holds source rows from
 /// `first_row` on (the rows the horizontal pass produced). Scalar: the oracle.
 void vertical_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out) noexcept;
 
+/// The vectorised horizontal pass handles images up to this wide (wider ones
+/// go through the scalar pass): its scratch grows with the width.
+inline constexpr std::int64_t max_vector_columns = 16384;
+/// Bytes of the scratch the vectorised horizontal pass needs: a block of 16
+/// rows as int32 (64 bytes) per channel per source pixel, then as bytes per
+/// channel per output pixel.
+[[nodiscard]] constexpr std::size_t horizontal_columns_bytes(const AxisPlan& plan) noexcept {
+  return static_cast<std::size_t>(std::min<std::int64_t>(plan.input_size, max_vector_columns)) * 3 * 64 +
+         static_cast<std::size_t>(std::min<std::int64_t>(plan.output_size, max_vector_columns)) * 3 * 16;
+}
+
 /// The same passes, vectorised for the best instruction set this CPU has.
-void horizontal_pass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out) noexcept;
+/// The horizontal pass uses `columns` as scratch, 64-byte aligned and
+/// horizontal_columns_bytes(plan) long.
+void horizontal_pass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out,
+                     std::int32_t* columns) noexcept;
 void vertical_pass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out) noexcept;
 
 /// Which implementation the passes use; tests compare both.

@@ -1,0 +1,85 @@
+// bioptimus/models/preprocess.hpp
+//
+// A model's input from pixels, exactly as the reference Python pipeline
+// (Pillow `resize` -> torchvision `ToTensor` -> `Normalize`) makes it:
+//
+//   const bioptimus::models::Preprocessor pre(bioptimus::models::Registry::builtin().get(Models::h0_mini));
+//   std::vector<float> input(pre.output_elements());
+//   pre(region, input);  // region: any bioptimus::image::ImageView, e.g. a slide read
+//
+// The tile is resized to the spec's tile size with the spec's interpolation
+// and antialias (bioptimus/image/resize.hpp), scaled to [0, 1] and normalised
+// with the spec's mean and std in float32 exactly as torch computes it, and
+// written channel-first (C, H, W) in float32, float16 or bfloat16 (rounded to
+// nearest even), one tile or a batch (N, C, H, W) spread over threads.
+//
+// Link `bioptimus::preprocess`.
+#ifndef BIOPTIMUS_MODELS_PREPROCESS_HPP
+#define BIOPTIMUS_MODELS_PREPROCESS_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "bioptimus/image/image.hpp"
+#include "bioptimus/image/resize.hpp"
+#include "bioptimus/models/model_spec.hpp"
+#include "bioptimus/models/vocabulary.hpp"
+
+// Not in models::detail: a models::detail namespace would hide bioptimus::detail
+// from the unqualified `detail::` lookups in the models headers.
+namespace bioptimus::detail {
+struct PreprocessorState;
+}  // namespace bioptimus::detail
+
+namespace bioptimus::models {
+
+/// Turns pixels into a model's input tensor as its spec says. Immutable after
+/// construction; every call is `const` and may run on several threads at once.
+/// Working memory is allocated on first use and kept for later calls, one
+/// set per concurrent worker.
+class Preprocessor {
+ public:
+  /// Throws bioptimus::Error when the spec asks for what this cannot do:
+  /// num_channels other than 3, the HED colour space, stain normalisation,
+  /// or lanczos/area without antialias. `background` is what transparent
+  /// pixels are composited onto.
+  explicit Preprocessor(const ModelSpec& spec, image::Rgb8 background = image::white);
+
+  /// (channels, height, width) of one tile: the spec's input_shape().
+  [[nodiscard]] std::array<std::int64_t, 3> output_shape() const noexcept;
+  /// Values per tile: channels * height * width.
+  [[nodiscard]] std::int64_t output_elements() const noexcept;
+  /// Bytes per tile in `precision`.
+  [[nodiscard]] std::size_t output_bytes(Precision precision) const noexcept;
+  /// The spec's precision, the default of the byte-buffer overloads' callers.
+  [[nodiscard]] Precision precision() const noexcept;
+
+  /// One tile as float32 CHW into `out`, which must hold output_elements() values.
+  void operator()(const image::ImageView& tile, std::span<float> out) const;
+  /// A batch as float32 NCHW; `out` holds tiles.size() * output_elements()
+  /// values. `threads` >= 1 threads share the tiles.
+  void operator()(std::span<const image::ImageView> tiles, std::span<float> out, int threads = 1) const;
+
+  /// One tile in `precision` (float16/bfloat16 as their 16-bit patterns in
+  /// native byte order) into `out`, which must hold output_bytes(precision) bytes.
+  void operator()(const image::ImageView& tile, std::span<std::byte> out, Precision precision) const;
+  /// A batch in `precision`.
+  void operator()(std::span<const image::ImageView> tiles, std::span<std::byte> out, Precision precision,
+                  int threads = 1) const;
+
+ private:
+  std::shared_ptr<bioptimus::detail::PreprocessorState> state_;
+};
+
+/// IEEE binary16 bits of `value`, rounded to nearest even (as numpy's
+/// astype(float16) and torch's .half()).
+[[nodiscard]] std::uint16_t to_float16_bits(float value) noexcept;
+/// bfloat16 bits of `value`, rounded to nearest even (as torch's .bfloat16()).
+[[nodiscard]] std::uint16_t to_bfloat16_bits(float value) noexcept;
+
+}  // namespace bioptimus::models
+
+#endif  // BIOPTIMUS_MODELS_PREPROCESS_HPP
