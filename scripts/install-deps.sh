@@ -4,7 +4,11 @@ set -euo pipefail
 packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-dev libyaml-dev libfmt-dev catch2 libcli11-dev
           nlohmann-json3-dev libbenchmark-dev libopenslide-dev libtiff-dev zlib1g-dev libtorch-dev libhdf5-dev libzip-dev
           libhwy-dev libpng-dev libopencv-dev python3-pil python3-numpy python3-torch python3-torchvision python3-h5py
-          python3-openslide python3-yaml hyperfine)
+          python3-openslide python3-yaml hyperfine
+          # The cohort workflow (workflows/cohort) and its one-node Slurm test.
+          # Debian's slurmd/slurmctld/munge packages may start their services
+          # when installed; the test uses none of them and starts its own.
+          snakemake slurm-wlm munge)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

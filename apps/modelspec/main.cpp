@@ -4,6 +4,7 @@
 //   modelspec show h0-mini --format json
 //   modelspec validate configs/*.yaml
 //   modelspec preprocess h0-mini tile.png -o tile.npy
+//   modelspec manifest cohort.csv
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -21,6 +22,7 @@
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
+#include "manifest.hpp"
 #include "preprocess_command.hpp"
 #include "render.hpp"
 #ifdef BIOPTIMUS_MODELSPEC_TILES
@@ -100,10 +102,15 @@ int run(int argc, char** argv) {
   std::vector<std::string> validate_files;
   CLI::App* validate = app.add_subcommand("validate", "Check YAML configs; exit 1 if any is invalid");
   validate->add_option("files", validate_files, "YAML config files")->required();
+  std::string manifest_file;
+  CLI::App* manifest = app.add_subcommand(
+      "manifest", "Check a cohort manifest (CSV); print its slides as JSON, or every error and exit 1");
+  manifest->add_option("file", manifest_file, "Manifest: slide_path[,slide_id][,mpp_override] with a header")
+      ->required();
   bioptimus::apps::PreprocessArguments preprocess_arguments;
   CLI::App* preprocess = bioptimus::apps::add_preprocess_command(app, preprocess_arguments);
   // --config-dir may also follow the subcommand: `modelspec list --config-dir DIR`.
-  for (CLI::App* subcommand : {list, show, validate, preprocess}) {
+  for (CLI::App* subcommand : {list, show, validate, manifest, preprocess}) {
     subcommand->fallthrough();
   }
 
@@ -129,6 +136,15 @@ int run(int argc, char** argv) {
         }
       }
       return status;
+    }
+    if (manifest->parsed()) {
+      try {
+        fmt::print("{}\n", bioptimus::apps::manifest_to_json(bioptimus::apps::read_manifest(manifest_file)).dump(2));
+        return exit_ok;
+      } catch (const ConfigError& error) {
+        fmt::print(stderr, "{}\n", error.what());
+        return exit_failure;
+      }
     }
 
 #ifdef BIOPTIMUS_MODELSPEC_TILES

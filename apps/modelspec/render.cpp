@@ -181,4 +181,15 @@ std::string to_table(std::span<const models::ModelSpec> specs, bool markdown) {
   return text;
 }
 
+ordered_json manifest_to_json(std::span<const ManifestEntry> entries) {
+  ordered_json slides = ordered_json::array();
+  for (const ManifestEntry& entry : entries) {
+    slides.push_back({{"slide_id", entry.slide_id},
+                      {"slide_path", entry.slide_path.string()},
+                      {"mpp_override", entry.mpp_override ? ordered_json(entry.mpp_override->value()) : ordered_json()},
+                      {"line", entry.line}});
+  }
+  return slides;
+}
+
 }  // namespace bioptimus::apps

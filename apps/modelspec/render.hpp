@@ -9,6 +9,7 @@
 #include <string>
 
 #include "bioptimus/models/model_spec.hpp"
+#include "manifest.hpp"
 
 namespace bioptimus::apps {
 
@@ -21,6 +22,10 @@ namespace bioptimus::apps {
 /// One row per spec: name, version, architecture, tile, embedding, output,
 /// licence, weights. `markdown` gives a Markdown table for the docs.
 [[nodiscard]] std::string to_table(std::span<const models::ModelSpec> specs, bool markdown);
+
+/// A checked manifest as an array of {slide_id, slide_path, mpp_override
+/// (null when none), line}: what the Snakemake workflow reads.
+[[nodiscard]] nlohmann::ordered_json manifest_to_json(std::span<const ManifestEntry> entries);
 
 }  // namespace bioptimus::apps
 

@@ -1,13 +1,15 @@
-// `modelspec tiles SLIDE... (--model NAME | --tile-spec FILE) -o DIR`:
-// for each slide, a tissue mask (CLAM's method at 8 um/px), the model's tile
-// grid, the tiles with enough tissue, written to DIR/<slide>.<format>. With
-// `--megatile ROWSxCOLS`, blocks of tiles instead (MegaTileExtractor). A
-// slide that fails is reported and the others still run; the exit status is
-// 1 when any failed.
+// `modelspec tiles SLIDE... (--model NAME | --tile-spec FILE) -o DIR`, or
+// `--manifest FILE` instead of the slides: for each slide, a tissue mask
+// (CLAM's method at 8 um/px), the model's tile grid, the tiles with enough
+// tissue, written to DIR/<slide>.<format>. With `--megatile ROWSxCOLS`, blocks
+// of tiles instead (MegaTileExtractor). A slide that fails is reported and the
+// others still run; the exit status is 1 when any failed. --summary appends
+// one JSON line per slide (the Snakemake workflow's cohort summary reads them).
 #include "tiles.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <charconv>
 #include <chrono>
@@ -15,6 +17,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -27,12 +30,16 @@
 #include "bioptimus/extraction/wsi/thumbnail.hpp"
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
+#include "manifest.hpp"
 
 namespace bioptimus::apps {
 namespace {
 
 struct TilesOptions {
   std::vector<std::string> slides;
+  std::optional<std::string> manifest;
+  std::optional<std::string> slide_id;
+  std::optional<std::string> summary;
   std::optional<std::string> model;
   std::optional<std::string> tile_spec_file;
   std::string output;
@@ -74,27 +81,59 @@ std::string check_grid_shape(const std::string& text) {
   return parse_grid_shape(text) ? std::string() : "expected ROWSxCOLS (two whole numbers, e.g. 4x4), got " + text;
 }
 
+// The slides to run: the manifest's, or those of the command line (with
+// --slide-id and --mpp-override applied). A manifest's own MPP wins over
+// --mpp-override, which fills in the slides without one.
+std::vector<ManifestEntry> slides_to_run(const TilesOptions& options) {
+  std::optional<io::wsi::MPP> mpp_override;
+  if (options.mpp_override) {
+    mpp_override = io::wsi::MPP{*options.mpp_override};
+  }
+  std::vector<ManifestEntry> slides;
+  if (options.manifest) {
+    slides = read_manifest(*options.manifest);
+    for (ManifestEntry& slide : slides) {
+      slide.mpp_override = slide.mpp_override ? slide.mpp_override : mpp_override;
+    }
+    return slides;
+  }
+  for (const std::string& path : options.slides) {
+    slides.push_back({path, options.slide_id.value_or(std::filesystem::path(path).stem().string()), mpp_override, 0});
+  }
+  return slides;
+}
+
+// One JSON line per slide, flushed at once, so that a killed run still
+// leaves the lines of the slides it finished.
+void append_summary(const std::string& file, const nlohmann::ordered_json& line) {
+  std::ofstream out(file, std::ios::app);
+  out << line.dump() << '\n' << std::flush;
+  if (!out) {
+    throw Error("cannot append to the summary file \"" + file + "\"");
+  }
+}
+
 // How many tiles or blocks the last extract() considered.
 std::int64_t candidates(const extraction::wsi::TileExtractor& extractor) { return extractor.plan().size(); }
 std::int64_t candidates(const extraction::wsi::MegaTileExtractor& extractor) { return extractor.candidates(); }
 
 // Runs `extractor` over every slide; `unit` names what it extracts.
 template <class Extractor>
-int run_slides(Extractor& extractor, const TilesOptions& options, std::string_view unit) {
+int run_slides(Extractor& extractor, const TilesOptions& options, const models::ModelSpec& spec,
+               std::string_view unit) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
-  io::wsi::SlideOptions slide_options;
-  if (options.mpp_override) {
-    slide_options.mpp_override = io::wsi::MPP{*options.mpp_override};
-  }
+  const std::vector<ManifestEntry> slides = slides_to_run(options);
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
   std::size_t failed = 0;
   std::size_t extracted = 0;
-  for (std::size_t i = 0; i < options.slides.size(); ++i) {
-    const std::string& slide_path = options.slides[i];
+  for (std::size_t i = 0; i < slides.size(); ++i) {
+    const std::string slide_path = slides[i].slide_path.string();
     const Clock::time_point slide_start = Clock::now();
+    nlohmann::ordered_json summary{{"slide", slide_path}, {"slide_id", slides[i].slide_id}, {"model", spec.identity()}};
     try {
-      const io::wsi::SlideReader slide{slide_path, slide_options};
+      const io::wsi::SlideReader slide{slide_path,
+                                       {.mpp_override = slides[i].mpp_override, .name = slides[i].slide_id}};
       const auto& regions = extractor.fit(slide).extract();
       std::filesystem::path written;
       if (options.format == "csv") {
@@ -108,17 +147,25 @@ int run_slides(Extractor& extractor, const TilesOptions& options, std::string_vi
         (void)extraction::wsi::write_thumbnail(options.output, slide, extractor);
       }
       extracted += regions.size();
+      const double seconds = std::chrono::duration<double>(Clock::now() - slide_start).count();
       if (terminal) {
-        fmt::print(stderr, "[{}/{}] {}: {} of {} {} -> {} ({:.2f} s)\n", i + 1, options.slides.size(), slide_path,
-                   regions.size(), candidates(extractor), unit, written.string(),
-                   std::chrono::duration<double>(Clock::now() - slide_start).count());
+        fmt::print(stderr, "[{}/{}] {}: {} of {} {} -> {} ({:.2f} s)\n", i + 1, slides.size(), slide_path,
+                   regions.size(), candidates(extractor), unit, written.string(), seconds);
       }
+      summary.update(
+          {{"status", "ok"}, {std::string(unit), regions.size()}, {"seconds", seconds}, {"output", written.string()}});
     } catch (const std::exception& error) {
       ++failed;
       fmt::print(stderr, "modelspec: {}\n", error.what());
+      summary.update({{"status", "failed"},
+                      {"seconds", std::chrono::duration<double>(Clock::now() - slide_start).count()},
+                      {"error", error.what()}});
+    }
+    if (options.summary) {
+      append_summary(*options.summary, summary);
     }
   }
-  fmt::print("{} slides ({} failed), {} {}, {:.2f} s\n", options.slides.size(), failed, extracted, unit,
+  fmt::print("{} slides ({} failed), {} {}, {:.2f} s\n", slides.size(), failed, extracted, unit,
              std::chrono::duration<double>(Clock::now() - start).count());
   return failed == 0 ? 0 : 1;
 }
@@ -132,7 +179,7 @@ int run_tiles(const TilesOptions& options, const std::function<models::Registry(
   if (!options.megatile) {
     extraction::wsi::TileExtractor extractor{
         spec.tile_spec(), {.mask_threshold = options.mask_threshold, .tiling = tiling, .model = spec.identity()}};
-    return run_slides(extractor, options, "tiles");
+    return run_slides(extractor, options, spec, "tiles");
   }
   // Both shapes passed check_grid_shape; MegaTileSpec checks their range.
   const std::optional<extraction::wsi::TileGridShape> stride =
@@ -148,7 +195,7 @@ int run_tiles(const TilesOptions& options, const std::function<models::Registry(
                                                 .tiling = tiling,
                                                 .max_megatiles = options.max_megatiles,
                                                 .model = spec.identity()}};
-  return run_slides(extractor, options, "megatiles");
+  return run_slides(extractor, options, spec, "megatiles");
 }
 
 }  // namespace
@@ -157,7 +204,13 @@ Subcommand add_tiles_command(CLI::App& app) {
   auto options = std::make_shared<TilesOptions>();
   CLI::App* tiles =
       app.add_subcommand("tiles", "Write the tissue tiles of slides for a model (HDF5 as CLAM/TRIDENT, CSV, JSON)");
-  tiles->add_option("slides", options->slides, "Slide files (anything OpenSlide opens)")->required();
+  CLI::Option* slides = tiles->add_option("slides", options->slides, "Slide files (anything OpenSlide opens)");
+  CLI::Option* manifest =
+      tiles->add_option("--manifest", options->manifest, "A cohort manifest (CSV, docs/cohorts.md) instead of slides");
+  slides->excludes(manifest);
+  tiles->add_option("--slide-id", options->slide_id, "Name the outputs of the one slide given so, not by its file stem")
+      ->excludes(manifest);
+  tiles->add_option("--summary", options->summary, "Append one JSON line per slide (status, tiles, seconds) here");
   CLI::Option* model = tiles->add_option("--model", options->model, "Model name (see `list`)");
   CLI::Option* file =
       tiles->add_option("--tile-spec", options->tile_spec_file, "A model config YAML whose tile_spec is used")
@@ -195,9 +248,20 @@ Subcommand add_tiles_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->needs(megatile);
   tiles->fallthrough();
-  tiles->callback([model, file] {
+  tiles->callback([model, file, slides, manifest, options] {
     if (model->count() == 0 && file->count() == 0) {
       throw CLI::RequiredError("--model or --tile-spec");
+    }
+    if (slides->count() == 0 && manifest->count() == 0) {
+      throw CLI::RequiredError("slides or --manifest");
+    }
+    if (options->slide_id && options->slides.size() != 1) {
+      throw CLI::ValidationError("--slide-id", "names one slide; give exactly one");
+    }
+    if (options->slide_id && !is_valid_slide_id(*options->slide_id)) {
+      throw CLI::ValidationError("--slide-id", "\"" + *options->slide_id +
+                                                   "\" names the outputs: use letters, digits, '.', '_' and '-' "
+                                                   "(not first '.')");
     }
   });
   return {tiles, [options](const std::function<models::Registry()>& load_registry) {

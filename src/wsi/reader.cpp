@@ -130,6 +130,9 @@ struct SlideReader::State {
 SlideReader::SlideReader(const std::filesystem::path& path, SlideOptions options) : state_(std::make_unique<State>()) {
   state_->path = path;
   state_->options = options;
+  if (options.name && (options.name->empty() || options.name->find('/') != std::string::npos)) {
+    throw SlideError(path, "the name \"" + *options.name + "\" is not a file name (empty, or with a '/')");
+  }
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
     throw SlideError(path, "cannot open slide: no such file");
@@ -195,7 +198,9 @@ SlideReader::SlideReader(SlideReader&&) noexcept = default;
 SlideReader& SlideReader::operator=(SlideReader&&) noexcept = default;
 
 const std::filesystem::path& SlideReader::path() const noexcept { return state_->path; }
-std::string SlideReader::name() const { return state_->path.stem().string(); }
+std::string SlideReader::name() const {
+  return state_->options.name ? *state_->options.name : state_->path.stem().string();
+}
 const SlideProperties& SlideReader::properties() const noexcept { return state_->properties; }
 const SlideOptions& SlideReader::options() const noexcept { return state_->options; }
 

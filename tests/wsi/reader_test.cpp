@@ -51,6 +51,8 @@ TEST_CASE("An Aperio slide: levels, MPP with its source, objective power, vendor
   const SlideProperties& props = slide.properties();
   REQUIRE(props.vendor == "aperio");
   REQUIRE(slide.name() == "slide");
+  REQUIRE(SlideReader{slide.path(), {.name = "patient-7"}}.name() == "patient-7");
+  REQUIRE_THROWS_WITH((SlideReader{slide.path(), {.name = "../x"}}), Contains("is not a file name"));
   REQUIRE(slide.level_count() == 3);
   REQUIRE(props.level_dimensions[0] == WSIDims{.width = 4096, .height = 3072});
   REQUIRE(props.level_dimensions[1] == WSIDims{.width = 1024, .height = 768});

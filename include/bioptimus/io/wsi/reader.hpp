@@ -123,6 +123,9 @@ struct Region {
 struct SlideOptions {
   /// Level-0 MPP to use when the slide has none (or a wrong one): both axes.
   std::optional<MPP> mpp_override = std::nullopt;
+  /// The name outputs take instead of the file stem (a cohort manifest's
+  /// slide_id: two slides called "1.svs" in different folders need two names).
+  std::optional<std::string> name = std::nullopt;
 };
 
 /// An open whole-slide image. See the file comment.
@@ -140,7 +143,8 @@ class SlideReader {
 
   /// The path as given.
   [[nodiscard]] const std::filesystem::path& path() const noexcept;
-  /// The file name without its extension ("tumor_001"), as CLAM and the SDK name outputs.
+  /// SlideOptions::name when given, else the file name without its
+  /// extension ("tumor_001"), as CLAM and the SDK name outputs.
   [[nodiscard]] std::string name() const;
   [[nodiscard]] const SlideProperties& properties() const noexcept;
   [[nodiscard]] const SlideOptions& options() const noexcept;

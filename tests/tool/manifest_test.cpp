@@ -1,0 +1,149 @@
+// The cohort manifest reader: what it accepts, and the exact located message
+// for each mistake a user makes.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "bioptimus/models/registry.hpp"
+#include "manifest.hpp"
+#include "temp_dir.hpp"
+
+namespace {
+
+using bioptimus::apps::ManifestEntry;
+using bioptimus::apps::parse_manifest;
+using bioptimus::apps::read_manifest;
+using bioptimus::io::wsi::MPP;
+using bioptimus::models::ConfigError;
+using bioptimus::testing::TempDir;
+
+// Every diagnostic of a manifest that must fail, as printed.
+std::vector<std::string> errors_of(const TempDir& dir, const std::string& text) {
+  try {
+    (void)parse_manifest(text, "cohort.csv", dir.path());
+  } catch (const ConfigError& error) {
+    std::vector<std::string> lines;
+    for (const auto& diagnostic : error.diagnostics()) {
+      lines.push_back(diagnostic.to_string());
+    }
+    return lines;
+  }
+  FAIL("the manifest was accepted:\n" << text);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("A manifest: columns in any order, defaults, quotes, CRLF, blank lines, relative paths", "[manifest]") {
+  const TempDir dir;
+  (void)dir.write("a.svs", "");
+  (void)dir.write("b c.tif", "");
+  const std::string absolute = (dir.path() / "a.svs").string();
+  const std::string text =
+      "\xEF\xBB\xBFmpp_override, slide_path ,slide_id\r\n"
+      " 0.25 ,a.svs,\r\n"
+      "\r\n"
+      ",\"b c.tif\",patient-7\r\n"
+      ",\"" +
+      absolute + "\",\"again\"\r\n";
+  const std::vector<ManifestEntry> slides = parse_manifest(text, "cohort.csv", dir.path());
+  REQUIRE(slides.size() == 3);
+  CHECK(slides[0].slide_path == dir.path() / "a.svs");
+  CHECK(slides[0].slide_id == "a");
+  REQUIRE(slides[0].mpp_override.has_value());
+  CHECK(*slides[0].mpp_override == MPP{0.25});
+  CHECK(slides[0].line == 2);
+  CHECK(slides[1].slide_path == dir.path() / "b c.tif");
+  CHECK(slides[1].slide_id == "patient-7");
+  CHECK_FALSE(slides[1].mpp_override.has_value());
+  CHECK(slides[1].line == 4);
+  CHECK(slides[2].slide_path == absolute);
+  CHECK(slides[2].slide_id == "again");
+}
+
+TEST_CASE("A manifest file: relative paths against its folder", "[manifest]") {
+  const TempDir dir;
+  std::filesystem::create_directory(dir.path() / "scans");
+  (void)dir.write("scans/x.svs", "");
+  const auto file = dir.write("scans/cohort.csv", "slide_path\nx.svs\n");
+  const std::vector<ManifestEntry> slides = read_manifest(file);
+  REQUIRE(slides.size() == 1);
+  CHECK(slides[0].slide_path == dir.path() / "scans" / "x.svs");
+  REQUIRE_THROWS_WITH(
+      read_manifest(dir.path() / "none.csv"),
+      (dir.path() / "none.csv").string() + ": error: cannot read the manifest (no such file, or not a file)");
+}
+
+TEST_CASE("Manifest errors: every one, located, naming the column", "[manifest]") {
+  const TempDir dir;
+  (void)dir.write("a.svs", "");
+  (void)dir.write("b.svs", "");
+  (void)dir.write("sub dir.svs", "");
+  const std::string missing = (dir.path() / "missing.svs").string();
+  CHECK(errors_of(dir,
+                  "slide_path,slide_id,mpp_override\n"
+                  "a.svs,,0\n"
+                  "b.svs,a,\n"
+                  "missing.svs,,abc\n"
+                  "sub dir.svs,,\n"
+                  "a.svs,.hidden,nan\n"
+                  "b.svs\n") ==
+        std::vector<std::string>{
+            "cohort.csv:2:8: error: mpp_override: expected microns per pixel as a finite number > 0 (e.g. 0.25), or "
+            "nothing, got \"0\"",
+            "cohort.csv:3:7: error: slide_id: duplicate slide_id \"a\" (first on line 2)",
+            "cohort.csv:4:1: error: slide_path: no such file: \"" + missing + "\"",
+            "cohort.csv:4:14: error: mpp_override: expected microns per pixel as a finite number > 0 (e.g. 0.25), or "
+            "nothing, got \"abc\"",
+            "cohort.csv:5:1: error: slide_path: the file stem \"sub dir\" is not a usable slide_id: it names the "
+            "outputs, so use letters, digits, '.', '_' and '-' (not first '.'); give a slide_id column",
+            "cohort.csv:6:7: error: slide_id: \".hidden\" is not a usable slide_id: it names the outputs, so use "
+            "letters, digits, '.', '_' and '-' (not first '.')",
+            "cohort.csv:6:15: error: mpp_override: expected microns per pixel as a finite number > 0 (e.g. 0.25), or "
+            "nothing, got \"nan\"",
+            "cohort.csv:7:1: error: expected 3 fields as in the header, got 1",
+        });
+}
+
+TEST_CASE("Manifest errors: duplicate file stems without slide_id", "[manifest]") {
+  const TempDir dir;
+  std::filesystem::create_directory(dir.path() / "x");
+  (void)dir.write("1.svs", "");
+  (void)dir.write("x/1.svs", "");
+  CHECK(errors_of(dir, "slide_path\n1.svs\nx/1.svs\n") ==
+        std::vector<std::string>{"cohort.csv:3:1: error: slide_path: duplicate slide_id \"1\" (first on line 2); give "
+                                 "the slides distinct slide_id values"});
+}
+
+TEST_CASE("A slide_id is a plain file name", "[manifest]") {
+  CHECK(bioptimus::apps::is_valid_slide_id("TCGA-A1.0001_x"));
+  CHECK_FALSE(bioptimus::apps::is_valid_slide_id(""));
+  CHECK_FALSE(bioptimus::apps::is_valid_slide_id(".hidden"));
+  CHECK_FALSE(bioptimus::apps::is_valid_slide_id("a/b"));
+  CHECK_FALSE(bioptimus::apps::is_valid_slide_id("a b"));
+  CHECK_FALSE(bioptimus::apps::is_valid_slide_id("caf\xC3\xA9"));
+}
+
+TEST_CASE("Manifest errors: header and CSV syntax", "[manifest]") {
+  const TempDir dir;
+  (void)dir.write("a.svs", "");
+  CHECK(errors_of(dir, "") ==
+        std::vector<std::string>{"cohort.csv:1:1: error: the manifest is empty; expected a header "
+                                 "line naming the columns (slide_path, slide_id, mpp_override)"});
+  CHECK(errors_of(dir, "slide_path,slide,slide_path\n") ==
+        std::vector<std::string>{
+            "cohort.csv:1:12: error: unknown column \"slide\"; expected slide_path, slide_id, mpp_override",
+            "cohort.csv:1:18: error: the column \"slide_path\" appears twice",
+        });
+  CHECK(errors_of(dir, "slide_id\nx\n") ==
+        std::vector<std::string>{"cohort.csv:1:1: error: the header has no slide_path column"});
+  CHECK(errors_of(dir, "slide_path\n\n") ==
+        std::vector<std::string>{"cohort.csv:1:1: error: the manifest lists no slides"});
+  CHECK(errors_of(dir, "slide_path,slide_id\n\"a.svs\"x,\na\"b,\n\"a.svs,\n") ==
+        std::vector<std::string>{
+            "cohort.csv:2:8: error: expected ',' or the end of the line after a quoted field, got 'x'",
+            "cohort.csv:3:2: error: a quote (\") inside an unquoted field; quote the whole field",
+            "cohort.csv:4:1: error: this quoted field has no closing quote (\")",
+        });
+}
