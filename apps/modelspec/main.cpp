@@ -18,6 +18,9 @@
 #include "bioptimus/version.hpp"
 #include "preprocess_command.hpp"
 #include "render.hpp"
+#ifdef BIOPTIMUS_MODELSPEC_TILES
+#include "tiles.hpp"
+#endif
 
 namespace {
 
@@ -97,6 +100,9 @@ int main(int argc, char** argv) {
     subcommand->fallthrough();
   }
 
+#ifdef BIOPTIMUS_MODELSPEC_TILES
+  const bioptimus::apps::Subcommand tiles = bioptimus::apps::add_tiles_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -139,6 +145,11 @@ int main(int argc, char** argv) {
                                                          ? (spec != nullptr ? *spec : registry.get(model))
                                                          : bioptimus::models::load_spec(model));
     }
+#ifdef BIOPTIMUS_MODELSPEC_TILES
+    if (tiles.command->parsed()) {
+      return tiles.run(registry);
+    }
+#endif
     if (show->parsed()) {
       if (const ModelSpec* spec = registry.find(show_target); spec != nullptr || !names_a_file(show_target)) {
         fmt::print("{}", render(spec != nullptr ? *spec : registry.get(show_target), show_format));

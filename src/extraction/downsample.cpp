@@ -1,0 +1,57 @@
+#include "detail/downsample.hpp"
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "bioptimus/extraction/wsi/tiling.hpp"
+
+namespace bioptimus::detail {
+
+image::Image read_downsampled(const io::wsi::SlideReader& slide, double downsample_x, double downsample_y,
+                              io::wsi::WSIDims size) {
+  const io::wsi::Level level =
+      extraction::wsi::choose_level(slide.geometry(), std::min(downsample_x, downsample_y), 0.0);
+  const double level_downsample = slide.level_downsample(level);
+  const io::wsi::WSIDims level_size = slide.level_dimensions(level);
+  const double scale_x = downsample_x / level_downsample;  // level pixels per output pixel
+  const double scale_y = downsample_y / level_downsample;
+
+  image::Image out(size.width, size.height, image::PixelFormat::rgb8);
+  std::fill(out.bytes().begin(), out.bytes().end(), std::uint8_t{255});
+  const cv::Mat target_image(static_cast<int>(size.height), static_cast<int>(size.width), CV_8UC3, out.bytes().data());
+  // Output columns and rows that lie over the level (the rest stays white).
+  const auto covered = [](std::int64_t level_length, double scale, std::int64_t limit) {
+    return std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor(static_cast<double>(level_length) / scale)), 1,
+                                    limit);
+  };
+  const std::int64_t columns = covered(level_size.width, scale_x, size.width);
+  const std::int64_t rows_total = covered(level_size.height, scale_y, size.height);
+  const auto level_columns =
+      std::clamp<std::int64_t>(std::llround(static_cast<double>(columns) * scale_x), 1, level_size.width);
+  // About 2 Mpx of the level per band (8 MB of ARGB, 6 MB of RGB): memory
+  // stays flat as slides grow, and each band is still a few OpenSlide calls.
+  constexpr double band_pixel_budget = 2.0 * 1024 * 1024;
+  const auto band_rows = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(band_pixel_budget / (static_cast<double>(level_columns) * scale_y)));
+  for (std::int64_t row = 0; row < rows_total; row += band_rows) {
+    const std::int64_t rows = std::min(band_rows, rows_total - row);
+    const auto top =
+        std::clamp<std::int64_t>(std::llround(static_cast<double>(row) * scale_y), 0, level_size.height - 1);
+    const auto bottom =
+        std::clamp<std::int64_t>(std::llround(static_cast<double>(row + rows) * scale_y), top + 1, level_size.height);
+    const image::Image band = slide.read_level(level, 0, std::llround(static_cast<double>(top) * level_downsample),
+                                               {.width = level_columns, .height = bottom - top});
+    const cv::Mat source(static_cast<int>(band.height()), static_cast<int>(band.width()), CV_8UC3,
+                         const_cast<std::uint8_t*>(band.bytes().data()));
+    cv::Mat target =
+        target_image(cv::Rect(0, static_cast<int>(row), static_cast<int>(columns), static_cast<int>(rows)));
+    cv::resize(source, target, target.size(), 0, 0, cv::INTER_AREA);
+  }
+  return out;
+}
+
+}  // namespace bioptimus::detail
