@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "bioptimus/error.hpp"
 #include "bioptimus/image/image.hpp"
 #include "bioptimus/image/resize.hpp"
 #include "bioptimus/models/model_spec.hpp"
@@ -109,7 +110,11 @@ std::vector<ImageView> views_of(const py::handle& input, std::vector<py::array>&
     add_array(std::move(array), false, views);
   }
   for (const ImageView& view : views) {
-    image::validate(view, "input tile");
+    try {
+      image::validate(view, "input tile");
+    } catch (const Error& error) {
+      throw py::value_error(error.what());
+    }
   }
   return views;
 }
