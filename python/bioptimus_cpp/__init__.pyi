@@ -1,6 +1,7 @@
 # Type stubs for bioptimus_cpp (the compiled module bioptimus_cpp._core).
 import enum
 import os
+import pathlib
 from typing import Iterator, Sequence, Union, overload
 
 import numpy
@@ -295,7 +296,7 @@ class SlideReader:
     """An open whole-slide image (OpenSlide)."""
     def __init__(self, path: str | os.PathLike[str], *, mpp: MPP | None = None) -> None: ...
     @property
-    def path(self) -> str: ...
+    def path(self) -> pathlib.Path: ...
     @property
     def name(self) -> str: ...
     @property
@@ -310,10 +311,29 @@ class SlideReader:
 class TileExtractor:
     """Tissue tiles of a slide: fit(slide).extract() -> (N, 2) int64 level-0 (x, y)."""
     @overload
-    def __init__(self, spec: ModelSpec, *, mask_threshold: float = 0.5, segment: bool = True) -> None: ...
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        mask_threshold: float = 0.5,
+        segment: bool = True,
+        mask: numpy.typing.ArrayLike | None = None,
+        mask_mpp: MPP | None = None,
+        min_tissue_area_um2: float | None = None,
+        min_hole_area_um2: float | None = None,
+    ) -> None: ...
     @overload
     def __init__(
-        self, tile_spec: TileSpec, *, mask_threshold: float = 0.5, segment: bool = True, model: str = ""
+        self,
+        tile_spec: TileSpec,
+        *,
+        mask_threshold: float = 0.5,
+        segment: bool = True,
+        mask: numpy.typing.ArrayLike | None = None,
+        mask_mpp: MPP | None = None,
+        min_tissue_area_um2: float | None = None,
+        min_hole_area_um2: float | None = None,
+        model: str = "",
     ) -> None: ...
     def fit(self, slide: SlideReader) -> TileExtractor: ...
     def extract(self) -> numpy.typing.NDArray[numpy.int64]: ...
@@ -329,6 +349,6 @@ class TileExtractor:
     def tile_spec(self) -> TileSpec: ...
     @property
     def slide_name(self) -> str: ...
-    def to_hdf5(self, directory: str | os.PathLike[str]) -> str: ...
-    def to_csv(self, directory: str | os.PathLike[str]) -> str: ...
-    def to_json(self, directory: str | os.PathLike[str]) -> str: ...
+    def to_hdf5(self, directory: str | os.PathLike[str]) -> pathlib.Path: ...
+    def to_csv(self, directory: str | os.PathLike[str]) -> pathlib.Path: ...
+    def to_json(self, directory: str | os.PathLike[str]) -> pathlib.Path: ...

@@ -32,12 +32,36 @@ using io::wsi::SlideReader;
 
 py::tuple dims_to_python(io::wsi::WSIDims dims) { return py::make_tuple(dims.width, dims.height); }
 
-TileExtractorOptions options_of(double mask_threshold, bool segment, std::string model) {
-  return TileExtractorOptions{
-      .mask_threshold = mask_threshold,
-      .segmentation = segment ? std::optional<extraction::wsi::TissueMaskParams>(extraction::wsi::TissueMaskParams{})
-                              : std::nullopt,
-      .model = std::move(model)};
+// The SDK's constructor keywords, plus the two CLAM areas that small slides need lowered.
+struct ExtractorArguments {
+  double mask_threshold;
+  bool segment;
+  py::object mask;
+  std::optional<io::wsi::MPP> mask_mpp;
+  std::optional<double> min_tissue_area_um2;
+  std::optional<double> min_hole_area_um2;
+};
+
+TileExtractorOptions options_of(const ExtractorArguments& arguments, std::string model) {
+  TileExtractorOptions options{.mask_threshold = arguments.mask_threshold, .model = std::move(model)};
+  if (!arguments.mask.is_none()) {
+    const auto mask = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(arguments.mask);
+    if (!mask || mask.ndim() != 2) {
+      throw py::value_error("mask: expected a 2-D array (height, width), non-zero = tissue, got " +
+                            py::repr(arguments.mask).cast<std::string>());
+    }
+    options.mask = extraction::wsi::TissueMask(std::vector<std::uint8_t>(mask.data(), mask.data() + mask.size()),
+                                               mask.shape(1), mask.shape(0), arguments.mask_mpp);
+  }
+  if (arguments.segment && !options.mask) {
+    extraction::wsi::TissueMaskParams params;
+    params.min_tissue_area_um2 = arguments.min_tissue_area_um2.value_or(params.min_tissue_area_um2);
+    params.min_hole_area_um2 = arguments.min_hole_area_um2.value_or(params.min_hole_area_um2);
+    options.segmentation = params;
+  } else {
+    options.segmentation = std::nullopt;
+  }
+  return options;
 }
 
 // (N, 2) int64 level-0 (x, y), the layout of CLAM's and TRIDENT's `coords`.
@@ -85,18 +109,35 @@ TRIDENT do.
     extractor = TileExtractor(spec)            # a ModelSpec or a TileSpec
     coords = extractor.fit(SlideReader("slide.svs")).extract()
 )")
-      .def(py::init([](const models::ModelSpec& spec, double mask_threshold, bool segment) {
-             return TileExtractor(spec.tile_spec(), options_of(mask_threshold, segment, spec.identity()));
+      .def(py::init([](const models::ModelSpec& spec, double mask_threshold, bool segment, const py::object& mask,
+                       std::optional<io::wsi::MPP> mask_mpp, std::optional<double> min_tissue_area_um2,
+                       std::optional<double> min_hole_area_um2) {
+             return TileExtractor(spec.tile_spec(), options_of({mask_threshold, segment, mask, mask_mpp,
+                                                                min_tissue_area_um2, min_hole_area_um2},
+                                                               spec.identity()));
            }),
            py::arg("spec"), py::kw_only(), py::arg("mask_threshold") = 0.5, py::arg("segment") = true,
+           py::arg("mask") = py::none(), py::arg("mask_mpp") = py::none(), py::arg("min_tissue_area_um2") = py::none(),
+           py::arg("min_hole_area_um2") = py::none(),
            "Tiles for a model: its tile spec, and its identity written into the exports.")
-      .def(py::init(
-               [](const extraction::wsi::TileSpec& tile_spec, double mask_threshold, bool segment, std::string model) {
-                 return TileExtractor(tile_spec, options_of(mask_threshold, segment, std::move(model)));
-               }),
+      .def(py::init([](const extraction::wsi::TileSpec& tile_spec, double mask_threshold, bool segment,
+                       const py::object& mask, std::optional<io::wsi::MPP> mask_mpp,
+                       std::optional<double> min_tissue_area_um2, std::optional<double> min_hole_area_um2,
+                       std::string model) {
+             return TileExtractor(tile_spec, options_of({mask_threshold, segment, mask, mask_mpp, min_tissue_area_um2,
+                                                         min_hole_area_um2},
+                                                        std::move(model)));
+           }),
            py::arg("tile_spec"), py::kw_only(), py::arg("mask_threshold") = 0.5, py::arg("segment") = true,
-           py::arg("model") = "",
-           "segment=False counts every tile as tissue. Raises ValidationError when mask_threshold is outside [0, 1].")
+           py::arg("mask") = py::none(), py::arg("mask_mpp") = py::none(), py::arg("min_tissue_area_um2") = py::none(),
+           py::arg("min_hole_area_um2") = py::none(), py::arg("model") = "",
+           R"(mask_threshold: keep a tile whose tissue fraction is >= this, in [0, 1].
+segment: find tissue with CLAM's method at fit() (False: every tile is tissue).
+mask: your own (height, width) tissue mask instead, non-zero = tissue, spanning
+the whole slide, or pixels of mask_mpp microns when given.
+min_tissue_area_um2, min_hole_area_um2: CLAM's a_t and a_h in square microns
+(defaults: its tcga preset at 40x, 262144 and 65536).
+Raises ValidationError when mask_threshold is outside [0, 1].)")
       .def("fit", &TileExtractor::fit, py::arg("slide"), py::keep_alive<1, 2>(),
            py::call_guard<py::gil_scoped_release>(), py::return_value_policy::reference_internal,
            "Binds slide (kept alive by the extractor), plans its grid and segments its tissue. Returns self.")

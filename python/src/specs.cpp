@@ -364,14 +364,16 @@ defaults to size; smaller means overlap, larger means gaps.
       .def_property_readonly(
           "stride", [](const TileSpec& self) { return extent_to_python(self.stride(), self.unit()); },
           "(stride_width, stride_height) in unit.")
-      .def_property_readonly("width",
-                             [](const TileSpec& self) -> py::object { return extent_to_python(self.size(), self.unit())[0]; })
-      .def_property_readonly("height",
-                             [](const TileSpec& self) -> py::object { return extent_to_python(self.size(), self.unit())[1]; })
-      .def_property_readonly("stride_width",
-                             [](const TileSpec& self) -> py::object { return extent_to_python(self.stride(), self.unit())[0]; })
-      .def_property_readonly("stride_height",
-                             [](const TileSpec& self) -> py::object { return extent_to_python(self.stride(), self.unit())[1]; })
+      .def_property_readonly(
+          "width", [](const TileSpec& self) -> py::object { return extent_to_python(self.size(), self.unit())[0]; })
+      .def_property_readonly(
+          "height", [](const TileSpec& self) -> py::object { return extent_to_python(self.size(), self.unit())[1]; })
+      .def_property_readonly(
+          "stride_width",
+          [](const TileSpec& self) -> py::object { return extent_to_python(self.stride(), self.unit())[0]; })
+      .def_property_readonly(
+          "stride_height",
+          [](const TileSpec& self) -> py::object { return extent_to_python(self.stride(), self.unit())[1]; })
       .def_property_readonly("resolution", [](const TileSpec& self) { return to_python(self.resolution()); })
       .def_property_readonly("unit", [](const TileSpec& self) { return to_python(self.unit()); })
       .def_property_readonly("mpp", &TileSpec::mpp, "The resolution's MPP, or None for a Level or a Magnification.")
