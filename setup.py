@@ -39,6 +39,8 @@ class CMakeBuild(build_ext):
         with_wsi = os.environ.get("BIOPTIMUS_WITH_WSI", "ON")
         subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build_dir), *generator, "-DCMAKE_BUILD_TYPE=Release",
                         f"-DPython_EXECUTABLE={sys.executable}", "-DBIOPTIMUS_BUILD_PYTHON=ON",
+                        # Static libraries, so that the one extension file is the whole package.
+                        "-DBUILD_SHARED_LIBS=OFF",
                         f"-DBIOPTIMUS_WITH_WSI={with_wsi}", "-DBIOPTIMUS_BUILD_TESTS=OFF",
                         "-DBIOPTIMUS_BUILD_TOOLS=OFF", "-DBIOPTIMUS_BUILD_EXAMPLES=OFF", "-DBIOPTIMUS_INSTALL=OFF"],
                        check=True)

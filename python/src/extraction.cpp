@@ -104,7 +104,8 @@ void register_extraction(py::module_& module) {
 segments the tissue (CLAM's method at 8 mpp), extract() keeps the grid's tiles
 whose tissue fraction is >= mask_threshold and returns their level-0 (x, y)
 as an (N, 2) int64 array. to_hdf5/to_csv/to_json write them as CLAM and
-TRIDENT do.
+TRIDENT do. fit() and extract() release the GIL; an extractor changes as it
+works, so use one per thread.
 
     extractor = TileExtractor(spec)            # a ModelSpec or a TileSpec
     coords = extractor.fit(SlideReader("slide.svs")).extract()
