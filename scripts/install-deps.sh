@@ -2,10 +2,9 @@
 # Installs the Debian 12 packages the project needs, only those missing.
 set -euo pipefail
 packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-dev libfmt-dev catch2 libcli11-dev
-          nlohmann-json3-dev libbenchmark-dev libopenslide-dev libtiff-dev zlib1g-dev libopencv-dev libhdf5-dev
-          python3-h5py python3-openslide python3-pil
-          python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pytest python3-torchvision python3-venv
-          python3-setuptools python3-wheel)
+          nlohmann-json3-dev libbenchmark-dev libopenslide-dev libtiff-dev zlib1g-dev libhwy-dev libpng-dev
+          libopencv-dev libhdf5-dev python3-h5py python3-openslide python3-pil python3-numpy python3-torchvision
+          python3-dev pybind11-dev python3-pybind11 python3-pytest python3-venv python3-setuptools python3-wheel)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

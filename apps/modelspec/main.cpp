@@ -139,11 +139,10 @@ int main(int argc, char** argv) {
     }
     if (preprocess->parsed()) {
       const std::string& model = preprocess_arguments.model;
-      const ModelSpec* spec = registry.find(model);
-      return bioptimus::apps::run_preprocess_command(preprocess_arguments,
-                                                     spec != nullptr || !names_a_file(model)
-                                                         ? (spec != nullptr ? *spec : registry.get(model))
-                                                         : bioptimus::models::load_spec(model));
+      const ModelSpec spec = registry.find(model) == nullptr && names_a_file(model)
+                                 ? bioptimus::models::load_spec(model)
+                                 : registry.get(model);
+      return bioptimus::apps::run_preprocess_command(preprocess_arguments, spec);
     }
 #ifdef BIOPTIMUS_MODELSPEC_TILES
     if (tiles.command->parsed()) {

@@ -80,17 +80,19 @@ void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t 
 /// `first_row` on (the rows the horizontal pass produced). Scalar: the oracle.
 void vertical_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out) noexcept;
 
-/// The vectorised horizontal pass handles sources up to this wide (wider ones
-/// go through the scalar pass): its column buffer grows with the width.
+/// The vectorised horizontal pass handles images up to this wide (wider ones
+/// go through the scalar pass): its scratch grows with the width.
 inline constexpr std::int64_t max_vector_columns = 16384;
-/// Bytes of the column buffer the vectorised horizontal pass needs: one
-/// vector (at most 64 bytes) per channel per source pixel.
+/// Bytes of the scratch the vectorised horizontal pass needs: a block of 16
+/// rows as int32 (64 bytes) per channel per source pixel, then as bytes per
+/// channel per output pixel.
 [[nodiscard]] constexpr std::size_t horizontal_columns_bytes(const AxisPlan& plan) noexcept {
-  return static_cast<std::size_t>(std::min<std::int64_t>(plan.input_size, max_vector_columns)) * 3 * 64;
+  return static_cast<std::size_t>(std::min<std::int64_t>(plan.input_size, max_vector_columns)) * 3 * 64 +
+         static_cast<std::size_t>(std::min<std::int64_t>(plan.output_size, max_vector_columns)) * 3 * 16;
 }
 
 /// The same passes, vectorised for the best instruction set this CPU has.
-/// The horizontal pass uses `columns`, 64-byte aligned and
+/// The horizontal pass uses `columns` as scratch, 64-byte aligned and
 /// horizontal_columns_bytes(plan) long.
 void horizontal_pass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out,
                      std::int32_t* columns) noexcept;

@@ -21,10 +21,6 @@ void NormalizeToFloat32(const NormalizeJob& job) {
   const hn::Rebind<std::uint8_t, decltype(df)> d8;
   const auto lanes = static_cast<std::int64_t>(hn::Lanes(df));
   const std::int64_t plane = job.width * job.height;
-  const std::int64_t row_bytes = job.width * 3;
-  // LoadInterleaved3 may read up to a vector beyond its 3 * lanes bytes;
-  // keep every read inside the row.
-  constexpr std::int64_t read_margin = 64;
   const auto max_value = hn::Set(df, 255.0F);
   for (std::int64_t y = 0; y < job.height; ++y) {
     const std::uint8_t* in = job.pixels + y * job.stride;
@@ -33,7 +29,7 @@ void NormalizeToFloat32(const NormalizeJob& job) {
       out[c] = job.out + c * plane + y * job.width;
     }
     std::int64_t x = 0;
-    for (; (x + lanes) * 3 + read_margin <= row_bytes; x += lanes) {
+    for (; x + lanes <= job.width; x += lanes) {  // LoadInterleaved3 reads exactly 3 * lanes bytes
       hn::Vec<decltype(d8)> channel[3];
       hn::LoadInterleaved3(d8, in + x * 3, channel[0], channel[1], channel[2]);
       for (int c = 0; c < 3; ++c) {

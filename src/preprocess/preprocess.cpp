@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -61,6 +62,12 @@ namespace bioptimus::detail {
 using models::Interpolation;
 using models::Precision;
 
+// One worker's working memory, grown on its first tile and reused.
+struct WorkerScratch {
+  image::ResizeScratch resize;
+  image::ResizeScratch tile;
+};
+
 struct PreprocessorState {
   std::int64_t height = 0;
   std::int64_t width = 0;
@@ -92,6 +99,26 @@ struct PreprocessorState {
     }
     return plans.emplace_back(source, image::Size{.width = width, .height = height}, filter, antialias);
   }
+
+  // Workers' scratch, kept across calls: a batch's threads are new each call,
+  // and fresh memory is slow on first touch.
+  mutable std::mutex scratch_mutex;
+  mutable std::vector<std::unique_ptr<WorkerScratch>> idle_scratch;
+
+  [[nodiscard]] std::unique_ptr<WorkerScratch> take_scratch() const {
+    const std::lock_guard lock(scratch_mutex);
+    if (idle_scratch.empty()) {
+      return std::make_unique<WorkerScratch>();
+    }
+    std::unique_ptr<WorkerScratch> scratch = std::move(idle_scratch.back());
+    idle_scratch.pop_back();
+    return scratch;
+  }
+
+  void give_back(std::unique_ptr<WorkerScratch> scratch) const {
+    const std::lock_guard lock(scratch_mutex);
+    idle_scratch.push_back(std::move(scratch));
+  }
 };
 
 namespace {
@@ -112,24 +139,12 @@ image::Filter filter_of(Interpolation interpolation) {
   return image::Filter::bicubic;
 }
 
-// Each thread's working memory, grown on its first tile and reused.
-struct ThreadScratch {
-  image::ResizeScratch resize;
-  image::ResizeScratch tile;
-};
-
-ThreadScratch& thread_scratch() {
-  thread_local ThreadScratch scratch;
-  return scratch;
-}
-
 std::size_t bytes_per_value(Precision precision) noexcept { return precision == Precision::fp32 ? 4 : 2; }
 
 // One tile, already validated, with its plan: resize (unless the tile already
 // has the model's size and is rgb8), then normalise into `out`.
 void run_tile(const PreprocessorState& state, const image::ImageView& tile, const image::ResamplePlan& plan,
-              std::byte* out, Precision precision) {
-  ThreadScratch& scratch = thread_scratch();
+              std::byte* out, Precision precision, WorkerScratch& scratch) {
   const std::uint8_t* pixels = tile.data;
   std::int64_t stride = tile.stride_bytes;
   if (!plan.is_identity() || tile.format != image::PixelFormat::rgb8) {
@@ -265,9 +280,11 @@ void Preprocessor::operator()(std::span<const image::ImageView> tiles, std::span
   std::exception_ptr failure;
   const auto work = [&] {
     try {
+      std::unique_ptr<bioptimus::detail::WorkerScratch> scratch = state_->take_scratch();
       for (std::size_t i = next++; i < tiles.size(); i = next++) {
-        bioptimus::detail::run_tile(*state_, tiles[i], plans[i], out.data() + i * tile_bytes, precision);
+        bioptimus::detail::run_tile(*state_, tiles[i], plans[i], out.data() + i * tile_bytes, precision, *scratch);
       }
+      state_->give_back(std::move(scratch));
     } catch (...) {
       const std::lock_guard lock(failure_mutex);
       failure = std::current_exception();

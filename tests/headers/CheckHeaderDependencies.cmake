@@ -1,7 +1,9 @@
-# Runs `COMPILER -M` on each value-type header and fails if the dependency
-# list names a yaml-cpp or {fmt} header.
+# Runs `COMPILER -M` on each value-type header, and on the image layer's and
+# the preprocessor's (whose SIMD library stays in their .cpp files), and fails
+# if the dependency list names a yaml-cpp, {fmt}, Highway, libpng or OpenCV header.
 set(value_type_headers
-    bioptimus/error.hpp bioptimus/io/wsi/types.hpp bioptimus/extraction/wsi/types.hpp bioptimus/models/types.hpp)
+    bioptimus/error.hpp bioptimus/io/wsi/types.hpp bioptimus/extraction/wsi/types.hpp bioptimus/models/types.hpp
+    bioptimus/image/image.hpp bioptimus/image/resize.hpp bioptimus/models/preprocess.hpp)
 foreach(header IN LISTS value_type_headers)
   execute_process(
     COMMAND "${COMPILER}" -std=c++20 -M -x c++ "${INCLUDE_DIR}/${header}" "-I${INCLUDE_DIR}"
@@ -11,8 +13,8 @@ foreach(header IN LISTS value_type_headers)
   if(NOT status EQUAL 0)
     message(FATAL_ERROR "${COMPILER} -M ${header} failed: ${errors}")
   endif()
-  if(dependencies MATCHES "yaml-cpp|/fmt/")
-    message(FATAL_ERROR "${header} depends on yaml-cpp or fmt:\n${dependencies}")
+  if(dependencies MATCHES "yaml-cpp|/fmt/|/hwy/|png\\.h|opencv")
+    message(FATAL_ERROR "${header} depends on yaml-cpp, fmt, Highway, libpng or OpenCV:\n${dependencies}")
   endif()
   string(REGEX MATCHALL "/usr/include/c\\+\\+/[^ \\\\\n]*" std_headers "${dependencies}")
   list(LENGTH std_headers count)

@@ -1,5 +1,7 @@
 // The image layer: views, validation, compositing, and the vectorised
 // kernels against the scalar oracle on awkward sizes.
+#include <hwy/targets.h>
+
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstring>
@@ -9,6 +11,8 @@
 
 #include "bioptimus/error.hpp"
 #include "bioptimus/image/resize.hpp"
+#include "bioptimus/models/preprocess.hpp"
+#include "bioptimus/models/registry.hpp"
 #include "resample.hpp"
 
 namespace {
@@ -42,10 +46,10 @@ image::Image scalar_resize(const ImageView& source, std::int64_t width, std::int
 
 }  // namespace
 
-TEST_CASE("vectorised kernels equal the scalar oracle on every size and filter", "[image]") {
+static void check_against_scalar(int trials) {
   std::mt19937 random(7);
   std::uniform_int_distribution<std::int64_t> side(1, 70);
-  for (int trial = 0; trial < 60; ++trial) {
+  for (int trial = 0; trial < trials; ++trial) {
     const std::int64_t width = side(random);
     const std::int64_t height = side(random);
     const std::int64_t out_width = side(random);
@@ -57,6 +61,37 @@ TEST_CASE("vectorised kernels equal the scalar oracle on every size and filter",
       CHECK(fast == scalar_resize(source.view(), out_width, out_height, filter, true));
     }
   }
+}
+
+TEST_CASE("vectorised kernels equal the scalar oracle on every size and filter", "[image]") {
+  check_against_scalar(60);
+}
+
+TEST_CASE("every instruction set the library was built for equals the scalar oracle", "[image]") {
+  // Forces Highway's dispatch to each target this CPU can run in turn.
+  for (const std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    INFO(hwy::TargetName(target));
+    hwy::SetSupportedTargetsForTest(target);
+    check_against_scalar(12);
+    // Normalisation: torch's float32 formula, bit for bit, whatever the vector width.
+    const auto& spec = bioptimus::models::Registry::builtin().get(bioptimus::models::Models::h0_mini);
+    const bioptimus::models::Preprocessor preprocess(spec);
+    std::mt19937 random(11);
+    const image::Image tile = random_image(224, 224, random);
+    std::vector<float> out(static_cast<std::size_t>(preprocess.output_elements()));
+    preprocess(tile.view(), out);
+    std::int64_t wrong = 0;
+    for (std::size_t c = 0; c < 3; ++c) {
+      const auto mean = static_cast<float>(spec.mean()[c]);
+      const auto std = static_cast<float>(spec.std()[c]);
+      for (std::size_t p = 0; p < 224 * 224; ++p) {
+        const float expected = (static_cast<float>(tile.bytes()[p * 3 + c]) / 255.0F - mean) / std;
+        wrong += out[c * 224 * 224 + p] != expected ? 1 : 0;
+      }
+    }
+    CHECK(wrong == 0);
+  }
+  hwy::SetSupportedTargetsForTest(0);
 }
 
 TEST_CASE("a padded stride and an identity resize", "[image]") {

@@ -118,6 +118,12 @@ TEST_CASE("modelspec preprocess writes what the Preprocessor computes", "[prepro
       CHECK(array.data == expected);
     }
   }
+  // MODEL may also be a config file.
+  const std::string from_file = std::string(BIOPTIMUS_MODELSPEC) + " preprocess " + BIOPTIMUS_SOURCE_DIR +
+                                "/configs/h0-mini.yaml " + (data / "rgba_64x48.npy").string() + " -o " +
+                                (dir.path() / "file.npy").string() + " > " + (dir.path() / "log").string();
+  REQUIRE(std::system(from_file.c_str()) == 0);
+  CHECK(bioptimus::apps::read_npy(dir.path() / "file.npy").descr == "<f2");
   const std::string missing = std::string(BIOPTIMUS_MODELSPEC) + " preprocess h0-mini " +
                               (data / "manifest.json").string() + " -o " + (dir.path() / "x.npy").string() + " 2> " +
                               (dir.path() / "err").string();

@@ -1,6 +1,7 @@
 # What `cmake --install` must put in place besides the CMake package.
 foreach(file include/bioptimus/models/model_spec.hpp include/bioptimus/version.hpp include/bioptimus/format.hpp
-             ${LIBDIR}/libbioptimus.a ${LIBDIR}/cmake/bioptimus/bioptimusConfig.cmake
+             ${LIBDIR}/libbioptimus.a ${LIBDIR}/libbioptimus_image.a ${LIBDIR}/libbioptimus_preprocess.a
+             include/bioptimus/image/resize.hpp include/bioptimus/models/preprocess.hpp ${LIBDIR}/cmake/bioptimus/bioptimusConfig.cmake
              ${LIBDIR}/cmake/bioptimus/bioptimusConfigVersion.cmake ${LIBDIR}/pkgconfig/bioptimus.pc
              share/bioptimus/configs/h0-mini.yaml bin/modelspec)
   if(NOT EXISTS "${PREFIX}/${file}")

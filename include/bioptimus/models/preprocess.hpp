@@ -37,8 +37,9 @@ struct PreprocessorState;
 namespace bioptimus::models {
 
 /// Turns pixels into a model's input tensor as its spec says. Immutable after
-/// construction; every call is `const` and may run on several threads at once
-/// (each thread keeps its own working memory, allocated on its first call).
+/// construction; every call is `const` and may run on several threads at once.
+/// Working memory is allocated on first use and kept for later calls, one
+/// set per concurrent worker.
 class Preprocessor {
  public:
   /// Throws bioptimus::Error when the spec asks for what this cannot do:
