@@ -31,12 +31,16 @@ if ours and clam:
     print(f"modelspec tiles {ours:.0f} ms, CLAM create_patches_fp.py {clam:.0f} ms: {clam / ours:.1f}x faster")
 PY
 
-# Both tools once more, for their outputs.
-"$build/apps/modelspec" tiles "$work/slide.tif" --tile-spec "$root/bench/configs/clam-256-40x.yaml" \
+# Both tools once more, for their outputs and their CPU time (user + system,
+# children included), which a busy machine disturbs less than wall-clock.
+/usr/bin/time -f "modelspec tiles: %e s wall, %U + %S s CPU, peak memory %M KiB" \
+  "$build/apps/modelspec" tiles "$work/slide.tif" --tile-spec "$root/bench/configs/clam-256-40x.yaml" \
   --mask-threshold 0.1 -o "$work/ours" > /dev/null
 mkdir -p "$work/source" && ln -s "$work/slide.tif" "$work/source/slide.tif"
-(cd "$clam" && /usr/bin/python3 create_patches_fp.py --source "$work/source" --save_dir "$work/clam" \
+(cd "$clam" && /usr/bin/time -f "CLAM create_patches_fp.py: %e s wall, %U + %S s CPU, peak memory %M KiB" \
+  /usr/bin/python3 create_patches_fp.py --source "$work/source" --save_dir "$work/clam" \
   --patch_size 256 --step_size 256 --preset tcga.csv --seg --patch > /dev/null)
+uptime
 /usr/bin/python3 "$root/bench/tile_coverage.py" "$work/slide.pgm" "$work/ours/slide.h5" "$work/clam/patches/slide.h5"
 
 for slide in half slide; do

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,12 +36,12 @@ struct TilesOptions {
   bool thumbnail = false;
 };
 
-int run_tiles(const TilesOptions& options, const models::Registry& registry) {
+int run_tiles(const TilesOptions& options, const std::function<models::Registry()>& load_registry) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   // A --tile-spec file is a model config: its tile_spec (and identity) are used.
   const models::ModelSpec spec =
-      options.model ? registry.get(*options.model) : models::load_spec(*options.tile_spec_file);
+      options.model ? load_registry().get(*options.model) : models::load_spec(*options.tile_spec_file);
   extraction::wsi::TileExtractor extractor{spec.tile_spec(),
                                            {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
   io::wsi::SlideOptions slide_options;
@@ -109,7 +110,9 @@ Subcommand add_tiles_command(CLI::App& app) {
       throw CLI::RequiredError("--model or --tile-spec");
     }
   });
-  return {tiles, [options](const models::Registry& registry) { return run_tiles(*options, registry); }};
+  return {tiles, [options](const std::function<models::Registry()>& load_registry) {
+            return run_tiles(*options, load_registry);
+          }};
 }
 
 }  // namespace bioptimus::apps

@@ -14,8 +14,10 @@ namespace bioptimus::apps {
 /// The registered subcommand and what runs it once the command line is parsed.
 struct Subcommand {
   CLI::App* command;
-  /// Runs the subcommand with the tool's registry; returns the exit status.
-  std::function<int(const models::Registry&)> run;
+  /// Runs the subcommand, given how to load the tool's registry (parsing
+  /// the configs is a third of a run's time, so it happens only when needed);
+  /// returns the exit status.
+  std::function<int(const std::function<models::Registry()>&)> run;
 };
 
 /// Adds `tiles` to `app`.

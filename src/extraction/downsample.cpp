@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "bioptimus/extraction/wsi/tiling.hpp"
+#include "bioptimus/image/resize.hpp"
 
 namespace bioptimus::detail {
 
@@ -37,16 +38,24 @@ image::Image read_downsampled(const io::wsi::SlideReader& slide, double downsamp
   constexpr double band_pixel_budget = 2.0 * 1024 * 1024;
   const auto band_rows = std::max<std::int64_t>(
       1, static_cast<std::int64_t>(band_pixel_budget / (static_cast<double>(level_columns) * scale_y)));
+  // One band's buffers, allocated once and reused (the last band uses their top rows).
+  const auto band_capacity = std::min<std::int64_t>(
+      level_size.height, static_cast<std::int64_t>(std::ceil(static_cast<double>(band_rows) * scale_y)) + 2);
+  image::Image argb(level_columns, band_capacity, image::PixelFormat::argb32_premultiplied);
+  image::Image rgb(level_columns, band_capacity, image::PixelFormat::rgb8);
   for (std::int64_t row = 0; row < rows_total; row += band_rows) {
     const std::int64_t rows = std::min(band_rows, rows_total - row);
     const auto top =
         std::clamp<std::int64_t>(std::llround(static_cast<double>(row) * scale_y), 0, level_size.height - 1);
-    const auto bottom =
-        std::clamp<std::int64_t>(std::llround(static_cast<double>(row + rows) * scale_y), top + 1, level_size.height);
-    const image::Image band = slide.read_level(level, 0, std::llround(static_cast<double>(top) * level_downsample),
-                                               {.width = level_columns, .height = bottom - top});
-    const cv::Mat source(static_cast<int>(band.height()), static_cast<int>(band.width()), CV_8UC3,
-                         const_cast<std::uint8_t*>(band.bytes().data()));
+    const auto bottom = std::clamp<std::int64_t>(std::llround(static_cast<double>(row + rows) * scale_y), top + 1,
+                                                 std::min(level_size.height, top + band_capacity));
+    image::MutableImageView argb_band = argb.mutable_view();
+    argb_band.height = bottom - top;
+    image::MutableImageView rgb_band = rgb.mutable_view();
+    rgb_band.height = bottom - top;
+    slide.read_level_into(level, 0, std::llround(static_cast<double>(top) * level_downsample), argb_band);
+    image::to_rgb8_into(argb_band, rgb_band);
+    const cv::Mat source(static_cast<int>(rgb_band.height), static_cast<int>(rgb_band.width), CV_8UC3, rgb_band.data);
     cv::Mat target =
         target_image(cv::Rect(0, static_cast<int>(row), static_cast<int>(columns), static_cast<int>(rows)));
     cv::resize(source, target, target.size(), 0, 0, cv::INTER_AREA);

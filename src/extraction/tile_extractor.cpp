@@ -29,33 +29,43 @@ TileExtractor::TileExtractor(TileSpec tile_spec, TileExtractorOptions options)
 }
 
 TileExtractor& TileExtractor::fit(const io::wsi::SlideReader& slide) {
+  // Everything is computed first and stored at the end, so that a failure
+  // leaves the extractor unfitted rather than half-fitted.
+  plan_.reset();
+  mask_.reset();
+  regions_.clear();
+  slide_name_.clear();
   TilingOptions tiling = options_.tiling;
   if (slide.options().mpp_override) {
     tiling.mpp_override = slide.options().mpp_override;
   }
-  plan_.reset();
-  mask_.reset();
-  regions_.clear();
+  std::optional<TilePlan> plan;
   try {
-    plan_ = plan_tiles(tile_spec_, slide.geometry(), tiling);
+    plan = plan_tiles(tile_spec_, slide.geometry(), tiling);
   } catch (const ValidationError& error) {
     if (!slide.mpp_x()) {
       (void)slide.require_mpp_x();  // the message that asks for an override
     }
     throw io::wsi::SlideError(slide.path(), std::string("cannot plan the tiles: ") + error.what());
   }
+  std::optional<TissueMask> mask;
   if (options_.mask) {
-    mask_ = options_.mask;
+    mask = options_.mask;
+    if (mask->mpp()) {
+      (void)slide.require_mpp_x();  // a mask in microns needs the slide's MPP to be placed
+    }
   } else if (options_.segmentation) {
-    mask_ = segment_tissue(slide, *options_.segmentation);
+    mask = segment_tissue(slide, *options_.segmentation);
   }
-  slide_ = &slide;
-  slide_name_ = slide.name();
   const io::wsi::SlideProperties& props = slide.properties();
   facts_ = SlideFacts{.level_dimensions = props.level_dimensions,
                       .level_downsamples = props.level_downsamples,
                       .mpp_x = slide.mpp_x(),
+                      .mpp_y = slide.mpp_y(),
                       .objective_power = props.objective_power};
+  slide_name_ = slide.name();
+  mask_ = std::move(mask);
+  plan_ = plan;
   return *this;
 }
 
@@ -87,8 +97,8 @@ const std::vector<TileRegion>& TileExtractor::extract() {
   double scale_x = 0.0;
   double scale_y = 0.0;
   if (mask.mpp()) {
-    scale_x = mask.mpp()->value() / slide_->require_mpp_x().value();
-    scale_y = mask.mpp()->value() / slide_->require_mpp_y().value();
+    scale_x = mask.mpp()->value() / facts_.mpp_x->value();
+    scale_y = mask.mpp()->value() / facts_.mpp_y->value();
   } else {
     const io::wsi::WSIDims level0 = facts_.level_dimensions.front();
     scale_x = static_cast<double>(level0.width) / static_cast<double>(mask.width());

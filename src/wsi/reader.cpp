@@ -252,6 +252,26 @@ double SlideReader::level_downsample(Level level) const {
 
 WSIDims SlideReader::dimensions(bool bounded) const { return level_dimensions(Level{0}, bounded); }
 
+void SlideReader::read_level_into(Level level, std::int64_t x, std::int64_t y,
+                                  const image::MutableImageView& destination) const {
+  (void)level_dimensions(level);
+  const WSIDims size{.width = destination.width, .height = destination.height};
+  if (size.width < 1 || size.height < 1 || size.width > max_region_pixels / size.height) {
+    throw SlideError(state_->path, "cannot read " + describe_region(level.index(), x, y, size) +
+                                       ": expected a size of 1 to 2^31 pixels");
+  }
+  if (destination.format != image::PixelFormat::argb32_premultiplied || destination.stride_bytes != size.width * 4 ||
+      destination.data == nullptr || reinterpret_cast<std::uintptr_t>(destination.data) % alignof(std::uint32_t) != 0) {
+    throw SlideError(state_->path, "cannot read " + describe_region(level.index(), x, y, size) +
+                                       ": expected an aligned argb32_premultiplied destination with packed rows");
+  }
+  openslide_read_region(state_->handle.get(), reinterpret_cast<std::uint32_t*>(destination.data), x, y, level.index(),
+                        size.width, size.height);
+  if (const char* message = openslide_get_error(state_->handle.get()); message != nullptr) {
+    throw SlideError(state_->path, "cannot read " + describe_region(level.index(), x, y, size) + ": " + message);
+  }
+}
+
 image::Image SlideReader::read_level(Level level, std::int64_t x, std::int64_t y, WSIDims size) const {
   (void)level_dimensions(level);
   if (size.width < 1 || size.height < 1 || size.width > max_region_pixels / size.height) {
@@ -259,12 +279,7 @@ image::Image SlideReader::read_level(Level level, std::int64_t x, std::int64_t y
                                        ": expected a size of 1 to 2^31 pixels");
   }
   image::Image argb(size.width, size.height, image::PixelFormat::argb32_premultiplied);
-  // The image's bytes come from operator new, aligned for uint32_t.
-  openslide_read_region(state_->handle.get(), reinterpret_cast<std::uint32_t*>(argb.bytes().data()), x, y,
-                        level.index(), size.width, size.height);
-  if (const char* message = openslide_get_error(state_->handle.get()); message != nullptr) {
-    throw SlideError(state_->path, "cannot read " + describe_region(level.index(), x, y, size) + ": " + message);
-  }
+  read_level_into(level, x, y, argb.mutable_view());
   return image::to_rgb8(argb.view());
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "bioptimus/image/resize.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "temp_dir.hpp"
 #include "wsi_support.hpp"
@@ -84,6 +85,15 @@ TEST_CASE("read_region by Level reads that level; white background, tissue insid
   const Region tissue = slide.read_region({.x = blob_x, .y = blob_y}, {.width = 16, .height = 16}, Level{0});
   REQUIRE_FALSE(all_white(tissue.image));
   REQUIRE(tissue.spec.x == static_cast<std::int64_t>(blob_x + 0.5));
+
+  // Into the caller's buffer: OpenSlide's own pixels, and only those.
+  bioptimus::image::Image argb(16, 16, bioptimus::image::PixelFormat::argb32_premultiplied);
+  slide.read_level_into(Level{0}, static_cast<std::int64_t>(blob_x + 0.5), static_cast<std::int64_t>(blob_y + 0.5),
+                        argb.mutable_view());
+  REQUIRE(bioptimus::image::to_rgb8(argb.view()) == tissue.image);
+  bioptimus::image::Image rgb(16, 16, bioptimus::image::PixelFormat::rgb8);
+  REQUIRE_THROWS_WITH(slide.read_level_into(Level{0}, 0, 0, rgb.mutable_view()),
+                      Contains(slide.path().string()) && Contains("argb32_premultiplied destination"));
 
   // Beyond the slide: OpenSlide's transparent pixels come back white.
   const Region outside = slide.read_region({.x = width - 8, .y = 0}, {.width = 16, .height = 4}, Level{0});

@@ -65,8 +65,9 @@ class TileExtractor {
   /// @throws ValidationError when mask_threshold is outside [0, 1].
   explicit TileExtractor(TileSpec tile_spec, TileExtractorOptions options = {});
 
-  /// Binds `slide`, plans its grid and builds its mask (when segmenting).
-  /// The reader must outlive extract(). @throws io::wsi::SlideError, ValidationError.
+  /// Binds `slide`: plans its grid, builds its mask (when segmenting) and
+  /// keeps what extract() and the exports need, so the reader may go after.
+  /// @throws io::wsi::SlideError, ValidationError.
   TileExtractor& fit(const io::wsi::SlideReader& slide);
   /// Computes the kept tiles of the fitted slide (row-major), stores and returns them.
   /// @throws Error when fit() has not run.
@@ -99,6 +100,7 @@ class TileExtractor {
     std::vector<io::wsi::WSIDims> level_dimensions;
     std::vector<double> level_downsamples;
     std::optional<io::wsi::MPP> mpp_x;
+    std::optional<io::wsi::MPP> mpp_y;
     std::optional<double> objective_power;
   };
 
@@ -106,7 +108,6 @@ class TileExtractor {
 
   TileSpec tile_spec_;
   TileExtractorOptions options_;
-  const io::wsi::SlideReader* slide_ = nullptr;
   std::string slide_name_;
   SlideFacts facts_;
   std::optional<TilePlan> plan_;

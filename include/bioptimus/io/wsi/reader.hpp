@@ -184,6 +184,14 @@ class SlideReader {
   /// @throws SlideError naming the slide and the region.
   [[nodiscard]] image::Image read_level(Level level, std::int64_t x, std::int64_t y, WSIDims size) const;
 
+  /// Reads `destination.width` x `destination.height` pixels of `level` at
+  /// level-0 (x, y) into the caller's memory, as OpenSlide writes them
+  /// (argb32_premultiplied, rows packed: stride = width * 4). Allocates
+  /// nothing, for loops that reuse one buffer.
+  /// @throws SlideError naming the slide and the region, also for a
+  ///   destination of another format or stride.
+  void read_level_into(Level level, std::int64_t x, std::int64_t y, const image::MutableImageView& destination) const;
+
   /// An associated image ("label", "macro", "thumbnail") as RGB.
   /// @throws SlideError when there is none of that name.
   [[nodiscard]] image::Image associated_image(const std::string& name) const;
