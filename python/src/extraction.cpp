@@ -139,9 +139,9 @@ the whole slide, or pixels of mask_mpp microns when given.
 min_tissue_area_um2, min_hole_area_um2: CLAM's a_t and a_h in square microns
 (defaults: its tcga preset at 40x, 262144 and 65536).
 Raises ValidationError when mask_threshold is outside [0, 1].)")
-      .def("fit", &TileExtractor::fit, py::arg("slide"), py::keep_alive<1, 2>(),
-           py::call_guard<py::gil_scoped_release>(), py::return_value_policy::reference_internal,
-           "Binds slide (kept alive by the extractor), plans its grid and segments its tissue. Returns self.")
+      .def("fit", &TileExtractor::fit, py::arg("slide"), py::call_guard<py::gil_scoped_release>(),
+           py::return_value_policy::reference_internal,
+           "Binds slide, plans its grid and segments its tissue; the slide may be closed afterwards. Returns self.")
       .def(
           "extract",
           [](TileExtractor& self) {

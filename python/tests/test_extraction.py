@@ -51,7 +51,7 @@ def test_tissue_coords_match_the_hdf5_and_csv_exports(temp_dir):
     spec = bp.Registry.builtin().get(bp.Models.H0_MINI)
     # Areas scaled to this small slide (its blobs are about 1 mm^2).
     extractor = bp.TileExtractor(spec, min_tissue_area_um2=50000.0, min_hole_area_um2=10000.0)
-    # The extractor keeps the reader alive after fit.
+    # The extractor needs the reader only during fit.
     coords = extractor.fit(bp.SlideReader(make_slide(temp_dir, "8192x6144"))).extract()
     assert 0 < len(coords) < 18 * 13
     assert (coords % 448 == 0).all()
