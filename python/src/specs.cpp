@@ -563,13 +563,14 @@ Words are the YAML spellings: output_type "cls" | "patch_mean" |
       .def("__hash__", [](const ModelSpec& self) { return py::hash(py::str(models::to_yaml(self))); })
       .def("__repr__",
            [](const ModelSpec& self) {
+             // Appends only: g++ 12 with LTO warns falsely about `"..." + std::string` here.
              std::string text = "ModelSpec(";
-             bool first = true;
+             const char* separator = "";
              for (const auto& [key, value] : model_spec_fields(self)) {
-               text += (first ? "" : ", ") + key.cast<std::string>() + "=" + python_repr(value);
-               first = false;
+               text.append(separator).append(key.cast<std::string>()).append("=").append(python_repr(value));
+               separator = ", ";
              }
-             return text + ")";
+             return text.append(")");
            })
       .def(py::pickle([](const ModelSpec& self) { return models::to_yaml(self); },
                       [](const std::string& yaml) { return models::parse_spec(yaml, "<pickle>"); }));
