@@ -73,9 +73,8 @@ struct MutableRgb8Rows {
 
 /// Pillow's horizontal pass on source rows [first_row, first_row + out.height)
 /// into `out` (of the plan's target width). Scalar: the oracle.
-/// Outputs before `first_output` are left alone.
-void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out,
-                            std::int64_t first_output = 0) noexcept;
+void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row,
+                            MutableRgb8Rows out) noexcept;
 /// Pillow's vertical pass into `out`; `source` holds source rows from
 /// `first_row` on (the rows the horizontal pass produced). Scalar: the oracle.
 void vertical_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out) noexcept;
@@ -97,6 +96,12 @@ inline constexpr std::int64_t max_vector_columns = 16384;
 void horizontal_pass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out,
                      std::int32_t* columns) noexcept;
 void vertical_pass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out) noexcept;
+
+/// The ResizeScratch buffers a resize uses: the horizontal pass's output, the
+/// source composited to rgb8 (sources with alpha), the vectorised pass's columns.
+inline constexpr std::size_t horizontal_output_slot = 0;
+inline constexpr std::size_t composited_slot = 1;
+inline constexpr std::size_t columns_slot = 2;
 
 /// Which implementation the passes use; tests compare both.
 enum class Kernels : std::uint8_t { best, scalar };

@@ -21,13 +21,13 @@ constexpr std::int64_t channels = 3;
 
 }  // namespace
 
-void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row, MutableRgb8Rows out,
-                            std::int64_t first_output) noexcept {
+void horizontal_pass_scalar(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row,
+                            MutableRgb8Rows out) noexcept {
   const auto taps = static_cast<std::size_t>(plan.taps);
   for (std::int64_t y = 0; y < out.height; ++y) {
     const std::uint8_t* in = source.data + (first_row + y) * source.stride;
     std::uint8_t* row = out.data + y * out.stride;
-    for (std::int64_t x = first_output; x < out.width; ++x) {
+    for (std::int64_t x = 0; x < out.width; ++x) {
       const auto i = static_cast<std::size_t>(x);
       const std::int32_t* k = plan.coefficients.data() + i * taps;
       const std::uint8_t* pixel = in + plan.first[i] * channels;
@@ -140,12 +140,13 @@ void resample_rgb8(const ResamplePlanData& plan, Rgb8Rows source, MutableRgb8Row
   // first of them.
   const std::int64_t rows = plan.end_row - plan.first_row;
   const std::int64_t stride = destination.width * channels;
-  std::uint8_t* buffer = scratch.reserve(0, static_cast<std::size_t>(rows * stride));
+  std::uint8_t* buffer = scratch.reserve(horizontal_output_slot, static_cast<std::size_t>(rows * stride));
   const MutableRgb8Rows horizontal{.data = buffer, .width = destination.width, .height = rows, .stride = stride};
   if (scalar) {
     horizontal_pass_scalar(plan.horizontal, source, plan.first_row, horizontal);
   } else {
-    auto* columns = reinterpret_cast<std::int32_t*>(scratch.reserve(2, horizontal_columns_bytes(plan.horizontal)));
+    auto* columns =
+        reinterpret_cast<std::int32_t*>(scratch.reserve(columns_slot, horizontal_columns_bytes(plan.horizontal)));
     horizontal_pass(plan.horizontal, source, plan.first_row, horizontal, columns);
   }
   const Rgb8Rows rows_read{.data = buffer, .width = destination.width, .height = rows, .stride = stride};

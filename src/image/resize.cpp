@@ -109,7 +109,8 @@ void resize_into(const ImageView& source, const ResamplePlan& plan, const Mutabl
       .data = source.data, .width = source.width, .height = source.height, .stride = source.stride_bytes};
   if (source.format != PixelFormat::rgb8) {
     const std::int64_t stride = source.width * 3;
-    std::uint8_t* composited = scratch.reserve(1, static_cast<std::size_t>(stride * source.height));
+    std::uint8_t* composited =
+        scratch.reserve(detail::composited_slot, static_cast<std::size_t>(stride * source.height));
     detail::composite_to_rgb8(
         source, {.data = composited, .width = source.width, .height = source.height, .stride = stride}, background);
     rgb = {.data = composited, .width = source.width, .height = source.height, .stride = stride};

@@ -132,7 +132,7 @@ TEST_CASE("the Preprocessor equals torchvision's Normalize(ToTensor(Pillow resiz
       for (std::size_t p = 0; p < plane; ++p) {
         const std::size_t value = resized.bytes()[p * 3 + c];
         const std::size_t at = c * plane + p;
-        worst = std::max(worst, std::abs(double{fp32[at]} - double{table[c * 256 + value]}));
+        worst = std::max(worst, std::abs(static_cast<double>(fp32[at]) - static_cast<double>(table[c * 256 + value])));
         wrong16 += (fp16[at] != half[c * 256 + value] ? 1 : 0) + (bf16[at] != brain[c * 256 + value] ? 1 : 0);
       }
     }
