@@ -1,9 +1,13 @@
 # What `cmake --install` must put in place besides the CMake package.
+if(WITH_WSI)
+  set(SLIDE_LAYER_FILES ${LIBDIR}/libbioptimus_wsi.a ${LIBDIR}/libbioptimus_extraction.a
+                        include/bioptimus/io/wsi/reader.hpp include/bioptimus/extraction/wsi/tile_extractor.hpp)
+endif()
 foreach(file include/bioptimus/models/model_spec.hpp include/bioptimus/version.hpp include/bioptimus/format.hpp
              ${LIBDIR}/libbioptimus.a ${LIBDIR}/libbioptimus_image.a ${LIBDIR}/libbioptimus_preprocess.a
              include/bioptimus/image/resize.hpp include/bioptimus/models/preprocess.hpp ${LIBDIR}/cmake/bioptimus/bioptimusConfig.cmake
              ${LIBDIR}/cmake/bioptimus/bioptimusConfigVersion.cmake ${LIBDIR}/pkgconfig/bioptimus.pc
-             share/bioptimus/configs/h0-mini.yaml bin/modelspec)
+             share/bioptimus/configs/h0-mini.yaml bin/modelspec ${SLIDE_LAYER_FILES})
   if(NOT EXISTS "${PREFIX}/${file}")
     message(FATAL_ERROR "not installed: ${file}")
   endif()

@@ -199,6 +199,22 @@ TEST_CASE("Missing, foreign and truncated files are SlideErrors naming the slide
   REQUIRE(reported);
 }
 
+TEST_CASE("A corrupt tile is a SlideError naming the slide and the region read", "[wsi][reader]") {
+  const TempDir dir;
+  const fs::path path = small_slide(dir);
+  // Overwrite the middle of the file, which holds level 0's tile data.
+  const auto size = static_cast<std::streamoff>(fs::file_size(path));
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(size / 3);
+    const std::string garbage(static_cast<std::size_t>(size / 10), '\xa5');
+    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  const SlideReader slide{path};
+  REQUIRE_THROWS_WITH(slide.read_level(Level{0}, 0, 0, slide.level_dimensions(Level{0})),
+                      Contains(path.string() + ": cannot read region at level-0 (0, 0), 4096 x 3072 px of level 0: "));
+}
+
 TEST_CASE("Readers move, and read the same pixels from several threads", "[wsi][reader]") {
   const TempDir dir;
   SlideReader first{small_slide(dir)};
