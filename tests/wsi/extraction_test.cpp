@@ -95,7 +95,7 @@ TEST_CASE("A 20000 x 15000 slide: the tiles kept match the ground truth", "[wsi]
   REQUIRE(scores.kept_on_speck == 0);
 }
 
-TEST_CASE("The mask drops specks and keeps the hole; fill_holes fills it", "[wsi][extraction]") {
+TEST_CASE("The mask drops specks and keeps the hole, which fill_holes fills", "[wsi][extraction]") {
   const TempDir dir;
   const fs::path path = bioptimus::testing::make_tissue_slide(
       dir.path() / "slide.tif", "--size 8192x6144 --truth " + (dir.path() / "truth.pgm").string());
@@ -158,7 +158,7 @@ TEST_CASE("Mask parameters are checked, and CLAM's presets convert to microns", 
   REQUIRE(segment_tissue(view, MPP{8.0}).tissue_fraction() == 0.0);
 }
 
-TEST_CASE("A user's mask without an MPP spans the slide; no mask keeps every tile", "[wsi][extraction]") {
+TEST_CASE("A user's mask without an MPP spans the slide, and no mask keeps every tile", "[wsi][extraction]") {
   const TempDir dir;
   const SlideReader slide{bioptimus::testing::make_tissue_slide(dir.path() / "slide.tif", "--size 4096x3072")};
   // The left half is tissue: 2 x 1 mask pixels.

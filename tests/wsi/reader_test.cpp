@@ -71,7 +71,7 @@ TEST_CASE("An Aperio slide: levels, MPP with its source, objective power, vendor
                          Catch::Message(slide.path().string() + ": no level 3 (the slide has 3)"));
 }
 
-TEST_CASE("read_region by Level reads that level; white background, tissue inside a blob", "[wsi][reader]") {
+TEST_CASE("read_region by Level reads that level: white background, tissue inside a blob", "[wsi][reader]") {
   const TempDir dir;
   const SlideReader slide{small_slide(dir)};
   const Region corner = slide.read_region({.x = 0, .y = 0}, {.width = 32, .height = 16}, Level{1});
@@ -140,7 +140,7 @@ TEST_CASE("read_region by MPP: an exact level is read as it is, else resized lik
   REQUIRE(pillow == ours);
 }
 
-TEST_CASE("A slide without MPP opens; operations that need one ask for an override", "[wsi][reader]") {
+TEST_CASE("A slide without MPP opens, and operations that need one ask for an override", "[wsi][reader]") {
   const TempDir dir;
   const fs::path path = small_slide(dir, "--no-mpp");
   const SlideReader slide{path};
