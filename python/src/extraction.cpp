@@ -1,0 +1,190 @@
+// SlideReader and TileExtractor: tile coordinates of a slide as NumPy arrays.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bindings.hpp"
+#include "bioptimus/extraction/wsi/tile_extractor.hpp"
+#include "bioptimus/extraction/wsi/tissue_mask.hpp"
+#include "bioptimus/io/wsi/level.hpp"
+#include "bioptimus/io/wsi/mpp.hpp"
+#include "bioptimus/io/wsi/reader.hpp"
+#include "bioptimus/models/model_spec.hpp"
+
+namespace py = pybind11;
+
+namespace bioptimus::python {
+namespace {
+
+using extraction::wsi::TileExtractor;
+using extraction::wsi::TileExtractorOptions;
+using extraction::wsi::TileRegion;
+using io::wsi::Level;
+using io::wsi::SlideReader;
+
+py::tuple dims_to_python(io::wsi::WSIDims dims) { return py::make_tuple(dims.width, dims.height); }
+
+// The SDK's constructor keywords, plus the two CLAM areas that small slides need lowered.
+struct ExtractorArguments {
+  double mask_threshold;
+  bool segment;
+  py::object mask;
+  std::optional<io::wsi::MPP> mask_mpp;
+  std::optional<double> min_tissue_area_um2;
+  std::optional<double> min_hole_area_um2;
+};
+
+TileExtractorOptions options_of(const ExtractorArguments& arguments, std::string model) {
+  TileExtractorOptions options{.mask_threshold = arguments.mask_threshold, .model = std::move(model)};
+  if (!arguments.mask.is_none()) {
+    const auto mask = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(arguments.mask);
+    if (!mask || mask.ndim() != 2) {
+      throw py::value_error("mask: expected a 2-D array (height, width), non-zero = tissue, got " +
+                            py::repr(arguments.mask).cast<std::string>());
+    }
+    options.mask = extraction::wsi::TissueMask(std::vector<std::uint8_t>(mask.data(), mask.data() + mask.size()),
+                                               mask.shape(1), mask.shape(0), arguments.mask_mpp);
+  }
+  if (arguments.segment && !options.mask) {
+    extraction::wsi::TissueMaskParams params;
+    params.min_tissue_area_um2 = arguments.min_tissue_area_um2.value_or(params.min_tissue_area_um2);
+    params.min_hole_area_um2 = arguments.min_hole_area_um2.value_or(params.min_hole_area_um2);
+    options.segmentation = params;
+  } else {
+    options.segmentation = std::nullopt;
+  }
+  return options;
+}
+
+// (N, 2) int64 level-0 (x, y), the layout of CLAM's and TRIDENT's `coords`.
+py::array_t<std::int64_t> coords_of(const std::vector<TileRegion>& regions) {
+  py::array_t<std::int64_t> coords({static_cast<py::ssize_t>(regions.size()), py::ssize_t{2}});
+  auto out = coords.mutable_unchecked<2>();
+  for (std::size_t i = 0; i < regions.size(); ++i) {
+    out(static_cast<py::ssize_t>(i), 0) = regions[i].x;
+    out(static_cast<py::ssize_t>(i), 1) = regions[i].y;
+  }
+  return coords;
+}
+
+}  // namespace
+
+void register_extraction(py::module_& module) {
+  py::class_<SlideReader>(module, "SlideReader", "An open whole-slide image (OpenSlide).")
+      .def(py::init([](const std::filesystem::path& path, std::optional<io::wsi::MPP> mpp) {
+             return SlideReader(path, io::wsi::SlideOptions{.mpp_override = mpp});
+           }),
+           py::arg("path"), py::kw_only(), py::arg("mpp") = py::none(),
+           "Opens path; mpp overrides the slide's level-0 MPP. Raises SlideError when it cannot be read.")
+      .def_property_readonly("path", &SlideReader::path)
+      .def_property_readonly("name", &SlideReader::name, "The file name without its extension.")
+      .def_property_readonly("mpp", &SlideReader::mpp_x, "Level-0 MPP (the override when given), or None.")
+      .def_property_readonly("level_count", &SlideReader::level_count)
+      .def_property_readonly(
+          "dimensions", [](const SlideReader& self) { return dims_to_python(self.dimensions()); },
+          "Level 0's (width, height).")
+      .def(
+          "level_dimensions",
+          [](const SlideReader& self, const Level& level) { return dims_to_python(self.level_dimensions(level)); },
+          py::arg("level"))
+      .def("level_downsample", &SlideReader::level_downsample, py::arg("level"))
+      .def("__repr__", [](const SlideReader& self) {
+        return "SlideReader(" + py::repr(py::str(self.path().string())).cast<std::string>() + ")";
+      });
+
+  py::class_<TileExtractor>(module, "TileExtractor", R"(Tissue tiles of a slide, as the SDK's TileExtractor: fit(slide)
+segments the tissue (CLAM's method at 8 mpp), extract() keeps the grid's tiles
+whose tissue fraction is >= mask_threshold and returns their level-0 (x, y)
+as an (N, 2) int64 array. to_hdf5/to_csv/to_json write them as CLAM and
+TRIDENT do. fit() and extract() release the GIL; an extractor changes as it
+works, so use one per thread.
+
+    extractor = TileExtractor(spec)            # a ModelSpec or a TileSpec
+    coords = extractor.fit(SlideReader("slide.svs")).extract()
+)")
+      .def(py::init([](const models::ModelSpec& spec, double mask_threshold, bool segment, const py::object& mask,
+                       std::optional<io::wsi::MPP> mask_mpp, std::optional<double> min_tissue_area_um2,
+                       std::optional<double> min_hole_area_um2) {
+             return TileExtractor(spec.tile_spec(), options_of({mask_threshold, segment, mask, mask_mpp,
+                                                                min_tissue_area_um2, min_hole_area_um2},
+                                                               spec.identity()));
+           }),
+           py::arg("spec"), py::kw_only(), py::arg("mask_threshold") = 0.5, py::arg("segment") = true,
+           py::arg("mask") = py::none(), py::arg("mask_mpp") = py::none(), py::arg("min_tissue_area_um2") = py::none(),
+           py::arg("min_hole_area_um2") = py::none(),
+           "Tiles for a model: its tile spec, and its identity written into the exports.")
+      .def(py::init([](const extraction::wsi::TileSpec& tile_spec, double mask_threshold, bool segment,
+                       const py::object& mask, std::optional<io::wsi::MPP> mask_mpp,
+                       std::optional<double> min_tissue_area_um2, std::optional<double> min_hole_area_um2,
+                       std::string model) {
+             return TileExtractor(tile_spec, options_of({mask_threshold, segment, mask, mask_mpp, min_tissue_area_um2,
+                                                         min_hole_area_um2},
+                                                        std::move(model)));
+           }),
+           py::arg("tile_spec"), py::kw_only(), py::arg("mask_threshold") = 0.5, py::arg("segment") = true,
+           py::arg("mask") = py::none(), py::arg("mask_mpp") = py::none(), py::arg("min_tissue_area_um2") = py::none(),
+           py::arg("min_hole_area_um2") = py::none(), py::arg("model") = "",
+           R"(mask_threshold: keep a tile whose tissue fraction is >= this, in [0, 1].
+segment: find tissue with CLAM's method at fit() (False: every tile is tissue).
+mask: your own (height, width) tissue mask instead, non-zero = tissue, spanning
+the whole slide, or pixels of mask_mpp microns when given.
+min_tissue_area_um2, min_hole_area_um2: CLAM's a_t and a_h in square microns
+(defaults: its tcga preset at 40x, 262144 and 65536).
+Raises ValidationError when mask_threshold is outside [0, 1].)")
+      .def("fit", &TileExtractor::fit, py::arg("slide"), py::call_guard<py::gil_scoped_release>(),
+           py::return_value_policy::reference_internal,
+           "Binds slide, plans its grid and segments its tissue; the slide may be closed afterwards. Returns self.")
+      .def(
+          "extract",
+          [](TileExtractor& self) {
+            {
+              const py::gil_scoped_release release;
+              static_cast<void>(self.extract());
+            }
+            return coords_of(self.regions());
+          },
+          "Computes the kept tiles of the fitted slide (row-major); returns coords.")
+      .def_property_readonly(
+          "coords", [](const TileExtractor& self) { return coords_of(self.regions()); },
+          "(N, 2) int64 level-0 (x, y) of the kept tiles.")
+      .def_property_readonly(
+          "tissue_fractions",
+          [](const TileExtractor& self) {
+            py::array_t<double> fractions(static_cast<py::ssize_t>(self.regions().size()));
+            auto out = fractions.mutable_unchecked<1>();
+            for (std::size_t i = 0; i < self.regions().size(); ++i) {
+              out(static_cast<py::ssize_t>(i)) = self.regions()[i].tissue_fraction;
+            }
+            return fractions;
+          },
+          "(N,) float64: each kept tile's tissue fraction, in [0, 1].")
+      .def_property_readonly(
+          "read_level",
+          [](const TileExtractor& self) -> py::object {
+            return self.regions().empty() ? py::object(py::none()) : py::cast(self.regions().front().level);
+          },
+          "The level the tiles are read at, or None before extract() keeps any.")
+      .def_property_readonly(
+          "read_size",
+          [](const TileExtractor& self) -> py::object {
+            return self.regions().empty() ? py::object(py::none()) : dims_to_python(self.regions().front().size);
+          },
+          "(width, height) read at read_level, before resizing to the tile size; None without tiles.")
+      .def_property_readonly("tile_spec", &TileExtractor::tile_spec)
+      .def_property_readonly("slide_name", &TileExtractor::slide_name, "The fitted slide's file stem.")
+      .def("to_hdf5", &TileExtractor::to_hdf5, py::arg("directory"),
+           "Writes DIRECTORY/<slide>.h5 (coords int64 (N, 2) with CLAM's and TRIDENT's attributes); returns the path.")
+      .def("to_csv", &TileExtractor::to_csv, py::arg("directory"), "Writes DIRECTORY/<slide>.csv; returns the path.")
+      .def("to_json", &TileExtractor::to_json, py::arg("directory"),
+           "Writes DIRECTORY/<slide>.json; returns the path.");
+}
+
+}  // namespace bioptimus::python
