@@ -55,14 +55,29 @@ done
 kill -KILL -- "-$group"
 wait "$group" 2>/dev/null || true
 group=""
-finished=(out/tiles/*.csv)
+# Finished means finished for the workflow: an output whose job Snakemake
+# had not yet recorded as done when the kill landed (its marker under
+# .snakemake/incomplete names the output, base64url-encoded) is incomplete,
+# and rerunning it is right, though the tool's atomic rename had completed it.
+mapfile -t incomplete < <(/usr/bin/python3 - <<'PY'
+import base64, pathlib
+root = pathlib.Path(".snakemake/incomplete")
+for marker in (root.rglob("*") if root.is_dir() else []):
+    if marker.is_file():
+        print(base64.urlsafe_b64decode(marker.name.encode()).decode())
+PY
+)
+finished=()
+for file in out/tiles/*.csv; do
+  [[ " ${incomplete[*]} " == *" $file "* ]] || finished+=("$file")
+done
 if ((${#finished[@]} >= slides)); then
   echo "FAIL: the first run finished every slide before the kill"
   exit 1
 fi
 declare -A before
 for file in "${finished[@]}"; do before[$file]=$(stat -c '%i %Y.%y' "$file"); done
-echo "killed with ${#finished[@]} of $slides slides done"
+echo "killed with ${#finished[@]} of $slides slides done (${#incomplete[@]} jobs in flight)"
 
 # A killed Snakemake keeps its lock: --unlock, as docs/cohorts.md says.
 "${command[@]}" --unlock >unlock.log 2>&1
