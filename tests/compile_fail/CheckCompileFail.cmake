@@ -6,12 +6,11 @@
 # enabled (so a typo in the shared code cannot pass for the claim), and each
 # case alone must fail with a diagnostic matching REGEX (so it fails for the
 # claimed reason, with g++ and clang alike).
-# Run as: cmake -DCOMPILER=... -DSOURCE=x.fail.cpp "-DINCLUDE_DIRS=a;b" -P CheckCompileFail.cmake
+# Run as: cmake -DCOMPILER=... -DSOURCE=x.fail.cpp -DINCLUDE_DIR=include -DGENERATED_INCLUDE_DIR=gen -P CheckCompileFail.cmake
 set(ENV{LC_ALL} C)  # plain quotes in the compiler's messages
 set(command "${COMPILER}" -std=c++20 -fsyntax-only)
-foreach(dir IN LISTS INCLUDE_DIRS)
-  list(APPEND command "-I${dir}")
-endforeach()
+# Two variables, not one list: a list survives neither add_test nor -D intact.
+list(APPEND command "-I${INCLUDE_DIR}" "-I${GENERATED_INCLUDE_DIR}")
 list(APPEND command "${SOURCE}")
 
 execute_process(COMMAND ${command} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE out)

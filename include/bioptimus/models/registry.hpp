@@ -134,6 +134,11 @@ class BIOPTIMUS_EXPORT Registry {
   [[nodiscard]] const ModelSpec& get(std::string_view model_name) const;
   /// The spec named `model_name`, or nullptr.
   [[nodiscard]] const ModelSpec* find(std::string_view model_name) const noexcept;
+  /// A literal 0 or nullptr would become a null std::string_view (undefined
+  /// behaviour): such a lookup does not compile.
+  const ModelSpec& get(std::nullptr_t) const = delete;
+  /// See get(std::nullptr_t).
+  const ModelSpec* find(std::nullptr_t) const = delete;
 
   /// Every spec, sorted by model name.
   [[nodiscard]] std::span<const ModelSpec> specs() const noexcept { return specs_; }
