@@ -2,8 +2,9 @@
 # Installs the Debian 12 packages the project needs, only those missing.
 set -euo pipefail
 packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-dev libfmt-dev catch2 libcli11-dev
-          nlohmann-json3-dev libbenchmark-dev libopenslide-dev libtiff-dev libtorch-dev libhdf5-dev libzip-dev
-          libhwy-dev libpng-dev libopencv-dev python3-pil python3-numpy python3-torch python3-torchvision python3-h5py)
+          nlohmann-json3-dev libbenchmark-dev libopenslide-dev libtiff-dev zlib1g-dev libtorch-dev libhdf5-dev
+          libzip-dev libhwy-dev libpng-dev libopencv-dev python3-pil python3-numpy python3-torch python3-torchvision
+          python3-h5py python3-openslide)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

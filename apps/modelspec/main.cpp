@@ -12,12 +12,16 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
 #include "preprocess_command.hpp"
 #include "render.hpp"
+#ifdef BIOPTIMUS_MODELSPEC_TILES
+#include "tiles.hpp"
+#endif
 
 namespace {
 
@@ -45,9 +49,13 @@ Registry with_user_configs(const std::filesystem::path& directory) {
       if (!std::filesystem::exists(file)) {
         file.replace_extension(".yml");
       }
-      clashes.push_back({{file.string(), 0, 0},
-                         "model_name",
-                         "\"" + spec.model_name() + "\" is already a built-in model; give this config another name"});
+      // Built as a named value: g++ 12 -O3 reports a false maybe-uninitialized
+      // on the nested braced temporaries.
+      bioptimus::models::Diagnostic clash;
+      clash.location.path = file.string();
+      clash.field = "model_name";
+      clash.message = "\"" + spec.model_name() + "\" is already a built-in model; give this config another name";
+      clashes.push_back(std::move(clash));
     }
   }
   if (!clashes.empty()) {
@@ -97,6 +105,9 @@ int main(int argc, char** argv) {
     subcommand->fallthrough();
   }
 
+#ifdef BIOPTIMUS_MODELSPEC_TILES
+  const bioptimus::apps::Subcommand tiles = bioptimus::apps::add_tiles_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -118,6 +129,11 @@ int main(int argc, char** argv) {
       return status;
     }
 
+#ifdef BIOPTIMUS_MODELSPEC_TILES
+    if (tiles.command->parsed()) {  // loads the registry only for --model
+      return tiles.run([&] { return config_dir ? with_user_configs(*config_dir) : Registry::builtin(); });
+    }
+#endif
     const Registry registry = config_dir ? with_user_configs(*config_dir) : Registry::builtin();
     if (list->parsed()) {
       if (list_format == "json") {

@@ -1,0 +1,120 @@
+// bioptimus/extraction/wsi/tile_extractor.hpp
+//
+// TileExtractor (target bioptimus::extraction): the SDK's fit / extract /
+// export lifecycle. fit() binds a slide and builds its tissue mask; extract()
+// lays the grid with plan_tiles(), measures each tile's tissue fraction on
+// the mask with an integral image and keeps those >= mask_threshold; the
+// exports write the kept tiles as CSV, JSON or an HDF5 file in the layout
+// CLAM and TRIDENT write (docs/tile-extraction.md).
+//
+//   const SlideReader slide{"tumor_001.svs"};
+//   TileExtractor extractor{model.tile_spec(), {.model = model.identity()}};
+//   extractor.fit(slide).extract();
+//   extractor.to_hdf5("out/");  // out/tumor_001.h5
+#ifndef BIOPTIMUS_EXTRACTION_WSI_TILE_EXTRACTOR_HPP
+#define BIOPTIMUS_EXTRACTION_WSI_TILE_EXTRACTOR_HPP
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bioptimus/extraction/wsi/tile_spec.hpp"
+#include "bioptimus/extraction/wsi/tiling.hpp"
+#include "bioptimus/extraction/wsi/tissue_mask.hpp"
+#include "bioptimus/io/wsi/level.hpp"
+#include "bioptimus/io/wsi/reader.hpp"
+#include "bioptimus/io/wsi/slide.hpp"
+
+namespace bioptimus::extraction::wsi {
+
+/// One kept tile (SDK: RegionSpec of a tile).
+struct TileRegion {
+  /// Level-0 top-left corner.
+  std::int64_t x;
+  std::int64_t y;
+  /// The level to read and the size to read there (then resize to the tile size).
+  io::wsi::Level level;
+  io::wsi::WSIDims size;
+  /// Fraction of the tile's footprint that the mask calls tissue, in [0, 1].
+  double tissue_fraction;
+
+  friend bool operator==(const TileRegion&, const TileRegion&) = default;
+};
+
+/// How a TileExtractor finds tissue and which tiles it keeps.
+struct TileExtractorOptions {
+  /// Keep a tile when its tissue fraction is >= this, in [0, 1] (SDK mask_threshold).
+  double mask_threshold = 0.5;
+  /// A mask of the user's: used for every slide, instead of segmenting.
+  std::optional<TissueMask> mask = std::nullopt;
+  /// Segment each slide at fit() with these parameters (when `mask` is
+  /// empty). With neither, every tile counts as tissue.
+  std::optional<TissueMaskParams> segmentation = TissueMaskParams{};
+  /// Grid options (partial tiles, bounds, level tolerance). The slide
+  /// reader's MPP override is added at fit().
+  TilingOptions tiling = {};
+  /// The model the tiles are for ("h0-mini@1.0.0"), written into the exports.
+  std::string model = {};
+};
+
+/// See the file comment. Not thread-safe (fit and extract change it); use one per thread.
+class TileExtractor {
+ public:
+  /// @throws ValidationError when mask_threshold is outside [0, 1].
+  explicit TileExtractor(TileSpec tile_spec, TileExtractorOptions options = {});
+
+  /// Binds `slide`: plans its grid, builds its mask (when segmenting) and
+  /// keeps what extract() and the exports need, so the reader may go after.
+  /// @throws io::wsi::SlideError, ValidationError.
+  TileExtractor& fit(const io::wsi::SlideReader& slide);
+  /// Computes the kept tiles of the fitted slide (row-major), stores and returns them.
+  /// @throws Error when fit() has not run.
+  const std::vector<TileRegion>& extract();
+
+  [[nodiscard]] const TileSpec& tile_spec() const noexcept { return tile_spec_; }
+  [[nodiscard]] const TileExtractorOptions& options() const noexcept { return options_; }
+  /// The fitted slide's name (file stem); empty before fit().
+  [[nodiscard]] const std::string& slide_name() const noexcept { return slide_name_; }
+  /// The fitted slide's grid. @throws Error before fit().
+  [[nodiscard]] const TilePlan& plan() const;
+  /// The mask used by the last fit(), if any.
+  [[nodiscard]] const std::optional<TissueMask>& mask() const noexcept { return mask_; }
+  /// The tiles of the last extract().
+  [[nodiscard]] const std::vector<TileRegion>& regions() const noexcept { return regions_; }
+
+  /// Writes DIR/<slide>.csv: a header, then x,y,level,width,height,tissue_fraction per tile.
+  /// Each export writes a temporary file and renames it. Returns the path written.
+  std::filesystem::path to_csv(const std::filesystem::path& directory) const;
+  /// Writes DIR/<slide>.json: slide, model, tile spec, plan and tiles.
+  std::filesystem::path to_json(const std::filesystem::path& directory) const;
+  /// Writes DIR/<slide>.h5: dataset `coords` int64 (N, 2) of level-0 (x, y)
+  /// with CLAM's and TRIDENT's attributes, and `tissue_fraction` float32 (N).
+  std::filesystem::path to_hdf5(const std::filesystem::path& directory) const;
+
+ private:
+  // What the exports need of the slide, copied at fit() so that they do not
+  // need the reader.
+  struct SlideFacts {
+    std::vector<io::wsi::WSIDims> level_dimensions;
+    std::vector<double> level_downsamples;
+    std::optional<io::wsi::MPP> mpp_x;
+    std::optional<io::wsi::MPP> mpp_y;
+    std::optional<double> objective_power;
+  };
+
+  void require_fitted(const char* operation) const;
+
+  TileSpec tile_spec_;
+  TileExtractorOptions options_;
+  std::string slide_name_;
+  SlideFacts facts_;
+  std::optional<TilePlan> plan_;
+  std::optional<TissueMask> mask_;
+  std::vector<TileRegion> regions_;
+};
+
+}  // namespace bioptimus::extraction::wsi
+
+#endif  // BIOPTIMUS_EXTRACTION_WSI_TILE_EXTRACTOR_HPP

@@ -1,0 +1,100 @@
+#include "bioptimus/extraction/wsi/thumbnail.hpp"
+
+#include <png.h>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <csetjmp>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "bioptimus/error.hpp"
+#include "detail/downsample.hpp"
+#include "detail/export_file.hpp"
+
+namespace bioptimus::extraction::wsi {
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* file) const noexcept { std::fclose(file); }
+};
+
+// Writes an 8-bit RGB image as PNG with libpng (OpenCV's imgcodecs would
+// load GDAL and a hundred more libraries at every start of the tool).
+bool write_png(const std::filesystem::path& path, const cv::Mat& rgb) {
+  const std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
+  if (!file) {
+    return false;
+  }
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png == nullptr ? nullptr : png_create_info_struct(png);
+  if (info == nullptr) {
+    png_destroy_write_struct(&png, nullptr);
+    return false;
+  }
+  std::vector<png_bytep> rows(static_cast<std::size_t>(rgb.rows));
+  for (int y = 0; y < rgb.rows; ++y) {
+    rows[static_cast<std::size_t>(y)] = const_cast<png_bytep>(rgb.ptr<std::uint8_t>(y));
+  }
+  // libpng reports errors by longjmp; nothing with a destructor is created below.
+  if (setjmp(png_jmpbuf(png)) != 0) {  // NOLINT(cert-err52-cpp)
+    png_destroy_write_struct(&png, &info);
+    return false;
+  }
+  png_init_io(png, file.get());
+  png_set_IHDR(png, info, static_cast<png_uint_32>(rgb.cols), static_cast<png_uint_32>(rgb.rows), 8, PNG_COLOR_TYPE_RGB,
+               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  png_write_image(png, rows.data());
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  return std::fflush(file.get()) == 0;
+}
+
+}  // namespace
+
+std::filesystem::path write_thumbnail(const std::filesystem::path& directory, const io::wsi::SlideReader& slide,
+                                      const TileExtractor& extractor, std::int64_t max_side) {
+  const io::wsi::WSIDims level0 = slide.dimensions();
+  const double scale = std::max(1.0, static_cast<double>(std::max(level0.width, level0.height)) /
+                                         static_cast<double>(std::max<std::int64_t>(max_side, 1)));
+  const io::wsi::WSIDims size{
+      .width = std::max<std::int64_t>(1, std::llround(static_cast<double>(level0.width) / scale)),
+      .height = std::max<std::int64_t>(1, std::llround(static_cast<double>(level0.height) / scale))};
+  image::Image picture = detail::read_downsampled(slide, scale, scale, size);
+  const cv::Mat canvas(static_cast<int>(size.height), static_cast<int>(size.width), CV_8UC3, picture.bytes().data());
+  const cv::Scalar blue(0, 0, 255);  // RGB
+  const cv::Scalar green(0, 170, 0);
+  const auto to_canvas = [scale](std::int64_t level0_coordinate) {
+    return static_cast<int>(std::lround(static_cast<double>(level0_coordinate) / scale));
+  };
+  if (extractor.slide_name() == slide.name()) {
+    const TilePlan& plan = extractor.plan();
+    for (const TileRegion& region : extractor.regions()) {
+      const cv::Point top_left(to_canvas(region.x), to_canvas(region.y));
+      const cv::Point bottom_right(to_canvas(region.x + plan.footprint().width) - 1,
+                                   to_canvas(region.y + plan.footprint().height) - 1);
+      cv::rectangle(canvas, top_left, bottom_right, blue, 1);
+    }
+  }
+  if (const auto& mask = extractor.mask(); mask) {
+    cv::Mat binary(static_cast<int>(mask->height()), static_cast<int>(mask->width()), CV_8U);
+    std::copy(mask->pixels().begin(), mask->pixels().end(), binary.data);
+    cv::Mat resized;
+    cv::resize(binary, resized, canvas.size(), 0, 0, cv::INTER_NEAREST);
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(resized, contours, cv::RETR_LIST, cv::CHAIN_APPROX_SIMPLE);
+    cv::drawContours(canvas, contours, -1, green, 2);
+  }
+  const std::filesystem::path target = directory / (slide.name() + ".png");
+  detail::write_atomically(target,
+                           [&](const std::filesystem::path& temporary) { return write_png(temporary, canvas); });
+  return target;
+}
+
+}  // namespace bioptimus::extraction::wsi

@@ -1,0 +1,202 @@
+// TileExtractor: the grid, the tissue fraction per tile from an integral
+// image of the mask, and the CSV and JSON exports (HDF5 in hdf5_export.cpp).
+#include "bioptimus/extraction/wsi/tile_extractor.hpp"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <utility>
+
+#include "bioptimus/detail/text.hpp"
+#include "bioptimus/error.hpp"
+#include "detail/export_file.hpp"
+
+namespace bioptimus::extraction::wsi {
+
+TileExtractor::TileExtractor(TileSpec tile_spec, TileExtractorOptions options)
+    : tile_spec_(std::move(tile_spec)), options_(std::move(options)) {
+  const double threshold = options_.mask_threshold;
+  if (!std::isfinite(threshold) || threshold < 0.0 || threshold > 1.0) {
+    detail::throw_validation_error(
+        "TileExtractor", {{"mask_threshold", "expected a number in [0, 1], got " + detail::format_number(threshold)}});
+  }
+}
+
+TileExtractor& TileExtractor::fit(const io::wsi::SlideReader& slide) {
+  // Everything is computed first and stored at the end, so that a failure
+  // leaves the extractor unfitted rather than half-fitted.
+  plan_.reset();
+  mask_.reset();
+  regions_.clear();
+  slide_name_.clear();
+  TilingOptions tiling = options_.tiling;
+  if (slide.options().mpp_override) {
+    tiling.mpp_override = slide.options().mpp_override;
+  }
+  std::optional<TilePlan> plan;
+  try {
+    plan = plan_tiles(tile_spec_, slide.geometry(), tiling);
+  } catch (const ValidationError& error) {
+    if (!slide.mpp_x()) {
+      (void)slide.require_mpp_x();  // the message that asks for an override
+    }
+    throw io::wsi::SlideError(slide.path(), std::string("cannot plan the tiles: ") + error.what());
+  }
+  std::optional<TissueMask> mask;
+  if (options_.mask) {
+    mask = options_.mask;
+    if (mask->mpp()) {
+      (void)slide.require_mpp_x();  // a mask in microns needs the slide's MPP to be placed
+    }
+  } else if (options_.segmentation) {
+    mask = segment_tissue(slide, *options_.segmentation);
+  }
+  const io::wsi::SlideProperties& props = slide.properties();
+  facts_ = SlideFacts{.level_dimensions = props.level_dimensions,
+                      .level_downsamples = props.level_downsamples,
+                      .mpp_x = slide.mpp_x(),
+                      .mpp_y = slide.mpp_y(),
+                      .objective_power = props.objective_power};
+  slide_name_ = slide.name();
+  mask_ = std::move(mask);
+  plan_ = plan;
+  return *this;
+}
+
+void TileExtractor::require_fitted(const char* operation) const {
+  if (!plan_) {
+    throw Error(std::string("TileExtractor::") + operation + ": call fit(slide) first");
+  }
+}
+
+const TilePlan& TileExtractor::plan() const {
+  require_fitted("plan");
+  return *plan_;
+}
+
+const std::vector<TileRegion>& TileExtractor::extract() {
+  require_fitted("extract");
+  const TilePlan& plan = *plan_;
+  regions_.clear();
+  const io::wsi::WSIDims size{.width = plan.region_size().width, .height = plan.region_size().height};
+  if (!mask_) {
+    regions_.reserve(static_cast<std::size_t>(plan.size()));
+    for (const Tile& tile : plan) {
+      regions_.push_back({.x = tile.x, .y = tile.y, .level = plan.level(), .size = size, .tissue_fraction = 1.0});
+    }
+    return regions_;
+  }
+  const TissueMask& mask = *mask_;
+  // Level-0 pixels per mask pixel.
+  double scale_x = 0.0;
+  double scale_y = 0.0;
+  if (mask.mpp()) {
+    scale_x = mask.mpp()->value() / facts_.mpp_x->value();
+    scale_y = mask.mpp()->value() / facts_.mpp_y->value();
+  } else {
+    const io::wsi::WSIDims level0 = facts_.level_dimensions.front();
+    scale_x = static_cast<double>(level0.width) / static_cast<double>(mask.width());
+    scale_y = static_cast<double>(level0.height) / static_cast<double>(mask.height());
+  }
+  // Sums of 0/1 over any rectangle in O(1); doubles count exactly up to 2^53.
+  cv::Mat binary(static_cast<int>(mask.height()), static_cast<int>(mask.width()), CV_8U);
+  std::transform(mask.pixels().begin(), mask.pixels().end(), binary.data,
+                 [](std::uint8_t value) -> std::uint8_t { return value != 0 ? 1 : 0; });
+  cv::Mat sums;
+  cv::integral(binary, sums, CV_64F);
+  // The tissue area of [0, u) x [0, v) in mask pixels, for fractional u and
+  // v: a mask constant over each pixel makes it the bilinear interpolation of
+  // the integral image, so partly covered pixels count by their overlap.
+  const double width = static_cast<double>(mask.width());
+  const double height = static_cast<double>(mask.height());
+  const auto area_to = [&sums, width, height](double u, double v) {
+    u = std::clamp(u, 0.0, width);
+    v = std::clamp(v, 0.0, height);
+    const int i = std::min(static_cast<int>(u), static_cast<int>(width) - 1);
+    const int j = std::min(static_cast<int>(v), static_cast<int>(height) - 1);
+    const double fu = u - i;
+    const double fv = v - j;
+    const double s00 = sums.at<double>(j, i);
+    const double s10 = sums.at<double>(j, i + 1);
+    const double s01 = sums.at<double>(j + 1, i);
+    const double s11 = sums.at<double>(j + 1, i + 1);
+    return s00 + fu * (s10 - s00) + fv * (s01 - s00) + fu * fv * (s11 - s10 - s01 + s00);
+  };
+  for (const Tile& tile : plan) {
+    // The footprint in mask pixels; the part beyond the mask is background.
+    const double x0 = static_cast<double>(tile.x) / scale_x;
+    const double y0 = static_cast<double>(tile.y) / scale_y;
+    const double x1 = static_cast<double>(tile.x + tile.width) / scale_x;
+    const double y1 = static_cast<double>(tile.y + tile.height) / scale_y;
+    const double tissue = area_to(x1, y1) - area_to(x0, y1) - area_to(x1, y0) + area_to(x0, y0);
+    const double fraction = std::clamp(tissue / ((x1 - x0) * (y1 - y0)), 0.0, 1.0);
+    if (fraction >= options_.mask_threshold) {
+      regions_.push_back({.x = tile.x, .y = tile.y, .level = plan.level(), .size = size, .tissue_fraction = fraction});
+    }
+  }
+  return regions_;
+}
+
+std::filesystem::path TileExtractor::to_csv(const std::filesystem::path& directory) const {
+  require_fitted("to_csv");
+  const std::filesystem::path target = directory / (slide_name_ + ".csv");
+  detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
+    std::ofstream out(temporary, std::ios::binary);
+    out << "x,y,level,width,height,tissue_fraction\n";
+    char fraction[32];
+    for (const TileRegion& region : regions_) {
+      std::snprintf(fraction, sizeof fraction, "%.6f", region.tissue_fraction);
+      out << region.x << ',' << region.y << ',' << region.level.index() << ',' << region.size.width << ','
+          << region.size.height << ',' << fraction << '\n';
+    }
+    out.flush();
+    return static_cast<bool>(out);
+  });
+  return target;
+}
+
+std::filesystem::path TileExtractor::to_json(const std::filesystem::path& directory) const {
+  require_fitted("to_json");
+  const TilePlan& plan = *plan_;
+  nlohmann::ordered_json document;
+  document["slide"] = slide_name_;
+  document["model"] = options_.model.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(options_.model);
+  document["tile_spec"] = {
+      {"size", {tile_spec_.width(), tile_spec_.height()}},
+      {"stride", {tile_spec_.stride_width(), tile_spec_.stride_height()}},
+      {"resolution", io::wsi::describe(tile_spec_.resolution())},
+      {"unit", std::string(io::wsi::to_string(tile_spec_.unit()))},
+  };
+  document["level"] = plan.level().index();
+  document["region_size"] = {plan.region_size().width, plan.region_size().height};
+  document["tile_size"] = {plan.tile_size().width, plan.tile_size().height};
+  document["footprint"] = {plan.footprint().width, plan.footprint().height};
+  document["mask_threshold"] = options_.mask_threshold;
+  document["candidates"] = plan.size();
+  nlohmann::ordered_json tiles = nlohmann::ordered_json::array();
+  for (const TileRegion& region : regions_) {
+    tiles.push_back({{"x", region.x},
+                     {"y", region.y},
+                     {"level", region.level.index()},
+                     {"width", region.size.width},
+                     {"height", region.size.height},
+                     {"tissue_fraction", region.tissue_fraction}});
+  }
+  document["tiles"] = std::move(tiles);
+  const std::filesystem::path target = directory / (slide_name_ + ".json");
+  detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
+    std::ofstream out(temporary, std::ios::binary);
+    out << document.dump(2) << '\n';
+    out.flush();
+    return static_cast<bool>(out);
+  });
+  return target;
+}
+
+}  // namespace bioptimus::extraction::wsi

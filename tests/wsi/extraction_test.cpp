@@ -1,0 +1,290 @@
+// Tissue masks and TileExtractor on generated slides whose tissue is known
+// (make_tissue_slide's ground truth), and the exports, the HDF5 one read
+// back with h5py.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bioptimus/extraction/wsi/thumbnail.hpp"
+#include "bioptimus/extraction/wsi/tile_extractor.hpp"
+#include "bioptimus/extraction/wsi/tissue_mask.hpp"
+#include "bioptimus/io/wsi/reader.hpp"
+#include "temp_dir.hpp"
+#include "wsi_support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace bioptimus::extraction::wsi;
+using bioptimus::io::wsi::Level;
+using bioptimus::io::wsi::MPP;
+using bioptimus::io::wsi::SlideError;
+using bioptimus::io::wsi::SlideReader;
+using bioptimus::testing::TempDir;
+using bioptimus::testing::Truth;
+using Catch::Matchers::Contains;
+
+const TileSpec tiles_256_at_half_mpp{{.size = Extent{256}, .resolution = MPP{0.5}}};
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct Scores {
+  std::int64_t truth_tiles = 0;       // tiles whose footprint is >= half tissue
+  std::int64_t truth_tiles_kept = 0;  // of those, kept
+  std::int64_t kept = 0;
+  std::int64_t kept_without_tissue = 0;
+  std::int64_t kept_on_speck = 0;
+};
+
+Scores score(const TileExtractor& extractor, const Truth& truth) {
+  Scores scores;
+  const TilePlan& plan = extractor.plan();
+  std::vector<bool> kept(static_cast<std::size_t>(plan.size()), false);
+  for (const TileRegion& region : extractor.regions()) {
+    const std::int64_t column = (region.x - plan.area().x) / plan.stride().width;
+    const std::int64_t row = (region.y - plan.area().y) / plan.stride().height;
+    kept[static_cast<std::size_t>(row * plan.columns() + column)] = true;
+  }
+  for (const Tile& tile : plan) {
+    const auto [tissue, cells] = truth.count(tile.x, tile.y, tile.width, tile.height, 255);
+    const auto [speck, ignored] = truth.count(tile.x, tile.y, tile.width, tile.height, 128);
+    const bool is_kept = kept[static_cast<std::size_t>(tile.index)];
+    if (2 * tissue >= cells) {
+      ++scores.truth_tiles;
+      scores.truth_tiles_kept += is_kept ? 1 : 0;
+    }
+    if (is_kept) {
+      ++scores.kept;
+      scores.kept_without_tissue += tissue == 0 ? 1 : 0;
+      scores.kept_on_speck += speck > 0 ? 1 : 0;
+    }
+  }
+  return scores;
+}
+
+}  // namespace
+
+TEST_CASE("A 20000 x 15000 slide: the tiles kept match the ground truth", "[wsi][extraction][large]") {
+  const TempDir dir;
+  const fs::path path = bioptimus::testing::make_tissue_slide(
+      dir.path() / "large.tif", "--size 20000x15000 --mpp 0.25 --truth " + (dir.path() / "large.pgm").string());
+  const Truth truth = bioptimus::testing::read_truth(dir.path() / "large.pgm");
+  const SlideReader slide{path};
+  TileExtractor extractor{tiles_256_at_half_mpp};
+  extractor.fit(slide).extract();
+
+  REQUIRE(extractor.plan().footprint() == PixelExtent{512, 512});
+  REQUIRE(extractor.mask()->mpp() == MPP{8.0});
+  const Scores scores = score(extractor, truth);
+  INFO("truth tiles " << scores.truth_tiles << ", kept " << scores.truth_tiles_kept << "; kept " << scores.kept
+                      << ", without tissue " << scores.kept_without_tissue << ", on a speck " << scores.kept_on_speck);
+  REQUIRE(scores.truth_tiles > 200);
+  REQUIRE(static_cast<double>(scores.truth_tiles_kept) >= 0.99 * static_cast<double>(scores.truth_tiles));
+  REQUIRE(static_cast<double>(scores.kept_without_tissue) <= 0.01 * static_cast<double>(scores.kept));
+  REQUIRE(scores.kept_on_speck == 0);
+}
+
+TEST_CASE("The mask drops specks and keeps the hole, which fill_holes fills", "[wsi][extraction]") {
+  const TempDir dir;
+  const fs::path path = bioptimus::testing::make_tissue_slide(
+      dir.path() / "slide.tif", "--size 8192x6144 --truth " + (dir.path() / "truth.pgm").string());
+  const Truth truth = bioptimus::testing::read_truth(dir.path() / "truth.pgm");
+  const SlideReader slide{path};
+  // Areas scaled to this small slide: blobs are ~1 mm^2 here, specks ~1000 um^2.
+  TissueMaskParams params;
+  params.min_tissue_area_um2 = 50000.0;
+  params.min_hole_area_um2 = 10000.0;
+  const TissueMask mask = segment_tissue(slide, params);
+  REQUIRE(mask.width() == 256);  // 8192 px * 0.25 um/px / 8 um/px
+  REQUIRE(mask.height() == 192);
+  const auto mask_at = [&](double u, double v) {
+    return mask.is_tissue(static_cast<std::int64_t>(u * 256), static_cast<std::int64_t>(v * 192));
+  };
+  REQUIRE(mask_at(0.22, 0.30));        // a blob
+  REQUIRE_FALSE(mask_at(0.30, 0.72));  // the centre of the hole
+  REQUIRE_FALSE(mask_at(0.45, 0.50));  // a speck
+  REQUIRE_FALSE(mask_at(0.05, 0.05));  // another
+  REQUIRE_FALSE(mask_at(0.01, 0.60));  // background
+  // The mask agrees with the truth on most of the slide.
+  std::int64_t agree = 0;
+  for (std::int64_t y = 0; y < 192; ++y) {
+    for (std::int64_t x = 0; x < 256; ++x) {
+      const bool tissue = truth.at((x * 32 + 16) / Truth::cell, (y * 32 + 16) / Truth::cell) == 255;
+      agree += tissue == mask.is_tissue(x, y) ? 1 : 0;
+    }
+  }
+  // They differ only along the outlines (about 2% of the pixels here).
+  REQUIRE(static_cast<double>(agree) >= 0.97 * 256 * 192);
+
+  params.fill_holes = true;
+  REQUIRE(segment_tissue(slide, params)
+              .is_tissue(static_cast<std::int64_t>(0.30 * 256), static_cast<std::int64_t>(0.72 * 192)));
+  // The default size filter (CLAM's tcga preset at 40x: 0.26 mm^2) drops
+  // every blob of this 2 x 1.5 mm slide (the largest is about 0.2 mm^2).
+  REQUIRE(segment_tissue(slide).tissue_fraction() == 0.0);
+}
+
+TEST_CASE("Mask parameters are checked, and CLAM's presets convert to microns", "[wsi][extraction]") {
+  TissueMaskParams params;
+  params.median_kernel = 4;
+  params.max_holes = -1;
+  const std::vector<std::uint8_t> white(3 * 4 * 4, 255);
+  const bioptimus::image::ImageView view{
+      .data = white.data(), .width = 4, .height = 4, .stride_bytes = 12, .format = bioptimus::image::PixelFormat::rgb8};
+  REQUIRE_THROWS_WITH(segment_tissue(view, MPP{8.0}, params),
+                      Contains("median_kernel: expected an odd side from 3 to 255, got 4") &&
+                          Contains("max_holes: expected a count >= 0, got -1"));
+
+  const TissueMaskParams tcga = TissueMaskParams::clam_preset(ClamPreset::tcga, MPP{0.25});
+  const TissueMaskParams defaults;
+  REQUIRE(tcga.min_tissue_area_um2 == defaults.min_tissue_area_um2);
+  REQUIRE(tcga.min_hole_area_um2 == defaults.min_hole_area_um2);
+  REQUIRE(tcga.saturation_threshold == defaults.saturation_threshold);
+  const TissueMaskParams biopsy = TissueMaskParams::clam_preset(ClamPreset::bwh_biopsy, MPP{0.5}, 16.0);
+  REQUIRE(biopsy.min_tissue_area_um2 == 512.0 * 512.0 * 0.25);
+  REQUIRE(biopsy.median_kernel == 11);
+  REQUIRE(biopsy.mpp == 16.0);
+  REQUIRE(segment_tissue(view, MPP{8.0}).tissue_fraction() == 0.0);
+}
+
+TEST_CASE("A user's mask without an MPP spans the slide, and no mask keeps every tile", "[wsi][extraction]") {
+  const TempDir dir;
+  const SlideReader slide{bioptimus::testing::make_tissue_slide(dir.path() / "slide.tif", "--size 4096x3072")};
+  // The left half is tissue: 2 x 1 mask pixels.
+  TileExtractor left{tiles_256_at_half_mpp, {.mask = TissueMask({1, 0}, 2, 1, std::nullopt), .segmentation = {}}};
+  const std::vector<TileRegion>& regions = left.fit(slide).extract();
+  REQUIRE(left.plan().size() == 8 * 6);
+  REQUIRE(regions.size() == 4 * 6);
+  for (const TileRegion& region : regions) {
+    REQUIRE(region.x < 2048);
+    REQUIRE(region.tissue_fraction == Approx(1.0));
+    REQUIRE(region.level == Level{0});
+    REQUIRE(region.size == bioptimus::io::wsi::WSIDims{.width = 512, .height = 512});
+  }
+  TileExtractor everything{tiles_256_at_half_mpp, {.segmentation = {}}};
+  REQUIRE(everything.fit(slide).extract().size() == 48);
+  REQUIRE_THROWS_WITH(TileExtractor(tiles_256_at_half_mpp, {.mask_threshold = 1.5}),
+                      Contains("mask_threshold: expected a number in [0, 1], got 1.5"));
+  TileExtractor unfitted{tiles_256_at_half_mpp};
+  REQUIRE_THROWS_WITH(unfitted.extract(), Contains("call fit(slide) first"));
+}
+
+TEST_CASE("A slide without MPP: fit asks for an override, and works with one", "[wsi][extraction]") {
+  const TempDir dir;
+  const fs::path path = bioptimus::testing::make_tissue_slide(dir.path() / "nompp.tif", "--size 4096x3072 --no-mpp");
+  TileExtractor extractor{tiles_256_at_half_mpp};
+  const SlideReader slide{path};
+  REQUIRE_THROWS_WITH(extractor.fit(slide), Contains(path.string()) && Contains("--mpp-override"));
+  const SlideReader overridden{path, {.mpp_override = MPP{0.25}}};
+  TissueMaskParams small;
+  small.min_tissue_area_um2 = 10000.0;
+  TileExtractor with_override{tiles_256_at_half_mpp, {.segmentation = small}};
+  REQUIRE_FALSE(with_override.fit(overridden).extract().empty());
+}
+
+TEST_CASE("Exports: CSV, JSON and an HDF5 file in CLAM's and TRIDENT's layout, read by h5py", "[wsi][extraction]") {
+  const TempDir dir;
+  const SlideReader slide{bioptimus::testing::make_tissue_slide(dir.path() / "case-7.tif", "--size 8192x6144")};
+  TissueMaskParams params;
+  params.min_tissue_area_um2 = 50000.0;
+  TileExtractor extractor{tiles_256_at_half_mpp, {.segmentation = params, .model = "h0-mini@1.0.0"}};
+  const std::vector<TileRegion>& regions = extractor.fit(slide).extract();
+  REQUIRE(regions.size() > 10);
+  const fs::path out = dir.path() / "out";
+
+  const fs::path csv = extractor.to_csv(out);
+  REQUIRE(csv == out / "case-7.csv");
+  const std::string text = read_text(csv);
+  REQUIRE(text.rfind("x,y,level,width,height,tissue_fraction\n", 0) == 0);
+  REQUIRE(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) == regions.size() + 1);
+  REQUIRE(text.find("\n" + std::to_string(regions[0].x) + "," + std::to_string(regions[0].y) + ",0,512,512,") !=
+          std::string::npos);
+
+  const auto json = nlohmann::json::parse(read_text(extractor.to_json(out)));
+  REQUIRE(json["slide"] == "case-7");
+  REQUIRE(json["model"] == "h0-mini@1.0.0");
+  REQUIRE(json["tiles"].size() == regions.size());
+  REQUIRE(json["tiles"][0]["x"] == regions[0].x);
+  REQUIRE(json["tile_size"] == nlohmann::json::array({256, 256}));
+
+  const fs::path h5 = extractor.to_hdf5(out);
+  REQUIRE(h5 == out / "case-7.h5");
+  for (const auto& entry : fs::directory_iterator(out)) {
+    REQUIRE(entry.path().string().find(".tmp-") == std::string::npos);  // renamed into place
+  }
+  const std::string script =
+      "import h5py, json, sys\n"
+      "f = h5py.File(sys.argv[1], 'r')\n"
+      "c = f['coords']\n"
+      "a = {k: (v.tolist() if hasattr(v, 'tolist') else v) for k, v in c.attrs.items()}\n"
+      "print(json.dumps({'dtype': str(c.dtype), 'shape': list(c.shape), 'first': c[0].tolist(),\n"
+      "                  'fractions': f['tissue_fraction'].shape[0], 'attrs': a}))\n";
+  int status = 0;
+  const std::string output =
+      bioptimus::testing::run_output("/usr/bin/python3 " + bioptimus::testing::quoted(dir.write("read.py", script)) +
+                                         " " + bioptimus::testing::quoted(h5),
+                                     &status);
+  REQUIRE(status == 0);
+  const auto read = nlohmann::json::parse(output);
+  INFO(output);
+  REQUIRE(read["dtype"] == "int64");
+  REQUIRE(read["shape"] == nlohmann::json::array({regions.size(), 2}));
+  REQUIRE(read["first"] == nlohmann::json::array({regions[0].x, regions[0].y}));
+  REQUIRE(read["fractions"] == regions.size());
+  const auto& attrs = read["attrs"];
+  // CLAM
+  REQUIRE(attrs["patch_size"] == 512);
+  REQUIRE(attrs["patch_level"] == 0);
+  REQUIRE(attrs["downsample"] == nlohmann::json::array({1.0, 1.0}));
+  REQUIRE(attrs["downsampled_level_dim"] == nlohmann::json::array({8192, 6144}));
+  REQUIRE(attrs["level_dim"] == nlohmann::json::array({8192, 6144}));
+  REQUIRE(attrs["name"] == "case-7");
+  // TRIDENT
+  REQUIRE(attrs["patch_size_level0"] == 512);
+  REQUIRE(attrs["level0_magnification"] == 40.0);
+  REQUIRE(attrs["target_magnification"] == 20.0);
+  REQUIRE(attrs["overlap"] == 0);
+  REQUIRE(attrs["level0_width"] == 8192);
+  REQUIRE(attrs["level0_height"] == 6144);
+  // Ours
+  REQUIRE(attrs["model"] == "h0-mini@1.0.0");
+  REQUIRE(attrs["tile_size"] == nlohmann::json::array({256, 256}));
+  REQUIRE(attrs["target_mpp"] == 0.5);
+
+  const fs::path png = write_thumbnail(out, slide, extractor, 512);
+  const std::string bytes = read_text(png);
+  REQUIRE(bytes.substr(1, 3) == "PNG");
+}
+
+TEST_CASE("A slide with bounds: the grid covers the bounds, coordinates are level-0 of the whole slide",
+          "[wsi][extraction]") {
+  const TempDir dir;
+  const fs::path path = bioptimus::testing::make_tissue_slide(
+      dir.path() / "leica.scn", "--size 8192x6144 --leica 1000,600 --truth " + (dir.path() / "truth.pgm").string());
+  const Truth truth = bioptimus::testing::read_truth(dir.path() / "truth.pgm");
+  const SlideReader slide{path};
+  TissueMaskParams params;
+  params.min_tissue_area_um2 = 50000.0;
+  TileExtractor extractor{tiles_256_at_half_mpp, {.segmentation = params}};
+  const std::vector<TileRegion>& regions = extractor.fit(slide).extract();
+  REQUIRE(extractor.plan().area() == bioptimus::io::wsi::WSIBounds{.x = 1000, .y = 600, .width = 8192, .height = 6144});
+  REQUIRE(regions.size() > 10);
+  for (const TileRegion& region : regions) {
+    REQUIRE(region.x >= 1000);
+    REQUIRE(region.y >= 600);
+    // Back in the image's own frame, every kept tile is on tissue.
+    const auto [tissue, cells] = truth.count(region.x - 1000, region.y - 600, 512, 512, 255);
+    REQUIRE(tissue > 0);
+  }
+}
