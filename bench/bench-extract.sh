@@ -11,8 +11,8 @@
 # end to end (model load, tissue mask, tiling, reads, model, writing); the
 # Python figure is its extraction loop alone (DataLoader and model, after
 # imports, model load and with the coordinates given), which favours it.
-# The model's share: the same model alone on as many tiles (torch, same
-# threads). Peak memory of ours on that slide and on one 4x larger.
+# The model's share: the time inside the model, which each pipeline reports.
+# Peak memory of ours on that slide and on one 4x larger.
 #
 # Needs /usr/bin/python3 with torch, torchvision, openslide, h5py and Pillow
 # (Debian: python3-torch python3-torchvision python3-openslide python3-h5py python3-pil).
@@ -35,7 +35,7 @@ extract() {
   "$tool" extract "$1" --model "$models/tiny-vit-reg4.yaml" --weights "$models/tiny-vit-reg4.pt" \
     -o "$work/ours" --threads "$threads" --overwrite 2> /dev/null
 }
-# Ours: "1 slides (0 failed, 0 skipped), N tiles, S s".
+# Ours: "1 slides (0 failed, 0 skipped), N tiles, S s (M s in the model)".
 ours=$(/usr/bin/time -f "%e %U %S %M" -o "$work/ours.time" bash -c "$(declare -f extract); tool=$tool models=$models \
   work=$work threads=$threads extract $work/slide.tif")
 read -r ours_wall ours_user ours_system ours_rss < "$work/ours.time"
@@ -44,29 +44,27 @@ ours_tiles=$(sed -E 's/.* ([0-9]+) tiles.*/\1/' <<< "$ours")
 python=$(/usr/bin/time -f "%e %U %S %M" -o "$work/python.time" /usr/bin/python3 "$root/bench/extract_python.py" \
   "$work/slide.tif" "$work/coords/slide.h5" "$models/tiny-vit-reg4.pt" "$work/python.h5" --workers "$threads")
 read -r python_wall python_user python_system python_rss < "$work/python.time"
-model_only=$(/usr/bin/python3 "$root/bench/extract_python.py" "$work/slide.tif" "$work/coords/slide.h5" \
-  "$models/tiny-vit-reg4.pt" /dev/null --workers "$threads" --model-only)
 
 large=$(/usr/bin/time -f "%M" -o "$work/large.time" bash -c "$(declare -f extract); tool=$tool models=$models \
   work=$work threads=$threads extract $work/large.tif")
 large_rss=$(cat "$work/large.time")
 
 /usr/bin/python3 - "$threads" "$ours_tiles" "$ours_wall" "$ours_user" "$ours_system" "$ours_rss" "$python" \
-  "$python_wall" "$python_user" "$python_system" "$python_rss" "$model_only" "$large" "$large_rss" <<'PY'
+  "$python_wall" "$python_user" "$python_system" "$python_rss" "$ours" "$large" "$large_rss" <<'PY'
 import sys
 (threads, ours_tiles, ours_wall, ours_user, ours_system, ours_rss, python, python_wall, python_user, python_system,
- python_rss, model_only, large, large_rss) = sys.argv[1:]
+ python_rss, ours, large, large_rss) = sys.argv[1:]
 tiles = int(ours_tiles)
 ours_rate = tiles / float(ours_wall)
 p = python.split()
 python_tiles, python_loop, python_model = int(p[0]), float(p[2]), float(p[7])
 python_rate = python_tiles / python_loop
-model_alone = float(model_only.split()[7])
+ours_model = float(ours.split("(")[-1].split()[0])
 large_tiles = int(large.split(" tiles")[0].split()[-1])
 print(f"threads {threads}, {tiles} tiles (python: {python_tiles})")
 print(f"modelspec extract  {ours_rate:8.1f} tiles/s end to end ({float(ours_wall):.2f} s wall, "
       f"{float(ours_user) + float(ours_system):.2f} s CPU, peak {int(ours_rss) / 1024:.0f} MiB); "
-      f"model alone {model_alone:.2f} s = {100 * model_alone / float(ours_wall):.0f}% of it")
+      f"model {ours_model:.2f} s = {100 * ours_model / float(ours_wall):.0f}% of it")
 print(f"python (TRIDENT)   {python_rate:8.1f} tiles/s in its loop ({python_loop:.2f} s; process {float(python_wall):.2f} s "
       f"wall, {float(python_user) + float(python_system):.2f} s CPU of the main process, peak {int(python_rss) / 1024:.0f} MiB); "
       f"model {python_model:.2f} s = {100 * python_model / python_loop:.0f}% of the loop")

@@ -9,9 +9,7 @@ both pipelines embed the same tiles.
 
   extract_python.py SLIDE COORDS.h5 MODEL.pt OUT.h5 --workers N [--batch-size 64]
 
-Prints one line: tiles, seconds, tiles/s and the seconds spent in the model.
-Also usable without the slide read: --model-only times the model alone on
-random batches of the same count (the model's own share of a run)."""
+Prints one line: tiles, seconds, tiles/s and the seconds spent in the model."""
 import argparse
 import time
 
@@ -57,7 +55,6 @@ def main():
     parser.add_argument("output")
     parser.add_argument("--workers", type=int, required=True)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--model-only", action="store_true")
     arguments = parser.parse_args()
 
     torch.set_num_threads(arguments.workers)
@@ -67,27 +64,18 @@ def main():
     model = torch.jit.load(arguments.model).eval()
     start = time.perf_counter()
     model_seconds = 0.0
-    if arguments.model_only:
-        batch = torch.rand(arguments.batch_size, 3, TILE, TILE)
-        with torch.inference_mode():
-            for first in range(0, len(coords), arguments.batch_size):
-                count = min(arguments.batch_size, len(coords) - first)
-                model_start = time.perf_counter()
-                readout(model(batch[:count]))
-                model_seconds += time.perf_counter() - model_start
-    else:
-        loader = DataLoader(TileDataset(arguments.slide, coords, level, region_size), batch_size=arguments.batch_size,
-                            num_workers=arguments.workers, shuffle=False)
-        features, rows = [], []
-        with torch.inference_mode():
-            for tiles, tile_coords in loader:
-                model_start = time.perf_counter()
-                features.append(readout(model(tiles)).numpy())
-                model_seconds += time.perf_counter() - model_start
-                rows.append(tile_coords.numpy())
-        with h5py.File(arguments.output, "w") as f:
-            f.create_dataset("features", data=np.concatenate(features))
-            f.create_dataset("coords", data=np.concatenate(rows))
+    loader = DataLoader(TileDataset(arguments.slide, coords, level, region_size), batch_size=arguments.batch_size,
+                        num_workers=arguments.workers, shuffle=False)
+    features, rows = [], []
+    with torch.inference_mode():
+        for tiles, tile_coords in loader:
+            model_start = time.perf_counter()
+            features.append(readout(model(tiles)).numpy())
+            model_seconds += time.perf_counter() - model_start
+            rows.append(tile_coords.numpy())
+    with h5py.File(arguments.output, "w") as f:
+        f.create_dataset("features", data=np.concatenate(features))
+        f.create_dataset("coords", data=np.concatenate(rows))
     seconds = time.perf_counter() - start
     print(f"{len(coords)} tiles {seconds:.3f} s {len(coords) / seconds:.1f} tiles/s model {model_seconds:.3f} s")
 

@@ -80,6 +80,7 @@ with tempfile.TemporaryDirectory() as work:
     lines = summary_lines(summary)
     assert [line["status"] for line in lines] == ["ok", "failed", "ok"], lines
     assert lines[0]["tiles"] == tiles and lines[0]["output"].endswith("good.h5") and lines[0]["seconds"] > 0
+    assert 0 < lines[0]["model_seconds"] < lines[0]["seconds"], lines[0]
     assert "cannot open slide" in lines[1]["error"] and lines[1]["slide_id"] == "broken"
     assert lines[2]["tiles"] == 0
 
