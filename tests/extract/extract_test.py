@@ -109,6 +109,9 @@ with tempfile.TemporaryDirectory() as work:
 
     # Not a terminal here: plain progress lines, ending with the whole slide.
     assert f"good-npz: {tiles}/{tiles} tiles" in run.stderr, run.stderr
+    # --slide-id names a file in the output directory, never one elsewhere.
+    run = extract([good], out, "--slide-id", "../escape")
+    assert run.returncode == 2 and "is not a plain file name" in run.stderr, (run.returncode, run.stderr)
     # No temporary file is left behind.
     assert sorted(p.name for p in out.iterdir()) == ["blank.h5", "good-npz.npz", "good.h5"], list(out.iterdir())
 print("extract_test: ok")

@@ -84,7 +84,7 @@ TEST_CASE("A 20000 x 15000 slide: the tiles kept match the ground truth", "[wsi]
   TileExtractor extractor{tiles_256_at_half_mpp};
   extractor.fit(slide).extract();
 
-  REQUIRE(extractor.plan().footprint() == PixelExtent{512, 512});
+  REQUIRE(extractor.plan().footprint() == PixelExtent{.width = 512, .height = 512});
   REQUIRE(extractor.mask()->mpp() == MPP{8.0});
   const Scores scores = score(extractor, truth);
   INFO("truth tiles " << scores.truth_tiles << ", kept " << scores.truth_tiles_kept << "; kept " << scores.kept
