@@ -5,6 +5,7 @@
 //   modelspec validate configs/*.yaml
 //   modelspec preprocess h0-mini tile.png -o tile.npy
 //   modelspec manifest cohort.csv
+//   modelspec extract slide.svs --model h0-mini --weights h0-mini.pt -o features/
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -27,6 +28,9 @@
 #include "render.hpp"
 #ifdef BIOPTIMUS_MODELSPEC_TILES
 #include "tiles.hpp"
+#endif
+#ifdef BIOPTIMUS_MODELSPEC_EXTRACT
+#include "extract.hpp"
 #endif
 
 namespace {
@@ -117,6 +121,9 @@ int run(int argc, char** argv) {
 #ifdef BIOPTIMUS_MODELSPEC_TILES
   const bioptimus::apps::Subcommand tiles = bioptimus::apps::add_tiles_command(app);
 #endif
+#ifdef BIOPTIMUS_MODELSPEC_EXTRACT
+  const bioptimus::apps::Subcommand extract = bioptimus::apps::add_extract_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -150,6 +157,11 @@ int run(int argc, char** argv) {
 #ifdef BIOPTIMUS_MODELSPEC_TILES
     if (tiles.command->parsed()) {  // loads the registry only for --model
       return tiles.run([&] { return config_dir ? with_user_configs(*config_dir) : Registry::builtin(); });
+    }
+#endif
+#ifdef BIOPTIMUS_MODELSPEC_EXTRACT
+    if (extract.command->parsed()) {
+      return extract.run([&] { return config_dir ? with_user_configs(*config_dir) : Registry::builtin(); });
     }
 #endif
     const Registry registry = config_dir ? with_user_configs(*config_dir) : Registry::builtin();

@@ -3,11 +3,12 @@
 // Writes a synthetic H&E slide with known tissue, fast enough for tests:
 //
 //   make_tissue_slide OUT.tif --size 20000x15000 [--mpp 0.25 | --no-mpp] [--generic | --leica X,Y]
-//                     [--truth TRUTH.pgm]
+//                     [--blank] [--truth TRUTH.pgm]
 //
 // The slide: a white background; five irregular tissue blobs (a textured
 // pink/purple H&E look), the fourth with a large hole; nine small round
-// specks of the same colours that a tissue detector must drop. Shapes are
+// specks of the same colours that a tissue detector must drop (--blank: the
+// background alone, a slide without tissue). Shapes are
 // laid out in fractions of the slide, so every size looks alike.
 //
 // Aperio style (default): a tiled pyramid with downsamples 1, 4, 16, 64 (as
@@ -304,14 +305,16 @@ bool parse_size(std::string_view text, std::uint32_t& width, std::uint32_t& heig
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr,
-                 "usage: make_tissue_slide OUT.tif [--size WxH] [--mpp MPP | --no-mpp] [--generic] [--truth T.pgm]\n");
+    std::fprintf(
+        stderr,
+        "usage: make_tissue_slide OUT.tif [--size WxH] [--mpp MPP | --no-mpp] [--generic] [--blank] [--truth T.pgm]\n");
     return 2;
   }
   std::uint32_t width = 4096;
   std::uint32_t height = 3072;
   std::string mpp = "0.25";
   bool generic = false;
+  bool blank = false;
   bool leica = false;
   std::uint32_t leica_x = 0;
   std::uint32_t leica_y = 0;
@@ -329,6 +332,8 @@ int main(int argc, char** argv) {
       mpp.clear();
     } else if (argument == "--generic") {
       generic = true;
+    } else if (argument == "--blank") {
+      blank = true;
     } else if (argument == "--leica" && i + 1 < argc) {
       const std::string offset = argv[++i];
       const auto comma = offset.find(',');
@@ -346,7 +351,8 @@ int main(int argc, char** argv) {
   }
   const std::uint32_t cells_x = (width + cell_side - 1) / cell_side;
   const std::uint32_t cells_y = (height + cell_side - 1) / cell_side;
-  const std::vector<std::uint8_t> cells = make_cells(cells_x, cells_y, width, height);
+  const std::vector<std::uint8_t> cells = blank ? std::vector<std::uint8_t>(std::size_t{cells_x} * cells_y, background)
+                                                : make_cells(cells_x, cells_y, width, height);
   const std::vector<std::uint8_t> texture = make_texture();
 
   const std::string size_text = std::to_string(width) + "x" + std::to_string(height);

@@ -222,7 +222,10 @@ class Readout {
       }
       throw_if_any(problems);
     }
-    std::string accepted = "[" + std::to_string(spec.embedding_dim()) + "] (pooled)";
+    // Appended, not "[" + ...: g++ 12 -O3 reports a false -Wrestrict on a literal + temporary string.
+    std::string accepted = "[";
+    accepted += std::to_string(spec.embedding_dim());
+    accepted += "] (pooled)";
     if (sequence_length) {
       accepted = shape_text(output_shape_) + " or tokens [" + std::to_string(*sequence_length) + ", " +
                  std::to_string(spec.token_dim()) + "]";

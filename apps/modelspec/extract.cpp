@@ -1,0 +1,391 @@
+// `modelspec extract SLIDE... --model NAME|FILE --weights MODEL.pt -o DIR`:
+// for each slide, the tissue tiles as `tiles` finds them (a tissue mask and
+// the TileExtractor), read on --threads threads, preprocessed as the model's
+// spec says, embedded by the TorchScript backbone in batches while the next
+// batch is being read, read out and written to DIR/<slide>.h5 (TRIDENT's
+// layout) or .npz. A slide whose file exists is skipped (the writers create
+// it only when complete) unless --overwrite; a slide that fails is reported
+// and the others still run; the exit status is 1 when any failed.
+#include "extract.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bioptimus/error.hpp"
+#include "bioptimus/extraction/wsi/tile_extractor.hpp"
+#include "bioptimus/image/image.hpp"
+#include "bioptimus/inference/backbone.hpp"
+#include "bioptimus/inference/feature_writer.hpp"
+#include "bioptimus/io/wsi/reader.hpp"
+#include "bioptimus/models/preprocess.hpp"
+
+namespace bioptimus::apps {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using extraction::wsi::TileRegion;
+
+// Option names follow `tiles` (and its cohort options --summary, --slide-id),
+// so that a workflow drives both the same way.
+struct ExtractOptions {
+  std::vector<std::string> slides;
+  std::optional<std::string> slide_id;
+  std::optional<std::string> summary;
+  std::string model;
+  std::string weights;
+  std::string output;
+  std::optional<double> mpp_override;
+  double mask_threshold = 0.5;
+  std::string format = "h5";
+  int batch_size = 64;
+  int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::string device = "cpu";
+  bool overwrite = false;
+};
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// A progress bar redrawn in place on a terminal; elsewhere (a log file, a
+// batch system) a plain line every tenth of the slide.
+class Progress {
+ public:
+  Progress(std::string label, std::size_t total, bool terminal)
+      : label_(std::move(label)), total_(total), terminal_(terminal), start_(Clock::now()), last_draw_(start_) {}
+
+  void update(std::size_t done) {
+    const Clock::time_point now = Clock::now();
+    if (terminal_) {
+      if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) {
+        return;
+      }
+      last_draw_ = now;
+      constexpr std::size_t width = 30;
+      const std::size_t filled = total_ == 0 ? width : done * width / total_;
+      fmt::print(stderr, "\r{} [{:=<{}}{:<{}}] {}/{} tiles {}\x1b[K", label_, "", filled, "", width - filled, done,
+                 total_, rate_and_eta(done));
+      return;
+    }
+    const std::size_t tenth = total_ == 0 ? 10 : done * 10 / total_;
+    if (tenth > logged_tenths_ || (done == total_ && !logged_end_)) {
+      logged_tenths_ = tenth;
+      logged_end_ = done == total_;
+      fmt::print(stderr, "{}: {}/{} tiles {}\n", label_, done, total_, rate_and_eta(done));
+    }
+  }
+
+  // Ends the redrawn line, so that the next output starts on its own.
+  void finish() const {
+    if (terminal_) {
+      fmt::print(stderr, "\n");
+    }
+  }
+
+ private:
+  [[nodiscard]] std::string rate_and_eta(std::size_t done) const {
+    const double elapsed = seconds_since(start_);
+    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+    if (done >= total_ || rate <= 0) {
+      return fmt::format("{:.1f} tiles/s, {:.1f} s", rate, elapsed);
+    }
+    const auto eta = static_cast<long long>(static_cast<double>(total_ - done) / rate + 0.5);
+    return fmt::format("{:.1f} tiles/s, ETA {}:{:02}", rate, eta / 60, eta % 60);
+  }
+
+  std::string label_;
+  std::size_t total_;
+  bool terminal_;
+  Clock::time_point start_;
+  Clock::time_point last_draw_;
+  std::size_t logged_tenths_ = 0;
+  bool logged_end_ = false;
+};
+
+// One batch in flight: the regions as OpenSlide writes them (reused from
+// batch to batch), the model input and the coordinates.
+struct Batch {
+  std::vector<image::Image> regions;
+  std::vector<image::ImageView> views;
+  std::vector<float> input;
+  std::vector<inference::Coordinate> coordinates;
+};
+
+// Reads and preprocesses `tiles` into `batch`: the reads spread over
+// `threads` threads, then the Preprocessor's batch call on as many.
+void load_batch(const io::wsi::SlideReader& slide, std::span<const TileRegion> tiles,
+                const models::Preprocessor& preprocessor, int threads, Batch& batch) {
+  batch.regions.reserve(tiles.size());
+  batch.views.resize(tiles.size());
+  batch.coordinates.resize(tiles.size());
+  for (std::size_t i = 0; i < tiles.size(); ++i) {
+    const TileRegion& tile = tiles[i];
+    if (i == batch.regions.size()) {
+      batch.regions.emplace_back(tile.size.width, tile.size.height, image::PixelFormat::argb32_premultiplied);
+    } else if (batch.regions[i].width() != tile.size.width || batch.regions[i].height() != tile.size.height) {
+      batch.regions[i] = image::Image(tile.size.width, tile.size.height, image::PixelFormat::argb32_premultiplied);
+    }
+    batch.coordinates[i] = {.x = tile.x, .y = tile.y};
+  }
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::atomic<bool> failed{false};
+  const auto read = [&] {
+    for (std::size_t i = next++; i < tiles.size() && !failed; i = next++) {
+      try {
+        slide.read_level_into(tiles[i].level, tiles[i].x, tiles[i].y, batch.regions[i].mutable_view());
+        batch.views[i] = batch.regions[i].view();
+      } catch (...) {
+        if (!failed.exchange(true)) {
+          failure = std::current_exception();
+        }
+      }
+    }
+  };
+  {
+    std::vector<std::jthread> readers;
+    const std::size_t helpers = std::min(tiles.size(), static_cast<std::size_t>(threads)) - 1;
+    for (std::size_t t = 0; t < helpers; ++t) {
+      readers.emplace_back(read);
+    }
+    read();
+  }
+  if (failure) {
+    std::rethrow_exception(failure);
+  }
+  batch.input.resize(tiles.size() * static_cast<std::size_t>(preprocessor.output_elements()));
+  preprocessor(std::span<const image::ImageView>(batch.views), std::span<float>(batch.input), threads);
+}
+
+// CLAM's and TRIDENT's attributes of the tiles, from the slide and the extractor's plan.
+inference::CoordinateAttributes coordinate_attributes(const io::wsi::SlideReader& slide,
+                                                      const extraction::wsi::TileExtractor& extractor,
+                                                      const std::string& slide_id) {
+  const extraction::wsi::TilePlan& plan = extractor.plan();
+  const io::wsi::WSIDims level = slide.level_dimensions(plan.level());
+  const io::wsi::WSIDims level0 = slide.dimensions();
+  const double downsample = slide.level_downsample(plan.level());
+  inference::CoordinateAttributes attributes;
+  attributes.name = slide_id;
+  attributes.patch_size = plan.region_size().width;
+  attributes.patch_level = std::int64_t{plan.level().index()};
+  attributes.downsample = {.x = downsample, .y = downsample};
+  attributes.downsampled_level_dim = {.width = level.width, .height = level.height};
+  attributes.level_dim = {.width = level.width, .height = level.height};
+  attributes.patch_size_level0 = plan.footprint().width;
+  if (const std::optional<double> power = slide.properties().objective_power) {
+    attributes.level0_magnification = *power;
+  } else if (const std::optional<io::wsi::MPP> mpp = slide.mpp_x()) {
+    attributes.level0_magnification = 10.0 / mpp->value();
+  }
+  if (const std::optional<io::wsi::MPP> target = plan.target_mpp_x()) {
+    attributes.target_magnification = 10.0 / target->value();
+  }
+  attributes.overlap = extractor.tile_spec().overlap_pixels().width;
+  attributes.level0_width = level0.width;
+  attributes.level0_height = level0.height;
+  return attributes;
+}
+
+struct SlideResult {
+  std::size_t tiles;
+  /// Time inside the backbone: the rest is reading, preprocessing and writing not hidden behind it.
+  double model_seconds;
+};
+
+// Embeds one slide's tiles into `target`.
+SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::TileExtractor& extractor,
+                          const std::string& slide_id, const std::filesystem::path& target,
+                          const ExtractOptions& options, const models::Preprocessor& preprocessor,
+                          inference::Backbone& backbone, const std::string& label, bool terminal) {
+  const std::vector<TileRegion>& tiles = extractor.fit(slide).extract();
+  const inference::FeatureFormat format =
+      options.format == "npz" ? inference::FeatureFormat::npz : inference::FeatureFormat::hdf5;
+  const std::unique_ptr<inference::FeatureWriter> writer = inference::open_feature_writer(
+      format, target, backbone.spec(), coordinate_attributes(slide, extractor, slide_id));
+  const auto batch_size = static_cast<std::size_t>(options.batch_size);
+  const std::size_t batches = (tiles.size() + batch_size - 1) / batch_size;
+  const auto tiles_of = [&](std::size_t index) {
+    const std::size_t first = index * batch_size;
+    return std::span<const TileRegion>(tiles).subspan(first, std::min(batch_size, tiles.size() - first));
+  };
+  std::array<Batch, 2> buffers;
+  std::vector<float> embeddings;
+  Progress progress(label, tiles.size(), terminal);
+  progress.update(0);
+  std::future<void> loading;
+  if (batches > 0) {
+    loading = std::async(std::launch::async,
+                         [&] { load_batch(slide, tiles_of(0), preprocessor, options.threads, buffers[0]); });
+  }
+  double model_seconds = 0;
+  try {
+    std::size_t done = 0;
+    for (std::size_t index = 0; index < batches; ++index) {
+      loading.get();
+      Batch& batch = buffers[index % 2];
+      if (index + 1 < batches) {
+        // The next batch is read while the backbone runs on this one.
+        loading = std::async(std::launch::async, [&, index] {
+          load_batch(slide, tiles_of(index + 1), preprocessor, options.threads, buffers[(index + 1) % 2]);
+        });
+      }
+      embeddings.resize(batch.coordinates.size() * backbone.embedding_size());
+      const Clock::time_point model_start = Clock::now();
+      backbone.embed(batch.input, embeddings);
+      model_seconds += seconds_since(model_start);
+      writer->write(embeddings, batch.coordinates);
+      done += batch.coordinates.size();
+      progress.update(done);
+    }
+  } catch (...) {
+    progress.finish();  // the error goes on a line of its own
+    throw;
+  }
+  writer->commit();
+  progress.finish();
+  return {.tiles = tiles.size(), .model_seconds = model_seconds};
+}
+
+// One JSON line per slide, flushed at once, so that a killed run still
+// leaves the lines of the slides it finished.
+void append_summary(const std::string& file, const nlohmann::ordered_json& line) {
+  std::ofstream out(file, std::ios::app);
+  out << line.dump() << '\n' << std::flush;
+  if (!out) {
+    throw Error("cannot append to the summary file \"" + file + "\"");
+  }
+}
+
+models::ModelSpec resolve_model(const std::string& model, const std::function<models::Registry()>& load_registry) {
+  const std::filesystem::path path(model);
+  const bool names_a_file = path.has_parent_path() || path.extension() == ".yaml" || path.extension() == ".yml";
+  const models::Registry registry = load_registry();
+  return registry.find(model) == nullptr && names_a_file ? models::load_spec(path) : registry.get(model);
+}
+
+int run_extract(const ExtractOptions& options, const std::function<models::Registry()>& load_registry) {
+  const Clock::time_point start = Clock::now();
+  const models::ModelSpec spec = resolve_model(options.model, load_registry);
+  const models::Preprocessor preprocessor(spec);
+  inference::Backbone backbone = inference::Backbone::load(options.weights, spec, {.device = options.device});
+  extraction::wsi::TileExtractor extractor{spec.tile_spec(),
+                                           {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
+  io::wsi::SlideOptions slide_options;
+  if (options.mpp_override) {
+    slide_options.mpp_override = io::wsi::MPP{*options.mpp_override};
+  }
+  std::filesystem::create_directories(options.output);
+  const bool terminal = ::isatty(::fileno(stderr)) == 1;
+  std::size_t failed = 0;
+  std::size_t skipped = 0;
+  std::size_t total_tiles = 0;
+  double model_seconds = 0;
+  for (std::size_t i = 0; i < options.slides.size(); ++i) {
+    const std::string& slide_path = options.slides[i];
+    const std::string slide_id = options.slide_id.value_or(std::filesystem::path(slide_path).stem().string());
+    const std::filesystem::path target =
+        std::filesystem::path(options.output) /
+        (slide_id + "." +
+         std::string(inference::extension(options.format == "npz" ? inference::FeatureFormat::npz
+                                                                  : inference::FeatureFormat::hdf5)));
+    const std::string label = fmt::format("[{}/{}] {}", i + 1, options.slides.size(), slide_id);
+    const Clock::time_point slide_start = Clock::now();
+    nlohmann::ordered_json summary{{"slide", slide_path}, {"slide_id", slide_id}, {"model", spec.identity()}};
+    if (!options.overwrite && std::filesystem::exists(target)) {
+      ++skipped;
+      fmt::print(stderr, "{}: {} exists, skipped (--overwrite redoes it)\n", label, target.string());
+      summary.update({{"status", "skipped"}, {"output", target.string()}});
+    } else {
+      try {
+        const io::wsi::SlideReader slide{slide_path, slide_options};
+        const SlideResult result =
+            extract_slide(slide, extractor, slide_id, target, options, preprocessor, backbone, label, terminal);
+        total_tiles += result.tiles;
+        model_seconds += result.model_seconds;
+        summary.update({{"status", "ok"},
+                        {"tiles", result.tiles},
+                        {"seconds", seconds_since(slide_start)},
+                        {"model_seconds", result.model_seconds},
+                        {"output", target.string()}});
+      } catch (const std::exception& error) {
+        ++failed;
+        fmt::print(stderr, "modelspec: {}\n", error.what());
+        summary.update({{"status", "failed"}, {"seconds", seconds_since(slide_start)}, {"error", error.what()}});
+      }
+    }
+    if (options.summary) {
+      append_summary(*options.summary, summary);
+    }
+  }
+  fmt::print("{} slides ({} failed, {} skipped), {} tiles, {:.2f} s ({:.2f} s in the model)\n", options.slides.size(),
+             failed, skipped, total_tiles, seconds_since(start), model_seconds);
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+Subcommand add_extract_command(CLI::App& app) {
+  auto options = std::make_shared<ExtractOptions>();
+  CLI::App* extract = app.add_subcommand(
+      "extract", "Embed the tissue tiles of slides with a TorchScript model (HDF5 as TRIDENT, or NPZ)");
+  extract->add_option("slides", options->slides, "Slide files (anything OpenSlide opens)")->required();
+  extract->add_option("--model", options->model, "Model name (see `list`) or a model config YAML")->required();
+  extract->add_option("--weights", options->weights, "The model as TorchScript (docs/inference.md)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  extract->add_option("-o,--output", options->output, "Directory for the feature files")->required();
+  extract->add_option("--format", options->format, "Feature file format")->check(CLI::IsMember({"h5", "npz"}));
+  extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")->check(CLI::PositiveNumber);
+  extract->add_option("--threads", options->threads, "Threads reading and preprocessing tiles")
+      ->check(CLI::PositiveNumber);
+  extract->add_option("--device", options->device, "LibTorch device: cpu, cuda or cuda:N");
+  extract->add_option("--mpp-override", options->mpp_override, "Level-0 um/px for slides without (or with a wrong) MPP")
+      ->check(CLI::PositiveNumber);
+  extract->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
+      ->check(CLI::Range(0.0, 1.0));
+  extract->add_flag("--overwrite", options->overwrite, "Redo slides whose feature file exists");
+  extract->add_option("--slide-id", options->slide_id,
+                      "Name the output of the one slide given so, not by its file stem");
+  extract->add_option("--summary", options->summary, "Append one JSON line per slide (status, tiles, seconds) here");
+  extract->fallthrough();
+  extract->callback([options] {
+    if (options->slide_id && options->slides.size() != 1) {
+      throw CLI::ValidationError("--slide-id", "names one slide; give exactly one");
+    }
+    // It names a file in the output directory: a plain name, as the cohort manifest's slide_id.
+    const std::string id = options->slide_id.value_or("x");
+    const bool plain = !id.empty() && id.front() != '.' && std::all_of(id.begin(), id.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+    });
+    if (!plain) {
+      throw CLI::ValidationError("--slide-id",
+                                 "\"" + id + "\" is not a plain file name ([A-Za-z0-9._-], not starting with '.')");
+    }
+  });
+  return {extract, [options](const std::function<models::Registry()>& load_registry) {
+            return run_extract(*options, load_registry);
+          }};
+}
+
+}  // namespace bioptimus::apps

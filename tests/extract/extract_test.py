@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+"""`modelspec extract` end to end, as a user runs it, read back with h5py:
+extract_test.py MODELSPEC MAKE_TISSUE_SLIDE MODELS_DIR.
+
+A generated slide with tissue, one without and a file that is not a slide:
+the good slides get complete files in TRIDENT's layout, the bad one an error
+and a failed summary line, the exit status is 1; a second run skips the
+finished slides and --overwrite redoes them."""
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+try:
+    import h5py
+    import numpy as np
+except ImportError as missing:
+    print(f"SKIP: {missing}")
+    sys.exit(77)
+
+TOOL, GENERATOR, MODELS = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+COORD_ATTRIBUTES = {"patch_size", "patch_level", "downsample", "downsampled_level_dim", "level_dim", "name",
+                    "patch_size_level0", "level0_magnification", "target_magnification", "overlap", "level0_width",
+                    "level0_height"}
+
+
+def extract(slides, out, *extra):
+    command = [TOOL, "extract", *map(str, slides), "--model", str(MODELS / "tiny-vit-reg4.yaml"), "--weights",
+               str(MODELS / "tiny-vit-reg4.pt"), "-o", str(out), "--threads", "2", *extra]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def summary_lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+with tempfile.TemporaryDirectory() as work:
+    work = pathlib.Path(work)
+    good, blank, broken = work / "good.tif", work / "blank.tif", work / "broken.svs"
+    subprocess.run([GENERATOR, str(good), "--size", "3072x2304", "--mpp", "1.0"], check=True)
+    subprocess.run([GENERATOR, str(blank), "--size", "2048x2048", "--mpp", "1.0", "--blank"], check=True)
+    broken.write_text("not a slide\n")
+    out, summary = work / "out", work / "summary.jsonl"
+
+    run = extract([good, broken, blank], out, "--summary", str(summary), "--batch-size", "48")
+    assert run.returncode == 1, (run.returncode, run.stdout, run.stderr)
+    assert "broken.svs: cannot open slide" in run.stderr, run.stderr
+    assert run.stdout.startswith("3 slides (1 failed, 0 skipped), "), run.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["blank.h5", "good.h5"], list(out.iterdir())
+
+    with h5py.File(out / "good.h5", "r") as f:
+        assert set(f.keys()) == {"features", "coords"}, list(f.keys())
+        features, coords = f["features"], f["coords"]
+        assert features.dtype == np.float32 and coords.dtype == np.int64, (features.dtype, coords.dtype)
+        assert features.ndim == 2 and features.shape[1] == 64 and coords.shape == (features.shape[0], 2)
+        tiles = features.shape[0]
+        assert tiles > 500, tiles
+        assert np.isfinite(features[:]).all()
+        # Not one embedding for every tile: tissue, its edges and glass differ
+        # (the generator's texture repeats every 64 px, so many tiles look alike).
+        assert len(np.unique(features[:].round(4), axis=0)) > 20
+        # Row-major tile order, as the extractor plans it: by y, then x.
+        order = np.lexsort((coords[:, 0], coords[:, 1]))
+        assert (order == np.arange(tiles)).all()
+        assert COORD_ATTRIBUTES <= set(coords.attrs), set(coords.attrs)
+        assert coords.attrs["name"] == "good" and coords.attrs["patch_level"] == 0
+        # 64 px at 0.5 um/px from a 1.0 um/px slide: 32 level-0 pixels, read and upsampled.
+        assert coords.attrs["patch_size"] == 32 and coords.attrs["patch_size_level0"] == 32
+        assert coords.attrs["level0_width"] == 3072 and coords.attrs["level0_height"] == 2304
+        assert coords.attrs["target_magnification"] == 20.0
+        assert features.attrs["model"] == "tiny-vit-reg4@1.0.0", dict(features.attrs)
+        assert "model_spec_yaml" in features.attrs and "bioptimus_version" in features.attrs
+
+    # A slide without tissue: a valid file with no rows.
+    with h5py.File(out / "blank.h5", "r") as f:
+        assert f["features"].shape == (0, 64) and f["coords"].shape == (0, 2), (f["features"].shape, f["coords"].shape)
+        assert f["coords"].attrs["name"] == "blank"
+
+    lines = summary_lines(summary)
+    assert [line["status"] for line in lines] == ["ok", "failed", "ok"], lines
+    assert lines[0]["tiles"] == tiles and lines[0]["output"].endswith("good.h5") and lines[0]["seconds"] > 0
+    assert 0 < lines[0]["model_seconds"] < lines[0]["seconds"], lines[0]
+    assert "cannot open slide" in lines[1]["error"] and lines[1]["slide_id"] == "broken"
+    assert lines[2]["tiles"] == 0
+
+    # Resumable: the finished slides are skipped, untouched.
+    stamp = (out / "good.h5").stat().st_mtime_ns
+    run = extract([good, blank], out, "--summary", str(summary))
+    assert run.returncode == 0, (run.stdout, run.stderr)
+    assert run.stdout.startswith("2 slides (0 failed, 2 skipped), 0 tiles"), run.stdout
+    assert (out / "good.h5").stat().st_mtime_ns == stamp
+    assert [line["status"] for line in summary_lines(summary)[3:]] == ["skipped", "skipped"]
+
+    # --overwrite redoes them, with the same features (another batch size).
+    with h5py.File(out / "good.h5", "r") as f:
+        before = f["features"][:]
+    run = extract([good], out, "--overwrite", "--format", "h5")
+    assert run.returncode == 0, (run.stdout, run.stderr)
+    assert run.stdout.startswith(f"1 slides (0 failed, 0 skipped), {tiles} tiles"), run.stdout
+    with h5py.File(out / "good.h5", "r") as f:
+        assert np.array_equal(f["features"][:], before)
+
+    # NPZ: the same rows, numpy-loadable.
+    run = extract([good], out, "--format", "npz", "--slide-id", "good-npz")
+    assert run.returncode == 0, (run.stdout, run.stderr)
+    with np.load(out / "good-npz.npz") as archive:
+        assert np.array_equal(archive["features"], before), "npz features differ from h5"
+
+    # Not a terminal here: plain progress lines, ending with the whole slide.
+    assert f"good-npz: {tiles}/{tiles} tiles" in run.stderr, run.stderr
+    # --slide-id names a file in the output directory, never one elsewhere.
+    run = extract([good], out, "--slide-id", "../escape")
+    assert run.returncode == 2 and "is not a plain file name" in run.stderr, (run.returncode, run.stderr)
+    # No temporary file is left behind.
+    assert sorted(p.name for p in out.iterdir()) == ["blank.h5", "good-npz.npz", "good.h5"], list(out.iterdir())
+print("extract_test: ok")
