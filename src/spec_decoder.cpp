@@ -382,7 +382,7 @@ namespace bioptimus::detail {
 LocatedSpec parse_located_spec(std::string_view yaml, std::string_view source_name) {
   DiagnosticSink sink{std::string(source_name)};
   std::optional<DocumentProblem> problem;
-  const YamlDocument document = YamlDocument::read(yaml, problem);
+  const YamlDocument document = YamlDocument::read(yaml, "one model per file", problem);
   if (problem) {
     sink.error(sink.locate(problem->mark), "", problem->message);
     throw models::ConfigError(sink.take());

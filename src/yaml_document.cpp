@@ -336,7 +336,8 @@ class DocumentBuilder {
   std::vector<std::uint32_t> pending_children_;
 };
 
-YamlDocument YamlDocument::read(std::string_view text, std::optional<DocumentProblem>& problem) {
+YamlDocument YamlDocument::read(std::string_view text, std::string_view one_per_file,
+                                std::optional<DocumentProblem>& problem) {
   YamlDocument document;
   problem = check_raw_text(text);
   if (problem) {
@@ -361,8 +362,9 @@ YamlDocument YamlDocument::read(std::string_view text, std::optional<DocumentPro
         case YAML_DOCUMENT_START_EVENT:
           builder.document_start();
           if (builder.documents() == 2) {
-            problem = DocumentProblem{to_text_mark(current.start_mark),
-                                      "expected one YAML document (one model per file), found a second one"};
+            problem =
+                DocumentProblem{to_text_mark(current.start_mark),
+                                "expected one YAML document (" + std::string(one_per_file) + "), found a second one"};
           }
           break;
         case YAML_DOCUMENT_END_EVENT:

@@ -1,4 +1,4 @@
-// One YAML document read in a single pass over yaml-cpp's event stream: the
+// One YAML document read in a single pass over libyaml's event stream: the
 // raw-text checks (size, UTF-8, line endings), the nesting and alias limits,
 // and a small node tree that keeps every node's tag and the place it is used.
 #ifndef BIOPTIMUS_SRC_YAML_DOCUMENT_HPP
@@ -88,8 +88,11 @@ class YamlDocument {
  public:
   /// Reads `text`: the size, encoding, line-ending, nesting and alias limits,
   /// YAML syntax and the one-document rule. Returns the problem instead when
-  /// any is broken (a whole-file one has a TextMark of 0:0).
-  static YamlDocument read(std::string_view text, std::optional<DocumentProblem>& problem);
+  /// any is broken (a whole-file one has a TextMark of 0:0). `one_per_file`
+  /// says what a file holds in the second-document message ("one model per
+  /// file").
+  static YamlDocument read(std::string_view text, std::string_view one_per_file,
+                           std::optional<DocumentProblem>& problem);
 
   /// Whether the text held no document at all (empty, or only comments).
   [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }

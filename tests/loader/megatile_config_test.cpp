@@ -2,8 +2,11 @@
 //
 // Mega-tile spec files: the decoded values, defaults, and the exact located
 // diagnostics for every kind of mistake.
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -77,10 +80,11 @@ TEST_CASE("Mega-tile spec diagnostics: located, field named, all at once", "[meg
                       "max_valid_tile_ratio: 1\n") ==
             std::vector<std::string>{
                 "blocks.yaml:1:8: error: model: unknown model \"h0-mino\" (did you mean \"h0-mini\"?)",
-                "blocks.yaml:2:21: error: megatile_shape[1]: expected a whole number of tile columns, got \"4.5\"",
+                "blocks.yaml:2:21: error: megatile_shape[1]: expected a whole number of tile columns (a whole number, "
+                "not a fraction), got 4.5",
                 "blocks.yaml:3:14: error: grid_layout: expected one of rectangular | hexagonal, got \"hexagonl\" (did "
                 "you mean \"hexagonal\"?)",
-                "blocks.yaml:4:24: error: min_valid_tiles_ratio: expected a number in [0, 1], got \"half\"",
+                "blocks.yaml:4:24: error: min_valid_tiles_ratio: expected a number in [0, 1], got half",
                 "blocks.yaml:5:1: error: max_valid_tile_ratio: unknown key \"max_valid_tile_ratio\" (did you mean "
                 "\"max_valid_tiles_ratio\"?)"});
   }
@@ -104,7 +108,7 @@ TEST_CASE("Mega-tile spec diagnostics: located, field named, all at once", "[meg
   SECTION("shapes, duplicates, documents and syntax") {
     REQUIRE(errors_of("model: h0-mini\nmegatile_shape: 4\nmodel: h0-mini\n") ==
             std::vector<std::string>{
-                "blocks.yaml:2:17: error: megatile_shape: expected [rows, cols] as two whole numbers, got \"4\"",
+                "blocks.yaml:2:17: error: megatile_shape: expected [rows, cols] as two whole numbers, got 4",
                 "blocks.yaml:3:1: error: model: duplicate key; first given at line 1, column 1"});
     REQUIRE(errors_of("- 1\n- 2\n") ==
             std::vector<std::string>{
@@ -121,7 +125,8 @@ TEST_CASE("Mega-tile spec diagnostics: located, field named, all at once", "[meg
     }
     const std::vector<std::string> syntax = errors_of("model: [h0-mini\n");
     REQUIRE(syntax.size() == 1);
-    REQUIRE_THAT(syntax[0], Catch::Matchers::StartsWith("blocks.yaml:") && Catch::Matchers::Contains("invalid YAML"));
+    REQUIRE_THAT(syntax[0],
+                 Catch::Matchers::StartsWith("blocks.yaml:") && Catch::Matchers::Contains("YAML syntax error"));
     REQUIRE(errors_of(std::string("model: h0-mini\nmega\0tile_shape: [2, 2]\n", 36)) ==
             std::vector<std::string>{"blocks.yaml:2:5: error: expected UTF-8 text, found a NUL byte"});
     const std::vector<std::string> latin1 = errors_of("model: h0-m\xCDni\n");
@@ -136,7 +141,7 @@ TEST_CASE("Mega-tile spec diagnostics: located, field named, all at once", "[meg
     REQUIRE(errors_of(looping).size() == 1);
     const std::vector<std::string> deep = errors_of(std::string(5000, '[') + std::string(5000, ']'));
     REQUIRE(deep.size() == 1);
-    REQUIRE_THAT(deep[0], Catch::Matchers::Contains("invalid YAML"));
+    REQUIRE_THAT(deep[0], Catch::Matchers::Contains("nesting too deep"));
   }
 }
 
@@ -164,5 +169,41 @@ TEST_CASE("load_megatile_spec reads a file and names it in diagnostics", "[megat
                                                    ":2:17: error: megatile_shape: expected [rows, cols] "
                                                    "as two whole numbers from 1 to 4096, got [3, -3]");
   REQUIRE_THROWS_WITH(load_megatile_spec(directory.path() / "missing.yaml"),
-                      Catch::Matchers::Contains("missing.yaml: error: cannot read the file"));
+                      Catch::Matchers::Contains("missing.yaml: error: cannot open"));
+}
+
+TEST_CASE("Mega-tile spec files follow the model configs' YAML rules", "[megatile][loader]") {
+  // An empty value is placed at its key; an aliased value at the alias,
+  // naming the anchor.
+  REQUIRE(errors_of("model:\nmegatile_shape: [2, x]\nmin_valid_tiles_ratio: &r half\nmax_valid_tiles_ratio: *r\n") ==
+          std::vector<std::string>{
+              "blocks.yaml:1:1: error: model: expected a model name, got null",
+              "blocks.yaml:2:21: error: megatile_shape[1]: expected a whole number of tile columns, got x",
+              "blocks.yaml:3:24: error: min_valid_tiles_ratio: expected a number in [0, 1], got half",
+              "blocks.yaml:4:24: error: max_valid_tiles_ratio: expected a number in [0, 1], got half (the value of "
+              "the anchor at line 3, column 24)"});
+  // Tags: a contradicting core tag and an unknown tag are refused at the value.
+  REQUIRE(errors_of("model: h0-mini\nmegatile_shape: [!!str 2, 2]\ngrid_layout: !fancy hexagonal\n") ==
+          std::vector<std::string>{
+              "blocks.yaml:2:18: error: megatile_shape[0]: expected a whole number of tile rows, got \"2\" tagged "
+              "!!str (the tag contradicts the field's type)",
+              "blocks.yaml:3:14: error: grid_layout: unknown tag \"!fancy\": expected one of rectangular | "
+              "hexagonal without a tag (a core tag !!str, !!int, !!float, !!bool, !!null, !!seq or !!map is "
+              "accepted where it agrees with the field)"});
+  REQUIRE(errors_of("model: h0-mini\rmegatile_shape: [2, 2]\n") ==
+          std::vector<std::string>{"blocks.yaml:1:15: error: expected LF or CRLF line endings, found a carriage "
+                                   "return alone (classic Mac OS line endings are not supported)"});
+  REQUIRE(errors_of("# nothing\n") ==
+          std::vector<std::string>{
+              "blocks.yaml:1:1: error: expected a map with model, megatile_shape and optional megatile_stride, "
+              "grid_layout, min_valid_tiles_ratio and max_valid_tiles_ratio, got an empty document"});
+}
+
+TEST_CASE("load_megatile_spec reads only regular files", "[megatile][loader]") {
+  const bioptimus::testing::TempDir directory;
+  const std::filesystem::path fifo = directory.path() / "blocks.yaml";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Opening a FIFO without a writer must not wait for one.
+  REQUIRE_THROWS_WITH(load_megatile_spec(fifo),
+                      fifo.string() + ": error: expected a YAML file, got a FIFO (named pipe)");
 }
