@@ -47,24 +47,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using extraction::wsi::TileRegion;
 
-// Option names follow `tiles` (and its cohort options --summary, --slide-id),
-// so that a workflow drives both the same way.
-struct ExtractOptions {
-  std::vector<std::string> slides;
-  std::optional<std::string> slide_id;
-  std::optional<std::string> summary;
-  std::string model;
-  std::string weights;
-  std::string output;
-  std::optional<double> mpp_override;
-  double mask_threshold = 0.5;
-  std::string format = "h5";
-  int batch_size = 64;
-  int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  std::string device = "cpu";
-  bool overwrite = false;
-};
-
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // A progress bar redrawn in place on a terminal; elsewhere (a log file, a
@@ -284,6 +266,8 @@ models::ModelSpec resolve_model(const std::string& model, const std::function<mo
   return registry.find(model) == nullptr && names_a_file ? models::load_spec(path) : registry.get(model);
 }
 
+}  // namespace
+
 int run_extract(const ExtractOptions& options, const std::function<models::Registry()>& load_registry) {
   const Clock::time_point start = Clock::now();
   const models::ModelSpec spec = resolve_model(options.model, load_registry);
@@ -341,51 +325,6 @@ int run_extract(const ExtractOptions& options, const std::function<models::Regis
   fmt::print("{} slides ({} failed, {} skipped), {} tiles, {:.2f} s ({:.2f} s in the model)\n", options.slides.size(),
              failed, skipped, total_tiles, seconds_since(start), model_seconds);
   return failed == 0 ? 0 : 1;
-}
-
-}  // namespace
-
-Subcommand add_extract_command(CLI::App& app) {
-  auto options = std::make_shared<ExtractOptions>();
-  CLI::App* extract = app.add_subcommand(
-      "extract", "Embed the tissue tiles of slides with a TorchScript model (HDF5 as TRIDENT, or NPZ)");
-  extract->add_option("slides", options->slides, "Slide files (anything OpenSlide opens)")->required();
-  extract->add_option("--model", options->model, "Model name (see `list`) or a model config YAML")->required();
-  extract->add_option("--weights", options->weights, "The model as TorchScript (docs/inference.md)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  extract->add_option("-o,--output", options->output, "Directory for the feature files")->required();
-  extract->add_option("--format", options->format, "Feature file format")->check(CLI::IsMember({"h5", "npz"}));
-  extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")->check(CLI::PositiveNumber);
-  extract->add_option("--threads", options->threads, "Threads reading and preprocessing tiles")
-      ->check(CLI::PositiveNumber);
-  extract->add_option("--device", options->device, "LibTorch device: cpu, cuda or cuda:N");
-  extract->add_option("--mpp-override", options->mpp_override, "Level-0 um/px for slides without (or with a wrong) MPP")
-      ->check(CLI::PositiveNumber);
-  extract->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
-      ->check(CLI::Range(0.0, 1.0));
-  extract->add_flag("--overwrite", options->overwrite, "Redo slides whose feature file exists");
-  extract->add_option("--slide-id", options->slide_id,
-                      "Name the output of the one slide given so, not by its file stem");
-  extract->add_option("--summary", options->summary, "Append one JSON line per slide (status, tiles, seconds) here");
-  extract->fallthrough();
-  extract->callback([options] {
-    if (options->slide_id && options->slides.size() != 1) {
-      throw CLI::ValidationError("--slide-id", "names one slide; give exactly one");
-    }
-    // It names a file in the output directory: a plain name, as the cohort manifest's slide_id.
-    const std::string id = options->slide_id.value_or("x");
-    const bool plain = !id.empty() && id.front() != '.' && std::all_of(id.begin(), id.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
-    });
-    if (!plain) {
-      throw CLI::ValidationError("--slide-id",
-                                 "\"" + id + "\" is not a plain file name ([A-Za-z0-9._-], not starting with '.')");
-    }
-  });
-  return {extract, [options](const std::function<models::Registry()>& load_registry) {
-            return run_extract(*options, load_registry);
-          }};
 }
 
 }  // namespace bioptimus::apps

@@ -1,16 +1,59 @@
 // `modelspec extract`: tile embeddings of slides, one feature file per slide
 // (HDF5 in TRIDENT's layout, or NPZ).
+//
+// The command line is registered by every modelspec (extract_command.cpp);
+// running it needs LibTorch (extract.cpp), whose loading alone costs more
+// than any other subcommand's whole run. So `modelspec` itself links no
+// LibTorch: it runs `extract` by executing `modelspec-extract`, the same tool
+// built with the backbone, with the same arguments.
 #ifndef BIOPTIMUS_APPS_EXTRACT_HPP
 #define BIOPTIMUS_APPS_EXTRACT_HPP
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bioptimus/models/registry.hpp"
 #include "tiles.hpp"
 
 namespace bioptimus::apps {
 
-/// Adds `extract` to `app`.
-Subcommand add_extract_command(CLI::App& app);
+// Option names follow `tiles` (and its cohort options --summary, --slide-id),
+// so that a workflow drives both the same way.
+struct ExtractOptions {
+  std::vector<std::string> slides;
+  std::optional<std::string> slide_id;
+  std::optional<std::string> summary;
+  std::string model;
+  std::string weights;
+  std::string output;
+  std::optional<double> mpp_override;
+  double mask_threshold = 0.5;
+  std::string format = "h5";
+  int batch_size = 64;
+  int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::string device = "cpu";
+  bool overwrite = false;
+};
+
+/// What runs `extract` once its command line is parsed.
+using ExtractRunner = std::function<int(const ExtractOptions&, const std::function<models::Registry()>&)>;
+
+/// Adds `extract` to `app`; `run` runs it.
+Subcommand add_extract_command(CLI::App& app, ExtractRunner run);
+
+/// Runs `extract` in this process (needs the backbone, LibTorch).
+int run_extract(const ExtractOptions& options, const std::function<models::Registry()>& load_registry);
+
+/// Runs `extract` by replacing this process with `modelspec-extract`, found
+/// beside this executable (the build tree) or at its installed place, with
+/// the same arguments; returns only when that fails (exit status 1).
+int exec_extract_tool(char** argv);
 
 }  // namespace bioptimus::apps
 

@@ -29,7 +29,7 @@
 #ifdef BIOPTIMUS_MODELSPEC_TILES
 #include "tiles.hpp"
 #endif
-#ifdef BIOPTIMUS_MODELSPEC_EXTRACT
+#if defined(BIOPTIMUS_MODELSPEC_EXTRACT) || defined(BIOPTIMUS_MODELSPEC_EXTRACT_TOOL)
 #include "extract.hpp"
 #endif
 
@@ -121,8 +121,11 @@ int run(int argc, char** argv) {
 #ifdef BIOPTIMUS_MODELSPEC_TILES
   const bioptimus::apps::Subcommand tiles = bioptimus::apps::add_tiles_command(app);
 #endif
-#ifdef BIOPTIMUS_MODELSPEC_EXTRACT
-  const bioptimus::apps::Subcommand extract = bioptimus::apps::add_extract_command(app);
+#if defined(BIOPTIMUS_MODELSPEC_EXTRACT_TOOL)  // modelspec-extract: runs it
+  const bioptimus::apps::Subcommand extract = bioptimus::apps::add_extract_command(app, bioptimus::apps::run_extract);
+#elif defined(BIOPTIMUS_MODELSPEC_EXTRACT)  // modelspec: hands it to modelspec-extract
+  const bioptimus::apps::Subcommand extract = bioptimus::apps::add_extract_command(
+      app, [argv](const auto&, const auto&) { return bioptimus::apps::exec_extract_tool(argv); });
 #endif
   try {
     app.parse(argc, argv);
@@ -159,7 +162,7 @@ int run(int argc, char** argv) {
       return tiles.run([&] { return config_dir ? with_user_configs(*config_dir) : Registry::builtin(); });
     }
 #endif
-#ifdef BIOPTIMUS_MODELSPEC_EXTRACT
+#if defined(BIOPTIMUS_MODELSPEC_EXTRACT) || defined(BIOPTIMUS_MODELSPEC_EXTRACT_TOOL)
     if (extract.command->parsed()) {
       return extract.run([&] { return config_dir ? with_user_configs(*config_dir) : Registry::builtin(); });
     }
