@@ -40,6 +40,7 @@
 #include "bioptimus/inference/feature_writer.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/models/preprocess.hpp"
+#include "manifest.hpp"
 
 namespace bioptimus::apps {
 namespace {
@@ -249,16 +250,6 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
   return {.tiles = tiles.size(), .model_seconds = model_seconds};
 }
 
-// One JSON line per slide, flushed at once, so that a killed run still
-// leaves the lines of the slides it finished.
-void append_summary(const std::string& file, const nlohmann::ordered_json& line) {
-  std::ofstream out(file, std::ios::app);
-  out << line.dump() << '\n' << std::flush;
-  if (!out) {
-    throw Error("cannot append to the summary file \"" + file + "\"");
-  }
-}
-
 models::ModelSpec resolve_model(const std::string& model, const std::function<models::Registry()>& load_registry) {
   const std::filesystem::path path(model);
   const bool names_a_file = path.has_parent_path() || path.extension() == ".yaml" || path.extension() == ".yml";
@@ -319,7 +310,7 @@ int run_extract(const ExtractOptions& options, const std::function<models::Regis
       }
     }
     if (options.summary) {
-      append_summary(*options.summary, summary);
+      append_summary_line(*options.summary, summary);
     }
   }
   fmt::print("{} slides ({} failed, {} skipped), {} tiles, {:.2f} s ({:.2f} s in the model)\n", options.slides.size(),

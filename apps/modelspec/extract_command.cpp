@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "extract.hpp"
+#include "manifest.hpp"
 
 namespace bioptimus::apps {
 
@@ -47,14 +48,10 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
     if (options->slide_id && options->slides.size() != 1) {
       throw CLI::ValidationError("--slide-id", "names one slide; give exactly one");
     }
-    // It names a file in the output directory: a plain name, as the cohort manifest's slide_id.
-    const std::string id = options->slide_id.value_or("x");
-    const bool plain = !id.empty() && id.front() != '.' && std::all_of(id.begin(), id.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
-    });
-    if (!plain) {
-      throw CLI::ValidationError("--slide-id",
-                                 "\"" + id + "\" is not a plain file name ([A-Za-z0-9._-], not starting with '.')");
+    if (options->slide_id && !is_valid_slide_id(*options->slide_id)) {
+      throw CLI::ValidationError(
+          "--slide-id",
+          "\"" + *options->slide_id + "\" is not a plain file name ([A-Za-z0-9._-], not starting with '.')");
     }
   });
   return {extract, [options, run = std::move(run)](const std::function<models::Registry()>& load_registry) {

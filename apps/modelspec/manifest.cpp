@@ -12,6 +12,7 @@
 #include <system_error>
 #include <utility>
 
+#include "bioptimus/error.hpp"
 #include "bioptimus/models/registry.hpp"
 
 namespace bioptimus::apps {
@@ -343,6 +344,14 @@ std::vector<ManifestEntry> read_manifest(const std::filesystem::path& path) {
   std::ostringstream text;
   text << file.rdbuf();
   return parse_manifest(text.str(), path.string(), path.parent_path());
+}
+
+void append_summary_line(const std::filesystem::path& file, const nlohmann::ordered_json& line) {
+  std::ofstream out(file, std::ios::app);
+  out << line.dump() << '\n' << std::flush;
+  if (!out) {
+    throw Error("cannot append to the summary file \"" + file.string() + "\"");
+  }
 }
 
 }  // namespace bioptimus::apps

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "bioptimus/io/wsi/mpp.hpp"
 
 namespace bioptimus::apps {
@@ -51,6 +53,13 @@ struct ManifestEntry {
 /// Reads and parses the manifest file `path` (relative slide paths against its folder).
 /// @throws models::ConfigError as parse_manifest, or when the file cannot be read.
 [[nodiscard]] std::vector<ManifestEntry> read_manifest(const std::filesystem::path& path);
+
+/// Appends `line` and a newline to the summary file `file` (JSON lines, one
+/// per slide, as `tiles --summary` and `extract --summary` write them),
+/// flushed at once so that a killed run keeps the lines of the slides it
+/// finished.
+/// @throws Error when the file cannot be written.
+void append_summary_line(const std::filesystem::path& file, const nlohmann::ordered_json& line);
 
 }  // namespace bioptimus::apps
 

@@ -103,16 +103,6 @@ std::vector<ManifestEntry> slides_to_run(const TilesOptions& options) {
   return slides;
 }
 
-// One JSON line per slide, flushed at once, so that a killed run still
-// leaves the lines of the slides it finished.
-void append_summary(const std::string& file, const nlohmann::ordered_json& line) {
-  std::ofstream out(file, std::ios::app);
-  out << line.dump() << '\n' << std::flush;
-  if (!out) {
-    throw Error("cannot append to the summary file \"" + file + "\"");
-  }
-}
-
 // How many tiles or blocks the last extract() considered.
 std::int64_t candidates(const extraction::wsi::TileExtractor& extractor) { return extractor.plan().size(); }
 std::int64_t candidates(const extraction::wsi::MegaTileExtractor& extractor) { return extractor.candidates(); }
@@ -162,7 +152,7 @@ int run_slides(Extractor& extractor, const TilesOptions& options, const models::
                       {"error", error.what()}});
     }
     if (options.summary) {
-      append_summary(*options.summary, summary);
+      append_summary_line(*options.summary, summary);
     }
   }
   fmt::print("{} slides ({} failed), {} {}, {:.2f} s\n", slides.size(), failed, extracted, unit,
