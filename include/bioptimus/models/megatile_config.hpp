@@ -30,13 +30,13 @@ namespace bioptimus::models {
 /// Parses a mega-tile spec from YAML text; `model` is looked up in
 /// `registry`. `source_name` is what diagnostics call the text.
 /// @throws ConfigError with every problem of the text.
-[[nodiscard]] extraction::wsi::MegaTileSpec parse_megatile_spec(std::string_view yaml, std::string_view source_name,
-                                                                const Registry& registry = Registry::builtin());
+[[nodiscard]] BIOPTIMUS_EXPORT extraction::wsi::MegaTileSpec parse_megatile_spec(
+    std::string_view yaml, std::string_view source_name, const Registry& registry = Registry::builtin());
 
 /// Loads a mega-tile spec file (at most LoadLimits::max_bytes).
 /// @throws ConfigError when the file cannot be read or is not a valid spec.
-[[nodiscard]] extraction::wsi::MegaTileSpec load_megatile_spec(const std::filesystem::path& path,
-                                                               const Registry& registry = Registry::builtin());
+[[nodiscard]] BIOPTIMUS_EXPORT extraction::wsi::MegaTileSpec load_megatile_spec(
+    const std::filesystem::path& path, const Registry& registry = Registry::builtin());
 
 }  // namespace bioptimus::models
 
