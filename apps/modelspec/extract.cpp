@@ -1,5 +1,5 @@
-// `modelspec extract SLIDE... --model NAME|FILE --weights MODEL.pt -o DIR`:
-// for each slide, the tissue tiles as `tiles` finds them (a tissue mask and
+// `modelspec extract SLIDE... --model NAME|FILE --weights MODEL.pt -o DIR`,
+// or `--manifest FILE` instead of the slides: for each slide, the tissue tiles as `tiles` finds them (a tissue mask and
 // the TileExtractor), read on --threads threads, preprocessed as the model's
 // spec says, embedded by the TorchScript backbone in batches while the next
 // batch is being read, read out and written to DIR/<slide>.h5 (TRIDENT's
@@ -190,6 +190,10 @@ inference::CoordinateAttributes coordinate_attributes(const io::wsi::SlideReader
   return attributes;
 }
 
+inference::FeatureFormat feature_format(const ExtractOptions& options) {
+  return options.format == "npz" ? inference::FeatureFormat::npz : inference::FeatureFormat::hdf5;
+}
+
 struct SlideResult {
   std::size_t tiles;
   /// Time inside the backbone: the rest is reading, preprocessing and writing not hidden behind it.
@@ -202,8 +206,7 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
                           const ExtractOptions& options, const models::Preprocessor& preprocessor,
                           inference::Backbone& backbone, const std::string& label, bool terminal) {
   const std::vector<TileRegion>& tiles = extractor.fit(slide).extract();
-  const inference::FeatureFormat format =
-      options.format == "npz" ? inference::FeatureFormat::npz : inference::FeatureFormat::hdf5;
+  const inference::FeatureFormat format = feature_format(options);
   const std::unique_ptr<inference::FeatureWriter> writer = inference::open_feature_writer(
       format, target, backbone.spec(), coordinate_attributes(slide, extractor, slide_id));
   const auto batch_size = static_cast<std::size_t>(options.batch_size);
@@ -261,30 +264,26 @@ models::ModelSpec resolve_model(const std::string& model, const std::function<mo
 
 int run_extract(const ExtractOptions& options, const std::function<models::Registry()>& load_registry) {
   const Clock::time_point start = Clock::now();
+  // The manifest first: its errors must not wait for the model to load.
+  const std::vector<ManifestEntry> slides = slides_to_run(options.input);
   const models::ModelSpec spec = resolve_model(options.model, load_registry);
   const models::Preprocessor preprocessor(spec);
   inference::Backbone backbone = inference::Backbone::load(options.weights, spec, {.device = options.device});
   extraction::wsi::TileExtractor extractor{spec.tile_spec(),
                                            {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
-  io::wsi::SlideOptions slide_options;
-  if (options.mpp_override) {
-    slide_options.mpp_override = io::wsi::MPP{*options.mpp_override};
-  }
+  const inference::FeatureFormat format = feature_format(options);
   std::filesystem::create_directories(options.output);
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
   std::size_t failed = 0;
   std::size_t skipped = 0;
   std::size_t total_tiles = 0;
   double model_seconds = 0;
-  for (std::size_t i = 0; i < options.slides.size(); ++i) {
-    const std::string& slide_path = options.slides[i];
-    const std::string slide_id = options.slide_id.value_or(std::filesystem::path(slide_path).stem().string());
+  for (std::size_t i = 0; i < slides.size(); ++i) {
+    const std::string slide_path = slides[i].slide_path.string();
+    const std::string& slide_id = slides[i].slide_id;
     const std::filesystem::path target =
-        std::filesystem::path(options.output) /
-        (slide_id + "." +
-         std::string(inference::extension(options.format == "npz" ? inference::FeatureFormat::npz
-                                                                  : inference::FeatureFormat::hdf5)));
-    const std::string label = fmt::format("[{}/{}] {}", i + 1, options.slides.size(), slide_id);
+        std::filesystem::path(options.output) / (slide_id + "." + std::string(inference::extension(format)));
+    const std::string label = fmt::format("[{}/{}] {}", i + 1, slides.size(), slide_id);
     const Clock::time_point slide_start = Clock::now();
     nlohmann::ordered_json summary{{"slide", slide_path}, {"slide_id", slide_id}, {"model", spec.identity()}};
     if (!options.overwrite && std::filesystem::exists(target)) {
@@ -293,7 +292,7 @@ int run_extract(const ExtractOptions& options, const std::function<models::Regis
       summary.update({{"status", "skipped"}, {"output", target.string()}});
     } else {
       try {
-        const io::wsi::SlideReader slide{slide_path, slide_options};
+        const io::wsi::SlideReader slide{slide_path, {.mpp_override = slides[i].mpp_override, .name = slide_id}};
         const SlideResult result =
             extract_slide(slide, extractor, slide_id, target, options, preprocessor, backbone, label, terminal);
         total_tiles += result.tiles;
@@ -309,12 +308,12 @@ int run_extract(const ExtractOptions& options, const std::function<models::Regis
         summary.update({{"status", "failed"}, {"seconds", seconds_since(slide_start)}, {"error", error.what()}});
       }
     }
-    if (options.summary) {
-      append_summary_line(*options.summary, summary);
+    if (options.input.summary) {
+      append_summary_line(*options.input.summary, summary);
     }
   }
-  fmt::print("{} slides ({} failed, {} skipped), {} tiles, {:.2f} s ({:.2f} s in the model)\n", options.slides.size(),
-             failed, skipped, total_tiles, seconds_since(start), model_seconds);
+  fmt::print("{} slides ({} failed, {} skipped), {} tiles, {:.2f} s ({:.2f} s in the model)\n", slides.size(), failed,
+             skipped, total_tiles, seconds_since(start), model_seconds);
   return failed == 0 ? 0 : 1;
 }
 

@@ -19,20 +19,18 @@
 #include <vector>
 
 #include "bioptimus/models/registry.hpp"
+#include "manifest.hpp"
 #include "tiles.hpp"
 
 namespace bioptimus::apps {
 
-// Option names follow `tiles` (and its cohort options --summary, --slide-id),
-// so that a workflow drives both the same way.
+// The slide arguments are `tiles`'s (slides or --manifest, --slide-id,
+// --mpp-override, --summary), so that a workflow drives both the same way.
 struct ExtractOptions {
-  std::vector<std::string> slides;
-  std::optional<std::string> slide_id;
-  std::optional<std::string> summary;
+  SlideArguments input;
   std::string model;
   std::string weights;
   std::string output;
-  std::optional<double> mpp_override;
   double mask_threshold = 0.5;
   std::string format = "h5";
   int batch_size = 64;

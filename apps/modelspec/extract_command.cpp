@@ -24,7 +24,7 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   auto options = std::make_shared<ExtractOptions>();
   CLI::App* extract = app.add_subcommand(
       "extract", "Embed the tissue tiles of slides with a TorchScript model (HDF5 as TRIDENT, or NPZ)");
-  extract->add_option("slides", options->slides, "Slide files (anything OpenSlide opens)")->required();
+  add_slide_arguments(*extract, options->input, "feature file");
   extract->add_option("--model", options->model, "Model name (see `list`) or a model config YAML")->required();
   extract->add_option("--weights", options->weights, "The model as TorchScript (docs/inference.md)")
       ->required()
@@ -35,25 +35,11 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   extract->add_option("--threads", options->threads, "Threads reading and preprocessing tiles")
       ->check(CLI::PositiveNumber);
   extract->add_option("--device", options->device, "LibTorch device: cpu, cuda or cuda:N");
-  extract->add_option("--mpp-override", options->mpp_override, "Level-0 um/px for slides without (or with a wrong) MPP")
-      ->check(CLI::PositiveNumber);
   extract->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
       ->check(CLI::Range(0.0, 1.0));
   extract->add_flag("--overwrite", options->overwrite, "Redo slides whose feature file exists");
-  extract->add_option("--slide-id", options->slide_id,
-                      "Name the output of the one slide given so, not by its file stem");
-  extract->add_option("--summary", options->summary, "Append one JSON line per slide (status, tiles, seconds) here");
   extract->fallthrough();
-  extract->callback([options] {
-    if (options->slide_id && options->slides.size() != 1) {
-      throw CLI::ValidationError("--slide-id", "names one slide; give exactly one");
-    }
-    if (options->slide_id && !is_valid_slide_id(*options->slide_id)) {
-      throw CLI::ValidationError(
-          "--slide-id",
-          "\"" + *options->slide_id + "\" is not a plain file name ([A-Za-z0-9._-], not starting with '.')");
-    }
-  });
+  extract->callback([options] { check_slide_arguments(options->input); });
   return {extract, [options, run = std::move(run)](const std::function<models::Registry()>& load_registry) {
             return run(*options, load_registry);
           }};

@@ -354,4 +354,53 @@ void append_summary_line(const std::filesystem::path& file, const nlohmann::orde
   }
 }
 
+void add_slide_arguments(CLI::App& command, SlideArguments& arguments, std::string_view outputs) {
+  CLI::Option* slides = command.add_option("slides", arguments.slides, "Slide files (anything OpenSlide opens)");
+  CLI::Option* manifest = command.add_option("--manifest", arguments.manifest,
+                                             "A cohort manifest (CSV, docs/cohorts.md) instead of slides");
+  slides->excludes(manifest);
+  command
+      .add_option("--slide-id", arguments.slide_id,
+                  fmt::format("Name the {} of the one slide given so, not by its file stem", outputs))
+      ->excludes(manifest);
+  command
+      .add_option("--mpp-override", arguments.mpp_override,
+                  "Level-0 um/px for slides without (or with a wrong) MPP; a manifest's own value wins")
+      ->check(CLI::PositiveNumber);
+  command.add_option("--summary", arguments.summary, "Append one JSON line per slide (status, tiles, seconds) here");
+}
+
+void check_slide_arguments(const SlideArguments& arguments) {
+  if (arguments.slides.empty() && !arguments.manifest) {
+    throw CLI::RequiredError("slides or --manifest");
+  }
+  if (arguments.slide_id && arguments.slides.size() != 1) {
+    throw CLI::ValidationError("--slide-id", "names one slide; give exactly one");
+  }
+  if (arguments.slide_id && !is_valid_slide_id(*arguments.slide_id)) {
+    throw CLI::ValidationError("--slide-id", "\"" + *arguments.slide_id +
+                                                 "\" names the outputs: use letters, digits, '.', '_' and '-' "
+                                                 "(not first '.')");
+  }
+}
+
+std::vector<ManifestEntry> slides_to_run(const SlideArguments& arguments) {
+  std::optional<io::wsi::MPP> mpp_override;
+  if (arguments.mpp_override) {
+    mpp_override = io::wsi::MPP{*arguments.mpp_override};
+  }
+  std::vector<ManifestEntry> slides;
+  if (arguments.manifest) {
+    slides = read_manifest(*arguments.manifest);
+    for (ManifestEntry& slide : slides) {
+      slide.mpp_override = slide.mpp_override ? slide.mpp_override : mpp_override;
+    }
+    return slides;
+  }
+  for (const std::string& path : arguments.slides) {
+    slides.push_back({path, arguments.slide_id.value_or(std::filesystem::path(path).stem().string()), mpp_override, 0});
+  }
+  return slides;
+}
+
 }  // namespace bioptimus::apps

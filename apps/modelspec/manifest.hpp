@@ -1,6 +1,7 @@
 // A cohort manifest: the slides of a study as a CSV file, read by
-// `modelspec tiles --manifest` and `modelspec manifest`, and through the
-// latter by the Snakemake workflow (docs/cohorts.md).
+// `modelspec tiles --manifest`, `modelspec extract --manifest` and
+// `modelspec manifest`, and through the latter by the Snakemake workflow
+// (docs/cohorts.md). Also the slide arguments the two commands share.
 //
 //   slide_path,slide_id,mpp_override
 //   scans/TCGA-A1-0001.svs,,
@@ -22,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "bioptimus/io/wsi/mpp.hpp"
@@ -60,6 +62,31 @@ struct ManifestEntry {
 /// finished.
 /// @throws Error when the file cannot be written.
 void append_summary_line(const std::filesystem::path& file, const nlohmann::ordered_json& line);
+
+/// The slides a command runs on, as its command line names them: slide
+/// files (one may be given a --slide-id) or a --manifest, a --mpp-override
+/// for slides without their own, and a --summary file.
+struct SlideArguments {
+  std::vector<std::string> slides;
+  std::optional<std::string> manifest;
+  std::optional<std::string> slide_id;
+  std::optional<double> mpp_override;
+  std::optional<std::string> summary;
+};
+
+/// Adds the slide arguments to `command`, bound to `arguments` (which must
+/// outlive the parse); `outputs` names what a slide id names in --help.
+void add_slide_arguments(CLI::App& command, SlideArguments& arguments, std::string_view outputs);
+
+/// The checks CLI11 cannot express, to run in the command's callback.
+/// @throws CLI::ParseError (a usage error) when they fail.
+void check_slide_arguments(const SlideArguments& arguments);
+
+/// The slides to run: the manifest's, or the command line's with --slide-id
+/// applied. A manifest's own mpp_override wins over --mpp-override, which
+/// fills in the slides without one.
+/// @throws models::ConfigError as read_manifest; ValidationError for an MPP out of range.
+[[nodiscard]] std::vector<ManifestEntry> slides_to_run(const SlideArguments& arguments);
 
 }  // namespace bioptimus::apps
 

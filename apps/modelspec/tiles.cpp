@@ -36,14 +36,10 @@ namespace bioptimus::apps {
 namespace {
 
 struct TilesOptions {
-  std::vector<std::string> slides;
-  std::optional<std::string> manifest;
-  std::optional<std::string> slide_id;
-  std::optional<std::string> summary;
+  SlideArguments input;
   std::optional<std::string> model;
   std::optional<std::string> tile_spec_file;
   std::string output;
-  std::optional<double> mpp_override;
   double mask_threshold = 0.5;
   std::string format = "h5";
   bool thumbnail = false;
@@ -81,28 +77,6 @@ std::string check_grid_shape(const std::string& text) {
   return parse_grid_shape(text) ? std::string() : "expected ROWSxCOLS (two whole numbers, e.g. 4x4), got " + text;
 }
 
-// The slides to run: the manifest's, or those of the command line (with
-// --slide-id and --mpp-override applied). A manifest's own MPP wins over
-// --mpp-override, which fills in the slides without one.
-std::vector<ManifestEntry> slides_to_run(const TilesOptions& options) {
-  std::optional<io::wsi::MPP> mpp_override;
-  if (options.mpp_override) {
-    mpp_override = io::wsi::MPP{*options.mpp_override};
-  }
-  std::vector<ManifestEntry> slides;
-  if (options.manifest) {
-    slides = read_manifest(*options.manifest);
-    for (ManifestEntry& slide : slides) {
-      slide.mpp_override = slide.mpp_override ? slide.mpp_override : mpp_override;
-    }
-    return slides;
-  }
-  for (const std::string& path : options.slides) {
-    slides.push_back({path, options.slide_id.value_or(std::filesystem::path(path).stem().string()), mpp_override, 0});
-  }
-  return slides;
-}
-
 // How many tiles or blocks the last extract() considered.
 std::int64_t candidates(const extraction::wsi::TileExtractor& extractor) { return extractor.plan().size(); }
 std::int64_t candidates(const extraction::wsi::MegaTileExtractor& extractor) { return extractor.candidates(); }
@@ -113,7 +87,7 @@ int run_slides(Extractor& extractor, const TilesOptions& options, const models::
                std::string_view unit) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
-  const std::vector<ManifestEntry> slides = slides_to_run(options);
+  const std::vector<ManifestEntry> slides = slides_to_run(options.input);
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
   std::size_t failed = 0;
   std::size_t extracted = 0;
@@ -151,8 +125,8 @@ int run_slides(Extractor& extractor, const TilesOptions& options, const models::
                       {"seconds", std::chrono::duration<double>(Clock::now() - slide_start).count()},
                       {"error", error.what()}});
     }
-    if (options.summary) {
-      append_summary_line(*options.summary, summary);
+    if (options.input.summary) {
+      append_summary_line(*options.input.summary, summary);
     }
   }
   fmt::print("{} slides ({} failed), {} {}, {:.2f} s\n", slides.size(), failed, extracted, unit,
@@ -194,13 +168,7 @@ Subcommand add_tiles_command(CLI::App& app) {
   auto options = std::make_shared<TilesOptions>();
   CLI::App* tiles =
       app.add_subcommand("tiles", "Write the tissue tiles of slides for a model (HDF5 as CLAM/TRIDENT, CSV, JSON)");
-  CLI::Option* slides = tiles->add_option("slides", options->slides, "Slide files (anything OpenSlide opens)");
-  CLI::Option* manifest =
-      tiles->add_option("--manifest", options->manifest, "A cohort manifest (CSV, docs/cohorts.md) instead of slides");
-  slides->excludes(manifest);
-  tiles->add_option("--slide-id", options->slide_id, "Name the outputs of the one slide given so, not by its file stem")
-      ->excludes(manifest);
-  tiles->add_option("--summary", options->summary, "Append one JSON line per slide (status, tiles, seconds) here");
+  add_slide_arguments(*tiles, options->input, "outputs");
   CLI::Option* model = tiles->add_option("--model", options->model, "Model name (see `list`)");
   CLI::Option* file =
       tiles->add_option("--tile-spec", options->tile_spec_file, "A model config YAML whose tile_spec is used")
@@ -208,8 +176,6 @@ Subcommand add_tiles_command(CLI::App& app) {
   model->excludes(file);
   file->excludes(model);
   tiles->add_option("-o,--output", options->output, "Directory for the coordinate files")->required();
-  tiles->add_option("--mpp-override", options->mpp_override, "Level-0 um/px for slides without (or with a wrong) MPP")
-      ->check(CLI::PositiveNumber);
   tiles->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
       ->check(CLI::Range(0.0, 1.0));
   tiles->add_option("--format", options->format, "Coordinate file format")->check(CLI::IsMember({"h5", "csv", "json"}));
@@ -238,21 +204,11 @@ Subcommand add_tiles_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->needs(megatile);
   tiles->fallthrough();
-  tiles->callback([model, file, slides, manifest, options] {
+  tiles->callback([model, file, options] {
     if (model->count() == 0 && file->count() == 0) {
       throw CLI::RequiredError("--model or --tile-spec");
     }
-    if (slides->count() == 0 && manifest->count() == 0) {
-      throw CLI::RequiredError("slides or --manifest");
-    }
-    if (options->slide_id && options->slides.size() != 1) {
-      throw CLI::ValidationError("--slide-id", "names one slide; give exactly one");
-    }
-    if (options->slide_id && !is_valid_slide_id(*options->slide_id)) {
-      throw CLI::ValidationError("--slide-id", "\"" + *options->slide_id +
-                                                   "\" names the outputs: use letters, digits, '.', '_' and '-' "
-                                                   "(not first '.')");
-    }
+    check_slide_arguments(options->input);
   });
   return {tiles, [options](const std::function<models::Registry()>& load_registry) {
             return run_tiles(*options, load_registry);

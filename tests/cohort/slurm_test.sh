@@ -5,14 +5,21 @@
 # slides of which one is corrupt; every good slide must get its output and
 # the corrupt one must be reported after its retry. A second submission must
 # redo nothing but the failed slide. Slurm and munge are stopped on exit and
-# the directory removed; no system service is used or touched.
+# the directory removed; no system service is used or touched. With
+# MODELS_DIR (the test models) the jobs embed (`extract`, features/*.h5);
+# without it they find tiles (tiles/*.h5).
 #
-#   slurm_test.sh MODELSPEC MAKE_TISSUE_SLIDE WORKFLOW_DIR
+#   slurm_test.sh MODELSPEC MAKE_TISSUE_SLIDE WORKFLOW_DIR [MODELS_DIR]
 #
 # Exit 77 (skipped, with the reason) when snakemake or Slurm is missing or
 # Slurm cannot start here; any failure once Slurm runs is a failure.
 set -euo pipefail
-modelspec=$1 generator=$2 workflow=$3
+modelspec=$1 generator=$2 workflow=$3 models=${4:-}
+if [[ -n $models ]]; then
+  rule=extract folder=features
+else
+  rule=tiles folder=tiles
+fi
 
 skip() {
   echo "SKIPPED: $*"
@@ -124,7 +131,7 @@ echo "one-node Slurm up: controller port $controller_port, node $node"
 # The cohort: five slides and a file that is not one.
 echo "slide_path,slide_id,mpp_override" >cohort.csv
 for i in 1 2 3 4 5; do
-  "$generator" "slide$i.tif" --size 8192x6144 --mpp 0.5
+  "$generator" "slide$i.tif" --size 3072x2304 --mpp 1.0
   echo "slide$i.tif,," >>cohort.csv
 done
 echo "not a slide" >broken.svs
@@ -137,6 +144,9 @@ mem_mb: 500
 runtime_minutes: 5
 retries: 1
 EOF
+if [[ -n $models ]]; then
+  printf 'model: %s\nweights: %s\n' "$models/tiny-vit-reg4.yaml" "$models/tiny-vit-reg4.pt" >>config.yaml
+fi
 command=(snakemake -s "$workflow/Snakefile" --configfile config.yaml --profile "$workflow/profiles/slurm")
 
 start=$(date +%s.%N)
@@ -150,21 +160,33 @@ jobs=$(grep -c "with external jobid" first.log || true)
 echo "Slurm run: $seconds s wall, $jobs Slurm jobs"
 
 status=0
-/usr/bin/python3 - <<'EOF' || status=1
-import json, os
+/usr/bin/python3 - "$rule" "$folder" <<'EOF' || status=1
+import json, os, sys
+rule, folder = sys.argv[1:]
 summary = json.load(open("out/cohort_summary.json"))
 rows = {row["slide_id"]: row for row in summary["slides"]}
 assert sorted(rows) == ["corrupt", "slide1", "slide2", "slide3", "slide4", "slide5"], sorted(rows)
 for i in range(1, 6):
     row = rows[f"slide{i}"]
     assert row["status"] == "ok" and row["tiles"] > 0, row
-    assert os.path.getsize(f"out/tiles/slide{i}.h5") > 0
+    assert os.path.getsize(f"out/{folder}/slide{i}.h5") > 0
 corrupt = rows["corrupt"]
 assert corrupt["status"] == "failed", corrupt
 assert "broken.svs: cannot open slide" in corrupt["error"], corrupt
 assert corrupt["failed_attempts"] == 2, corrupt  # the first try and one retry
 assert summary["totals"]["ok"] == 5 and summary["totals"]["failed"] == 1, summary["totals"]
-print("cohort summary as expected: 5 ok, corrupt failed after 2 attempts")
+assert summary["totals"]["step"] == rule, summary["totals"]
+if rule == "extract":
+    try:
+        import h5py
+    except ImportError:
+        h5py = None
+    if h5py is not None:  # the features as TRIDENT reads them, one row per tile the summary counts
+        for i in range(1, 6):
+            with h5py.File(f"out/features/slide{i}.h5", "r") as f:
+                assert f["features"].shape == (rows[f"slide{i}"]["tiles"], 64), f["features"].shape
+                assert f["coords"].shape == (rows[f"slide{i}"]["tiles"], 2), f["coords"].shape
+print(f"cohort summary as expected ({rule}): 5 ok, corrupt failed after 2 attempts")
 EOF
 if ((jobs != 7)); then
   echo "FAIL: expected 7 Slurm jobs (5 slides, the corrupt one twice), got $jobs"
@@ -177,8 +199,8 @@ fi
 
 # Submitted again: only the failed slide runs again.
 "${command[@]}" >second.log 2>&1 || true
-again=$(grep -A6 "^rule tiles:" second.log | grep -c "wildcards: slide=" || true)
-others=$(grep -A6 "^rule tiles:" second.log | grep "wildcards: slide=" | grep -vc "slide=corrupt" || true)
+again=$(grep -A6 "^rule $rule:" second.log | grep -c "wildcards: slide=" || true)
+others=$(grep -A6 "^rule $rule:" second.log | grep "wildcards: slide=" | grep -vc "slide=corrupt" || true)
 if ((others != 0 || again != 2)); then
   echo "FAIL: the second submission ran $again slide jobs ($others of finished slides); expected the corrupt one twice"
   status=1

@@ -111,7 +111,29 @@ with tempfile.TemporaryDirectory() as work:
     assert f"good-npz: {tiles}/{tiles} tiles" in run.stderr, run.stderr
     # --slide-id names a file in the output directory, never one elsewhere.
     run = extract([good], out, "--slide-id", "../escape")
-    assert run.returncode == 2 and "is not a plain file name" in run.stderr, (run.returncode, run.stderr)
+    assert run.returncode == 2 and "names the outputs" in run.stderr, (run.returncode, run.stderr)
+
+    # A manifest instead of slides: its slide_id names the file and its
+    # mpp_override wins over --mpp-override (0.5 um/px claimed for the 1.0
+    # slide: 64 px tiles now cover 64 level-0 pixels).
+    manifest = work / "cohort.csv"
+    manifest.write_text("slide_path,slide_id,mpp_override\ngood.tif,from-manifest,0.5\n")
+    run = extract([], out, "--manifest", str(manifest), "--mpp-override", "2.0", "--summary", str(summary))
+    assert run.returncode == 0, (run.stdout, run.stderr)
+    assert run.stdout.startswith("1 slides (0 failed, 0 skipped), "), run.stdout
+    with h5py.File(out / "from-manifest.h5", "r") as f:
+        assert f["coords"].attrs["name"] == "from-manifest", dict(f["coords"].attrs)
+        assert f["coords"].attrs["patch_size_level0"] == 64 and f["coords"].attrs["patch_level"] == 0
+    assert summary_lines(summary)[-1]["slide_id"] == "from-manifest"
+    (out / "from-manifest.h5").unlink()
+    # A bad manifest is reported, located, before any slide (or the model) is touched.
+    manifest.write_text("slide_path,slide_id\ngood.tif,twice\nblank.tif,twice\n")
+    run = extract([], out, "--manifest", str(manifest))
+    assert run.returncode == 1 and "cohort.csv:3:" in run.stderr and "twice" in run.stderr, (run.returncode,
+                                                                                            run.stderr)
+    # Slides and a manifest together are a usage error.
+    run = extract([good], out, "--manifest", str(manifest))
+    assert run.returncode == 2 and "excludes" in run.stderr, (run.returncode, run.stderr)
     # No temporary file is left behind.
     assert sorted(p.name for p in out.iterdir()) == ["blank.h5", "good-npz.npz", "good.h5"], list(out.iterdir())
 print("extract_test: ok")
