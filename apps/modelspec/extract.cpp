@@ -253,7 +253,7 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
   return {.tiles = tiles.size(), .model_seconds = model_seconds};
 }
 
-models::ModelSpec resolve_model(const std::string& model, const std::function<models::Registry()>& load_registry) {
+models::ModelSpec resolve_model(const std::string& model, const RegistryLoader& load_registry) {
   const std::filesystem::path path(model);
   const bool names_a_file = path.has_parent_path() || path.extension() == ".yaml" || path.extension() == ".yml";
   const models::Registry registry = load_registry();
@@ -262,7 +262,7 @@ models::ModelSpec resolve_model(const std::string& model, const std::function<mo
 
 }  // namespace
 
-int run_extract(const ExtractOptions& options, const std::function<models::Registry()>& load_registry) {
+int run_extract(const ExtractOptions& options, const RegistryLoader& load_registry) {
   const Clock::time_point start = Clock::now();
   // The manifest first: its errors must not wait for the model to load.
   const std::vector<ManifestEntry> slides = slides_to_run(options.input);

@@ -3,9 +3,8 @@
 //
 // The command line is registered by every modelspec (extract_command.cpp);
 // running it needs LibTorch (extract.cpp), whose loading alone costs more
-// than any other subcommand's whole run. So `modelspec` itself links no
-// LibTorch: it runs `extract` by executing `modelspec-extract`, the same tool
-// built with the backbone, with the same arguments.
+// than any other subcommand's whole run, so it runs in modelspec-extract
+// (companion_tool.hpp).
 #ifndef BIOPTIMUS_APPS_EXTRACT_HPP
 #define BIOPTIMUS_APPS_EXTRACT_HPP
 
@@ -19,8 +18,8 @@
 #include <vector>
 
 #include "bioptimus/models/registry.hpp"
+#include "companion_tool.hpp"
 #include "manifest.hpp"
-#include "tiles.hpp"
 
 namespace bioptimus::apps {
 
@@ -39,19 +38,13 @@ struct ExtractOptions {
   bool overwrite = false;
 };
 
-/// What runs `extract` once its command line is parsed.
-using ExtractRunner = std::function<int(const ExtractOptions&, const std::function<models::Registry()>&)>;
+using ExtractRunner = std::function<int(const ExtractOptions&, const RegistryLoader&)>;
 
 /// Adds `extract` to `app`; `run` runs it.
 Subcommand add_extract_command(CLI::App& app, ExtractRunner run);
 
 /// Runs `extract` in this process (needs the backbone, LibTorch).
-int run_extract(const ExtractOptions& options, const std::function<models::Registry()>& load_registry);
-
-/// Runs `extract` by replacing this process with `modelspec-extract`, found
-/// beside this executable (the build tree) or at its installed place, with
-/// the same arguments; returns only when that fails (exit status 1).
-int exec_extract_tool(char** argv);
+int run_extract(const ExtractOptions& options, const RegistryLoader& load_registry);
 
 }  // namespace bioptimus::apps
 

@@ -1,6 +1,6 @@
 // `modelspec extract`'s command line: options and checks, shared by
 // `modelspec` (which runs the command through modelspec-extract) and
-// `modelspec-extract` (which runs it). No LibTorch here.
+// the companions that run it. No LibTorch here.
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,29 +40,9 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   extract->add_flag("--overwrite", options->overwrite, "Redo slides whose feature file exists");
   extract->fallthrough();
   extract->callback([options] { check_slide_arguments(options->input); });
-  return {extract, [options, run = std::move(run)](const std::function<models::Registry()>& load_registry) {
+  return {extract, [options, run = std::move(run)](const RegistryLoader& load_registry) {
             return run(*options, load_registry);
           }};
-}
-
-int exec_extract_tool(char** argv) {
-  std::error_code status;
-  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", status);
-  std::vector<std::filesystem::path> candidates;
-  if (!status) {
-    candidates.push_back(self.parent_path() / "modelspec-extract");
-    candidates.push_back(self.parent_path() / BIOPTIMUS_EXTRACT_TOOL_FROM_BINDIR);
-  }
-  for (const std::filesystem::path& tool : candidates) {
-    if (::access(tool.c_str(), X_OK) == 0) {
-      ::execv(tool.c_str(), argv);
-      std::fprintf(stderr, "modelspec: cannot run %s: %s\n", tool.c_str(), std::strerror(errno));
-      return 1;
-    }
-  }
-  std::fprintf(stderr, "modelspec: extract needs modelspec-extract (built with LibTorch), not found beside %s\n",
-               self.c_str());
-  return 1;
 }
 
 }  // namespace bioptimus::apps

@@ -23,13 +23,14 @@
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
+#include "companion_tool.hpp"
 #include "manifest.hpp"
 #include "preprocess_command.hpp"
 #include "render.hpp"
-#ifdef BIOPTIMUS_MODELSPEC_TILES
+#if defined(BIOPTIMUS_MODELSPEC_TILES) || defined(BIOPTIMUS_MODELSPEC_RUNS_TILES)
 #include "tiles.hpp"
 #endif
-#if defined(BIOPTIMUS_MODELSPEC_EXTRACT) || defined(BIOPTIMUS_MODELSPEC_EXTRACT_TOOL)
+#if defined(BIOPTIMUS_MODELSPEC_EXTRACT) || defined(BIOPTIMUS_MODELSPEC_RUNS_EXTRACT)
 #include "extract.hpp"
 #endif
 
@@ -118,14 +119,21 @@ int run(int argc, char** argv) {
     subcommand->fallthrough();
   }
 
-#ifdef BIOPTIMUS_MODELSPEC_TILES
-  const bioptimus::apps::Subcommand tiles = bioptimus::apps::add_tiles_command(app);
+  // A companion runs the commands it is built for; `modelspec` hands them over.
+#if defined(BIOPTIMUS_MODELSPEC_RUNS_TILES)
+  const bioptimus::apps::Subcommand tiles = bioptimus::apps::add_tiles_command(app, bioptimus::apps::run_tiles);
+#elif defined(BIOPTIMUS_MODELSPEC_TILES)
+  const bioptimus::apps::Subcommand tiles = bioptimus::apps::add_tiles_command(app, [argv](const auto&, const auto&) {
+    return bioptimus::apps::exec_companion_tool("modelspec-tiles", BIOPTIMUS_TILES_TOOL_FROM_BINDIR, argv);
+  });
 #endif
-#if defined(BIOPTIMUS_MODELSPEC_EXTRACT_TOOL)  // modelspec-extract: runs it
+#if defined(BIOPTIMUS_MODELSPEC_RUNS_EXTRACT)
   const bioptimus::apps::Subcommand extract = bioptimus::apps::add_extract_command(app, bioptimus::apps::run_extract);
-#elif defined(BIOPTIMUS_MODELSPEC_EXTRACT)  // modelspec: hands it to modelspec-extract
-  const bioptimus::apps::Subcommand extract = bioptimus::apps::add_extract_command(
-      app, [argv](const auto&, const auto&) { return bioptimus::apps::exec_extract_tool(argv); });
+#elif defined(BIOPTIMUS_MODELSPEC_EXTRACT)
+  const bioptimus::apps::Subcommand extract =
+      bioptimus::apps::add_extract_command(app, [argv](const auto&, const auto&) {
+        return bioptimus::apps::exec_companion_tool("modelspec-extract", BIOPTIMUS_EXTRACT_TOOL_FROM_BINDIR, argv);
+      });
 #endif
   try {
     app.parse(argc, argv);
@@ -157,12 +165,12 @@ int run(int argc, char** argv) {
       }
     }
 
-#ifdef BIOPTIMUS_MODELSPEC_TILES
+#if defined(BIOPTIMUS_MODELSPEC_TILES) || defined(BIOPTIMUS_MODELSPEC_RUNS_TILES)
     if (tiles.command->parsed()) {  // loads the registry only for --model
       return tiles.run([&] { return config_dir ? with_user_configs(*config_dir) : Registry::builtin(); });
     }
 #endif
-#if defined(BIOPTIMUS_MODELSPEC_EXTRACT) || defined(BIOPTIMUS_MODELSPEC_EXTRACT_TOOL)
+#if defined(BIOPTIMUS_MODELSPEC_EXTRACT) || defined(BIOPTIMUS_MODELSPEC_RUNS_EXTRACT)
     if (extract.command->parsed()) {
       return extract.run([&] { return config_dir ? with_user_configs(*config_dir) : Registry::builtin(); });
     }

@@ -35,48 +35,6 @@
 namespace bioptimus::apps {
 namespace {
 
-struct TilesOptions {
-  SlideArguments input;
-  std::optional<std::string> model;
-  std::optional<std::string> tile_spec_file;
-  std::string output;
-  double mask_threshold = 0.5;
-  std::string format = "h5";
-  bool thumbnail = false;
-  std::string layout = "rectangular";
-  std::optional<std::string> megatile;
-  std::optional<std::string> megatile_stride;
-  double min_valid_ratio = 0.5;
-  std::optional<double> max_valid_ratio;
-  std::optional<std::int64_t> max_megatiles;
-};
-
-// "ROWSxCOLS" as two whole numbers; their range is MegaTileSpec's to check.
-std::optional<extraction::wsi::TileGridShape> parse_grid_shape(std::string_view text) {
-  const std::size_t cross = text.find('x');
-  if (cross == std::string_view::npos) {
-    return std::nullopt;
-  }
-  const auto whole = [](std::string_view digits) -> std::optional<std::int64_t> {
-    std::int64_t value = 0;
-    const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (digits.empty() || status != std::errc{} || end != digits.data() + digits.size()) {
-      return std::nullopt;
-    }
-    return value;
-  };
-  const std::optional<std::int64_t> rows = whole(text.substr(0, cross));
-  const std::optional<std::int64_t> cols = whole(text.substr(cross + 1));
-  if (!rows || !cols) {
-    return std::nullopt;
-  }
-  return extraction::wsi::TileGridShape{.rows = *rows, .cols = *cols};
-}
-
-std::string check_grid_shape(const std::string& text) {
-  return parse_grid_shape(text) ? std::string() : "expected ROWSxCOLS (two whole numbers, e.g. 4x4), got " + text;
-}
-
 // How many tiles or blocks the last extract() considered.
 std::int64_t candidates(const extraction::wsi::TileExtractor& extractor) { return extractor.plan().size(); }
 std::int64_t candidates(const extraction::wsi::MegaTileExtractor& extractor) { return extractor.candidates(); }
@@ -134,7 +92,9 @@ int run_slides(Extractor& extractor, const TilesOptions& options, const models::
   return failed == 0 ? 0 : 1;
 }
 
-int run_tiles(const TilesOptions& options, const std::function<models::Registry()>& load_registry) {
+}  // namespace
+
+int run_tiles(const TilesOptions& options, const RegistryLoader& load_registry) {
   // A --tile-spec file is a model config: its tile_spec (and identity) are used.
   const models::ModelSpec spec =
       options.model ? load_registry().get(*options.model) : models::load_spec(*options.tile_spec_file);
@@ -160,59 +120,6 @@ int run_tiles(const TilesOptions& options, const std::function<models::Registry(
                                                 .max_megatiles = options.max_megatiles,
                                                 .model = spec.identity()}};
   return run_slides(extractor, options, spec, "megatiles");
-}
-
-}  // namespace
-
-Subcommand add_tiles_command(CLI::App& app) {
-  auto options = std::make_shared<TilesOptions>();
-  CLI::App* tiles =
-      app.add_subcommand("tiles", "Write the tissue tiles of slides for a model (HDF5 as CLAM/TRIDENT, CSV, JSON)");
-  add_slide_arguments(*tiles, options->input, "outputs");
-  CLI::Option* model = tiles->add_option("--model", options->model, "Model name (see `list`)");
-  CLI::Option* file =
-      tiles->add_option("--tile-spec", options->tile_spec_file, "A model config YAML whose tile_spec is used")
-          ->check(CLI::ExistingFile);
-  model->excludes(file);
-  file->excludes(model);
-  tiles->add_option("-o,--output", options->output, "Directory for the coordinate files")->required();
-  tiles->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
-      ->check(CLI::Range(0.0, 1.0));
-  tiles->add_option("--format", options->format, "Coordinate file format")->check(CLI::IsMember({"h5", "csv", "json"}));
-  tiles->add_flag("--thumbnail", options->thumbnail, "Also write DIR/<slide>.png with the mask and the tiles");
-  tiles->add_option("--layout", options->layout, "Tile grid: rectangular, or hexagonal (odd rows shifted half a tile)")
-      ->check(CLI::IsMember({"rectangular", "hexagonal"}));
-  CLI::Option* megatile =
-      tiles->add_option("--megatile", options->megatile, "Extract blocks of ROWSxCOLS tiles (mega tiles) instead")
-          ->check(check_grid_shape, "ROWSxCOLS");
-  tiles
-      ->add_option("--megatile-stride", options->megatile_stride,
-                   "Step between blocks in tiles, ROWSxCOLS (default: the block, no overlap)")
-      ->check(check_grid_shape, "ROWSxCOLS")
-      ->needs(megatile);
-  tiles
-      ->add_option("--min-valid-ratio", options->min_valid_ratio,
-                   "Keep blocks with at least this share of tissue tiles (default 0.5)")
-      ->check(CLI::Range(0.0, 1.0))
-      ->needs(megatile);
-  tiles->add_option("--max-valid-ratio", options->max_valid_ratio, "... and at most this share (default: no bound)")
-      ->check(CLI::Range(0.0, 1.0))
-      ->needs(megatile);
-  tiles
-      ->add_option("--max-megatiles", options->max_megatiles,
-                   "At most this many blocks per slide, those with the most tissue tiles")
-      ->check(CLI::PositiveNumber)
-      ->needs(megatile);
-  tiles->fallthrough();
-  tiles->callback([model, file, options] {
-    if (model->count() == 0 && file->count() == 0) {
-      throw CLI::RequiredError("--model or --tile-spec");
-    }
-    check_slide_arguments(options->input);
-  });
-  return {tiles, [options](const std::function<models::Registry()>& load_registry) {
-            return run_tiles(*options, load_registry);
-          }};
 }
 
 }  // namespace bioptimus::apps
