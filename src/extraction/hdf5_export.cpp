@@ -13,6 +13,7 @@
 #include "bioptimus/extraction/wsi/megatile_extractor.hpp"
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "detail/export_file.hpp"
+#include "quiet_hdf5_errors.hpp"
 
 namespace bioptimus::extraction::wsi {
 namespace {
@@ -87,9 +88,8 @@ std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& direct
   const TilePlan& plan = *plan_;
   const std::filesystem::path target = directory / (slide_name_ + ".h5");
   detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
+    const bioptimus::detail::QuietHdf5Errors quiet;  // before the handles: they close while it is quiet
     const Writer writer(target.string());
-    // HDF5 would print its error stack on stderr; we report errors ourselves.
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     const Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     writer.check(file.valid(), "create the file");
 
@@ -192,8 +192,8 @@ std::filesystem::path MegaTileExtractor::to_hdf5(const std::filesystem::path& di
   const TilePlan& plan = tiles_.plan();
   const std::filesystem::path target = directory / (slide_name() + ".h5");
   detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
+    const bioptimus::detail::QuietHdf5Errors quiet;  // before the handles: they close while it is quiet
     const Writer writer(target.string());
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are ours to report
     const Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     writer.check(file.valid(), "create the file");
 

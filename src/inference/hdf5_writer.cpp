@@ -6,13 +6,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "feature_writers.hpp"
 #include "partial_file.hpp"
+#include "quiet_hdf5_errors.hpp"
 
 namespace bioptimus::inference::detail {
 namespace {
@@ -60,9 +60,56 @@ class Hdf5Writer final : public FeatureWriter {
  public:
   Hdf5Writer(const std::filesystem::path& path, const models::ModelSpec& spec, const CoordinateAttributes& attributes)
       : partial_(path), tile_shape_(spec.output_shape()) {
-    static std::once_flag quiet;
-    // HDF5 prints its error stack to stderr by default; our errors say what failed instead.
-    std::call_once(quiet, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+    const bioptimus::detail::QuietHdf5Errors quiet;
+    try {
+      open(spec, attributes);
+    } catch (...) {
+      close();  // while HDF5 is still quiet
+      throw;
+    }
+  }
+  Hdf5Writer(const Hdf5Writer&) = delete;
+  Hdf5Writer& operator=(const Hdf5Writer&) = delete;
+  ~Hdf5Writer() override {
+    const bioptimus::detail::QuietHdf5Errors quiet;
+    close();
+  }
+
+  void write(std::span<const float> features, std::span<const Coordinate> coordinates) override {
+    if (committed_) {
+      fail("write after commit");
+    }
+    if (features.size() != coordinates.size() * row_size_) {
+      fail(std::to_string(coordinates.size()) + " coordinates need " + std::to_string(coordinates.size() * row_size_) +
+           " feature values, got " + std::to_string(features.size()));
+    }
+    if (coordinates.empty()) {
+      return;
+    }
+    const bioptimus::detail::QuietHdf5Errors quiet;
+    const auto count = static_cast<hsize_t>(coordinates.size());
+    append(features_, H5T_NATIVE_FLOAT, features.data(), count);
+    append(coords_, H5T_NATIVE_INT64, coordinates.data(), count);
+    rows_ += static_cast<std::int64_t>(count);
+  }
+
+  void commit() override {
+    if (committed_) {
+      fail("committed twice");
+    }
+    const bioptimus::detail::QuietHdf5Errors quiet;
+    if (!close()) {
+      fail("cannot finish the file (is the disk full?)");
+    }
+    partial_.commit();
+    committed_ = true;
+  }
+
+  [[nodiscard]] std::size_t row_size() const noexcept override { return row_size_; }
+  [[nodiscard]] std::int64_t rows() const noexcept override { return rows_; }
+
+ private:
+  void open(const models::ModelSpec& spec, const CoordinateAttributes& attributes) {
     row_size_ = 1;
     for (const std::int64_t extent : tile_shape_) {
       row_size_ *= static_cast<std::size_t>(extent);
@@ -100,39 +147,14 @@ class Hdf5Writer final : public FeatureWriter {
     write_int(coords_, "level0_height", attributes.level0_height);
   }
 
-  void write(std::span<const float> features, std::span<const Coordinate> coordinates) override {
-    if (committed_) {
-      fail("write after commit");
-    }
-    if (features.size() != coordinates.size() * row_size_) {
-      fail(std::to_string(coordinates.size()) + " coordinates need " + std::to_string(coordinates.size() * row_size_) +
-           " feature values, got " + std::to_string(features.size()));
-    }
-    if (coordinates.empty()) {
-      return;
-    }
-    const auto count = static_cast<hsize_t>(coordinates.size());
-    append(features_, H5T_NATIVE_FLOAT, features.data(), count);
-    append(coords_, H5T_NATIVE_INT64, coordinates.data(), count);
-    rows_ += static_cast<std::int64_t>(count);
+  // Closes the datasets, then the file; false when HDF5 reports an error.
+  bool close() noexcept {
+    const bool features = features_.reset();
+    const bool coords = coords_.reset();
+    const bool file = file_.reset();
+    return features && coords && file;
   }
 
-  void commit() override {
-    if (committed_) {
-      fail("committed twice");
-    }
-    const bool closed = features_.reset() && coords_.reset() && file_.reset();
-    if (!closed) {
-      fail("cannot finish the file (is the disk full?)");
-    }
-    partial_.commit();
-    committed_ = true;
-  }
-
-  [[nodiscard]] std::size_t row_size() const noexcept override { return row_size_; }
-  [[nodiscard]] std::int64_t rows() const noexcept override { return rows_; }
-
- private:
   [[noreturn]] void fail(const std::string& what) const { throw WriterError(partial_.target().string() + ": " + what); }
 
   Handle check(Handle handle, const std::string& what) const {
@@ -234,7 +256,7 @@ class Hdf5Writer final : public FeatureWriter {
   std::size_t row_size_ = 0;
   std::int64_t rows_ = 0;
   bool committed_ = false;
-  // Declared last: closed first, before the partial file is removed.
+  // Closed by close(), before the partial file is removed.
   Handle file_;
   Handle features_;
   Handle coords_;
