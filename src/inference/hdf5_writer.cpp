@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "feature_writers.hpp"
+#include "hdf5_handle.hpp"
 #include "partial_file.hpp"
 #include "quiet_hdf5_errors.hpp"
 
@@ -25,36 +26,7 @@ constexpr std::size_t feature_chunk_bytes = 256 * 1024;
 constexpr hsize_t max_feature_chunk_rows = 1024;
 constexpr hsize_t coords_chunk_rows = 4096;
 
-// An HDF5 identifier closed by its own close function.
-class Handle {
- public:
-  Handle() = default;
-  Handle(hid_t id, herr_t (*close)(hid_t)) noexcept : id_(id), close_(close) {}
-  Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), close_(other.close_) {}
-  Handle& operator=(Handle&& other) noexcept {
-    if (this != &other) {
-      reset();
-      id_ = std::exchange(other.id_, H5I_INVALID_HID);
-      close_ = other.close_;
-    }
-    return *this;
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  ~Handle() { reset(); }
-
-  [[nodiscard]] hid_t get() const noexcept { return id_; }
-  [[nodiscard]] bool valid() const noexcept { return id_ >= 0; }
-  /// Closes now; false when HDF5 reports an error.
-  bool reset() noexcept {
-    const hid_t id = std::exchange(id_, H5I_INVALID_HID);
-    return id < 0 || close_(id) >= 0;
-  }
-
- private:
-  hid_t id_ = H5I_INVALID_HID;
-  herr_t (*close_)(hid_t) = nullptr;
-};
+using Handle = bioptimus::detail::Hdf5Handle;
 
 class Hdf5Writer final : public FeatureWriter {
  public:
