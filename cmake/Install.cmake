@@ -19,13 +19,31 @@ install(EXPORT bioptimusTargets NAMESPACE bioptimus:: DESTINATION ${BIOPTIMUS_IN
         COMPONENT bioptimus_development)
 export(EXPORT bioptimusTargets NAMESPACE bioptimus:: FILE "${PROJECT_BINARY_DIR}/bioptimusTargets.cmake")
 
-# bioptimus::format in its own export set: bioptimusConfig.cmake loads it, and
-# looks for fmt, only when a consumer asks for the `format` component.
-if(TARGET bioptimus_format)
-  install(TARGETS bioptimus_format EXPORT bioptimusFormatTargets)
-  install(EXPORT bioptimusFormatTargets NAMESPACE bioptimus:: DESTINATION ${BIOPTIMUS_INSTALL_CMAKEDIR}
+# A component: `target` in an export set of its own, which
+# bioptimusConfig.cmake loads (and whose dependencies it looks for) only when
+# a consumer asks for the component.
+function(bioptimus_install_component target export_set)
+  install(TARGETS ${target} EXPORT ${export_set}
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT bioptimus_development
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT bioptimus_runtime)
+  install(EXPORT ${export_set} NAMESPACE bioptimus:: DESTINATION ${BIOPTIMUS_INSTALL_CMAKEDIR}
           COMPONENT bioptimus_development)
-  export(EXPORT bioptimusFormatTargets NAMESPACE bioptimus:: FILE "${PROJECT_BINARY_DIR}/bioptimusFormatTargets.cmake")
+  export(EXPORT ${export_set} NAMESPACE bioptimus:: FILE "${PROJECT_BINARY_DIR}/${export_set}.cmake")
+endfunction()
+
+# `format`: bioptimus::format, the {fmt} formatters (looks for fmt).
+if(TARGET bioptimus_format)
+  bioptimus_install_component(bioptimus_format bioptimusFormatTargets)
+endif()
+# `inference`: bioptimus::inference, the TorchScript backbone. LibTorch is
+# private to libbioptimus_inference.so: LibTorch's CMake package is never
+# looked for. `writers`: bioptimus::writers, the feature files, a static
+# library whose HDF5 and libzip are needed at the final link.
+if(TARGET bioptimus_inference)
+  bioptimus_install_component(bioptimus_inference bioptimusInferenceTargets)
+endif()
+if(TARGET bioptimus_writers)
+  bioptimus_install_component(bioptimus_writers bioptimusWritersTargets)
 endif()
 
 configure_package_config_file(cmake/bioptimusConfig.cmake.in "${PROJECT_BINARY_DIR}/bioptimusConfig.cmake"

@@ -24,9 +24,11 @@ namespace bioptimus::models {
 namespace {
 
 using detail::DiagnosticSink;
+using detail::given;
 using detail::KeyedNodes;
 using detail::NodeReader;
 using detail::NodeTag;
+using detail::value_of;
 using detail::YamlNode;
 using extraction::wsi::MegaTileSpec;
 using extraction::wsi::TileGridShape;
@@ -93,18 +95,8 @@ MegaTileSpec decode(const detail::YamlDocument& document, DiagnosticSink& sink, 
     throw ConfigError(sink.take());
   }
   const KeyedNodes keys = reader.keys_of(root, "", known_keys);
-  // A key given with a value, null included.
-  const auto given = [&](std::string_view key) -> const YamlNode* {
-    const auto found = keys.find(key);
-    return found == keys.end() ? nullptr : &found->second;
-  };
-  // A key whose type includes null: null is the same as leaving it out.
-  const auto value_of = [&](std::string_view key) -> const YamlNode* {
-    const YamlNode* value = given(key);
-    return value == nullptr || value->is_null() ? nullptr : value;
-  };
   const auto required = [&](std::string_view key, std::string_view what) -> const YamlNode* {
-    const YamlNode* value = given(key);
+    const YamlNode* value = given(keys, key);
     if (value == nullptr) {
       sink.error(root, std::string(key), "required key missing: expected " + std::string(what));
     }
@@ -123,22 +115,22 @@ MegaTileSpec decode(const detail::YamlDocument& document, DiagnosticSink& sink, 
   }
   readable = readable && shape.has_value();
   std::optional<TileGridShape> stride;
-  if (const YamlNode* value = value_of("megatile_stride")) {
+  if (const YamlNode* value = value_of(keys, "megatile_stride")) {
     stride = grid_shape(*value, "megatile_stride", reader);
     readable = readable && stride.has_value();
   }
   std::optional<extraction::wsi::GridLayout> layout = extraction::wsi::GridLayout::rectangular;
-  if (const YamlNode* value = given("grid_layout")) {
+  if (const YamlNode* value = given(keys, "grid_layout")) {
     layout = reader.word(*value, "grid_layout", extraction::wsi::all_grid_layouts);
   }
   readable = readable && layout.has_value();
   std::optional<double> min_ratio = 0.5;
-  if (const YamlNode* value = given("min_valid_tiles_ratio")) {
+  if (const YamlNode* value = given(keys, "min_valid_tiles_ratio")) {
     min_ratio = reader.number(*value, "min_valid_tiles_ratio", "a number in [0, 1]");
   }
   readable = readable && min_ratio.has_value();
   std::optional<double> max_ratio;
-  if (const YamlNode* value = value_of("max_valid_tiles_ratio")) {
+  if (const YamlNode* value = value_of(keys, "max_valid_tiles_ratio")) {
     max_ratio = reader.number(*value, "max_valid_tiles_ratio", "a number in [0, 1]");
     readable = readable && max_ratio.has_value();
   }
@@ -157,7 +149,7 @@ MegaTileSpec decode(const detail::YamlDocument& document, DiagnosticSink& sink, 
       }
     } catch (const ValidationError& invalid) {
       for (const Violation& violation : invalid.violations()) {
-        const YamlNode* value = given(violation.field);
+        const YamlNode* value = given(keys, violation.field);
         sink.error(value != nullptr ? *value : root, violation.field, violation.message);
       }
     }

@@ -28,9 +28,11 @@ namespace bioptimus::models {
 namespace {
 
 using detail::DiagnosticSink;
+using detail::given;
 using detail::KeyedNodes;
 using detail::NodeReader;
 using detail::NodeTag;
+using detail::value_of;
 using detail::YamlNode;
 using io::wsi::Level;
 using io::wsi::Magnification;
@@ -61,8 +63,8 @@ class FieldIndex {
   [[nodiscard]] YamlNode find(const std::string& field) const {
     if (field.rfind("tile_spec.", 0) == 0) {
       const std::string key = field.substr(std::string_view("tile_spec.").size());
-      if (const auto found = tile_.find(key); found != tile_.end()) {
-        return found->second;
+      if (const YamlNode* value = given(tile_, key)) {
+        return *value;
       }
       if (key == "stride") {
         return find("tile_spec.size");  // stride defaulted to size
@@ -71,17 +73,17 @@ class FieldIndex {
     }
     const std::size_t bracket = field.find('[');
     const std::string key = field.substr(0, bracket);
-    const auto found = top_.find(key);
-    if (found == top_.end()) {
+    const YamlNode* value = given(top_, key);
+    if (value == nullptr) {
       return root_;
     }
-    if (bracket != std::string::npos && found->second.is_sequence()) {
+    if (bracket != std::string::npos && value->is_sequence()) {
       const std::size_t index = std::stoul(field.substr(bracket + 1));
-      if (index < found->second.size()) {
-        return found->second.item(index);
+      if (index < value->size()) {
+        return value->item(index);
       }
     }
-    return found->second;
+    return *value;
   }
 
  private:
@@ -164,8 +166,8 @@ DecodedTile decode_tile(const YamlNode& node, NodeReader& reader) {
   }
   tile.keys = reader.keys_of(node, "tile_spec", tile_keys);
   const auto required = [&](std::string_view key, std::string_view what) -> const YamlNode* {
-    if (const auto found = tile.keys.find(key); found != tile.keys.end()) {
-      return &found->second;
+    if (const YamlNode* value = given(tile.keys, key)) {
+      return value;
     }
     sink.error(node, "tile_spec." + std::string(key), "required key missing: expected " + std::string(what));
     return nullptr;
@@ -176,8 +178,8 @@ DecodedTile decode_tile(const YamlNode& node, NodeReader& reader) {
   }
   std::optional<extraction::wsi::Extent> stride;
   bool stride_ok = true;
-  if (const auto found = tile.keys.find("stride"); found != tile.keys.end()) {
-    stride = reader.extent(found->second, "tile_spec.stride");
+  if (const YamlNode* value = given(tile.keys, "stride")) {
+    stride = reader.extent(*value, "tile_spec.stride");
     stride_ok = stride.has_value();
   }
   std::optional<Resolution> resolution;
@@ -185,8 +187,8 @@ DecodedTile decode_tile(const YamlNode& node, NodeReader& reader) {
     resolution = decode_resolution(*value, reader);
   }
   std::optional<MeasurementUnit> unit = MeasurementUnit::pixels;
-  if (const auto found = tile.keys.find("unit"); found != tile.keys.end()) {
-    unit = reader.word(found->second, "tile_spec.unit", io::wsi::all_measurement_units);
+  if (const YamlNode* value = given(tile.keys, "unit")) {
+    unit = reader.word(*value, "tile_spec.unit", io::wsi::all_measurement_units);
   }
   if (!size || !stride_ok || !resolution || !unit) {
     sink.mark_failed("tile_spec");
@@ -258,21 +260,11 @@ detail::LocatedSpec decode(const detail::YamlDocument& document, DiagnosticSink&
     throw ConfigError(sink.take());
   }
   const KeyedNodes keys = reader.keys_of(root, "", model_keys);
-  // A key given with a value, null included.
-  const auto given = [&](std::string_view key) -> const YamlNode* {
-    const auto found = keys.find(key);
-    return found == keys.end() ? nullptr : &found->second;
-  };
-  // A key whose schema type includes null: null is the same as leaving it out.
-  const auto value_of = [&](std::string_view key) -> const YamlNode* {
-    const YamlNode* value = given(key);
-    return value == nullptr || value->is_null() ? nullptr : value;
-  };
   const auto required = [&](std::string_view key, std::string_view what) -> const YamlNode* {
-    if (const YamlNode* value = value_of(key)) {
+    if (const YamlNode* value = value_of(keys, key)) {
       return value;
     }
-    const YamlNode* present = given(key);
+    const YamlNode* present = given(keys, key);
     if (present == nullptr) {
       sink.error(root, std::string(key), "required key missing: expected " + std::string(what));
     } else {
@@ -281,7 +273,7 @@ detail::LocatedSpec decode(const detail::YamlDocument& document, DiagnosticSink&
     return nullptr;
   };
   const auto optional_text = [&](std::string_view key) -> std::optional<std::string> {
-    const YamlNode* value = value_of(key);
+    const YamlNode* value = value_of(keys, key);
     return value ? reader.text(*value, std::string(key)) : std::nullopt;
   };
 
@@ -304,7 +296,7 @@ detail::LocatedSpec decode(const detail::YamlDocument& document, DiagnosticSink&
     }
   }
   // Keys with a default but without null in their type: null is an error.
-  if (const YamlNode* value = given("num_channels")) {
+  if (const YamlNode* value = given(keys, "num_channels")) {
     fields.num_channels = reader.integer(*value, "num_channels", "a whole number >= 1").value_or(3);
   }
   if (const YamlNode* value = required("mean", "a list of numbers, one per channel")) {
@@ -313,25 +305,25 @@ detail::LocatedSpec decode(const detail::YamlDocument& document, DiagnosticSink&
   if (const YamlNode* value = required("std", "a list of numbers > 0, one per channel")) {
     fields.std = reader.numbers(*value, "std").value_or(std::vector<double>{});
   }
-  if (const YamlNode* value = given("interpolation")) {
+  if (const YamlNode* value = given(keys, "interpolation")) {
     fields.interpolation = reader.word(*value, "interpolation", all_interpolations).value_or(Interpolation::bicubic);
   }
-  if (const YamlNode* value = given("antialias")) {
+  if (const YamlNode* value = given(keys, "antialias")) {
     fields.antialias = reader.boolean(*value, "antialias").value_or(true);
   }
-  if (const YamlNode* value = given("color_space")) {
+  if (const YamlNode* value = given(keys, "color_space")) {
     fields.color_space = reader.word(*value, "color_space", all_color_spaces).value_or(ColorSpace::rgb);
   }
-  if (const YamlNode* value = value_of("stain_normalization")) {
+  if (const YamlNode* value = value_of(keys, "stain_normalization")) {
     fields.stain_normalization = reader.word(*value, "stain_normalization", all_stain_normalizations);
   }
-  if (const YamlNode* value = given("architecture")) {
+  if (const YamlNode* value = given(keys, "architecture")) {
     fields.architecture = reader.word(*value, "architecture", all_architectures).value_or(Architecture::vit);
   }
-  if (const YamlNode* value = value_of("patch_size")) {
+  if (const YamlNode* value = value_of(keys, "patch_size")) {
     fields.patch_size = reader.integer(*value, "patch_size", "a whole number > 0 (vit) or null");
   }
-  if (const YamlNode* value = value_of("num_prefix_tokens")) {  // null: the architecture's default
+  if (const YamlNode* value = value_of(keys, "num_prefix_tokens")) {  // null: the architecture's default
     fields.num_prefix_tokens = reader.integer(*value, "num_prefix_tokens", "a whole number >= 0");
   }
   if (const YamlNode* value = required("embedding_dim", "a whole number > 0")) {
@@ -341,10 +333,10 @@ detail::LocatedSpec decode(const detail::YamlDocument& document, DiagnosticSink&
           required("output_type", "one of " + detail::join_spellings(detail::spellings_of(all_output_types)))) {
     fields.output_type = reader.word(*value, "output_type", all_output_types);
   }
-  if (const YamlNode* value = value_of("output_spatial_dims")) {
+  if (const YamlNode* value = value_of(keys, "output_spatial_dims")) {
     fields.output_spatial_dims = decode_spatial_dims(*value, reader);
   }
-  if (const YamlNode* value = given("precision")) {
+  if (const YamlNode* value = given(keys, "precision")) {
     fields.precision = reader.word(*value, "precision", all_precisions).value_or(Precision::fp32);
   }
 

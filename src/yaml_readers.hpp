@@ -27,6 +27,19 @@ namespace bioptimus::detail {
 /// The keys of a map, by name, with their values.
 using KeyedNodes = std::map<std::string, YamlNode, std::less<>>;
 
+/// The value of a key that is given, null included; nullptr when it is absent.
+[[nodiscard]] inline const YamlNode* given(const KeyedNodes& keys, std::string_view key) {
+  const auto found = keys.find(key);
+  return found == keys.end() ? nullptr : &found->second;
+}
+
+/// The value of a key whose type includes null: null is the same as leaving
+/// the key out (nullptr).
+[[nodiscard]] inline const YamlNode* value_of(const KeyedNodes& keys, std::string_view key) {
+  const YamlNode* value = given(keys, key);
+  return value == nullptr || value->is_null() ? nullptr : value;
+}
+
 /// How a node is shown in a message: `null`, plain text as written, quoted
 /// text in quotes, `a list of 2 items`, `a map`.
 [[nodiscard]] std::string describe_node(const YamlNode& node);

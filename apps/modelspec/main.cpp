@@ -138,6 +138,15 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
+    // CLI11's message quotes the arguments it rejects: escaped like our own
+    // diagnostics, so that control characters and bytes that are not UTF-8
+    // reach the terminal as text. The rest of its text is ours.
+    app.failure_message([](const CLI::App* failed, const CLI::Error& rejected) {
+      const std::string text = CLI::FailureMessage::simple(failed, rejected);
+      const std::string what = rejected.what();
+      return text.rfind(what, 0) == 0 ? bioptimus::detail::escape_controls(what) + text.substr(what.size())
+                                      : bioptimus::detail::escape_controls(text);
+    });
     return app.exit(error) == 0 ? exit_ok : exit_usage;
   }
 

@@ -13,28 +13,13 @@
 #include "bioptimus/extraction/wsi/megatile_extractor.hpp"
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "detail/export_file.hpp"
+#include "hdf5_handle.hpp"
+#include "quiet_hdf5_errors.hpp"
 
 namespace bioptimus::extraction::wsi {
 namespace {
 
-// An HDF5 identifier closed by the function that matches its kind.
-class Handle {
- public:
-  Handle(hid_t id, herr_t (*close)(hid_t)) noexcept : id_(id), close_(close) {}
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  ~Handle() {
-    if (id_ >= 0) {
-      close_(id_);
-    }
-  }
-  [[nodiscard]] hid_t get() const noexcept { return id_; }
-  [[nodiscard]] bool valid() const noexcept { return id_ >= 0; }
-
- private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
-};
+using Handle = bioptimus::detail::Hdf5Handle;
 
 class Writer {
  public:
@@ -80,19 +65,41 @@ class Writer {
   std::string file_;
 };
 
+// Writes `values` as a dataset of `file_type` with dimensions `dims` (the
+// first one the number of tiles or blocks, possibly 0), and returns it.
+template <class T>
+Handle write_dataset(const Writer& writer, hid_t file, const char* name, hid_t file_type, hid_t memory_type,
+                     const std::vector<hsize_t>& dims, const std::vector<T>& values) {
+  const Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle set(H5Dcreate2(file, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  writer.check(space.valid() && set.valid(), std::string("create dataset ") + name);
+  if (!values.empty()) {
+    writer.check(H5Dwrite(set.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0,
+                 std::string("write dataset ") + name);
+  }
+  return set;
+}
+
+// Writes an HDF5 file to `target` (atomically): `body(writer, file)` fills it.
+template <class Body>
+void write_hdf5(const std::filesystem::path& target, Body&& body) {
+  detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
+    const bioptimus::detail::QuietHdf5Errors quiet;  // before the file: it closes while HDF5 is quiet
+    const Writer writer(target.string());
+    const Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    writer.check(file.valid(), "create the file");
+    body(writer, file.get());
+    return H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0;
+  });
+}
+
 }  // namespace
 
 std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& directory) const {
   require_fitted("to_hdf5");
   const TilePlan& plan = *plan_;
   const std::filesystem::path target = directory / (slide_name_ + ".h5");
-  detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
-    const Writer writer(target.string());
-    // HDF5 would print its error stack on stderr; we report errors ourselves.
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    const Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-    writer.check(file.valid(), "create the file");
-
+  write_hdf5(target, [&](const Writer& writer, hid_t h5) {
     const auto count = static_cast<hsize_t>(regions_.size());
     std::vector<std::int64_t> coords;
     std::vector<float> fractions;
@@ -103,25 +110,8 @@ std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& direct
       coords.push_back(region.y);
       fractions.push_back(static_cast<float>(region.tissue_fraction));
     }
-    const std::array<hsize_t, 2> coords_dims{count, 2};
-    const Handle coords_space(H5Screate_simple(2, coords_dims.data(), nullptr), H5Sclose);
-    const Handle coords_set(
-        H5Dcreate2(file.get(), "coords", H5T_STD_I64LE, coords_space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-        H5Dclose);
-    writer.check(coords_space.valid() && coords_set.valid(), "create dataset coords");
-    if (count > 0) {
-      writer.check(H5Dwrite(coords_set.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, coords.data()) >= 0,
-                   "write dataset coords");
-    }
-    const Handle fraction_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
-    const Handle fraction_set(H5Dcreate2(file.get(), "tissue_fraction", H5T_IEEE_F32LE, fraction_space.get(),
-                                         H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                              H5Dclose);
-    writer.check(fraction_space.valid() && fraction_set.valid(), "create dataset tissue_fraction");
-    if (count > 0) {
-      writer.check(H5Dwrite(fraction_set.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, fractions.data()) >= 0,
-                   "write dataset tissue_fraction");
-    }
+    const Handle coords_set = write_dataset(writer, h5, "coords", H5T_STD_I64LE, H5T_NATIVE_INT64, {count, 2}, coords);
+    write_dataset(writer, h5, "tissue_fraction", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {count}, fractions);
 
     const hid_t set = coords_set.get();
     const auto level = static_cast<std::size_t>(plan.level().index());
@@ -161,42 +151,15 @@ std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& direct
                      std::array<std::int64_t, 2>{plan.region_size().width, plan.region_size().height});
     writer.attribute(set, "footprint", std::array<std::int64_t, 2>{plan.footprint().width, plan.footprint().height});
     writer.attribute(set, "mask_threshold", options_.mask_threshold);
-    return H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0;
   });
   return target;
 }
-
-}  // namespace bioptimus::extraction::wsi
-
-namespace bioptimus::extraction::wsi {
-namespace {
-
-// Writes `values` as a dataset of `file_type` with dimensions `dims` (the
-// first one the number of blocks, possibly 0).
-template <class T>
-void write_dataset(const Writer& writer, hid_t file, const char* name, hid_t file_type, hid_t memory_type,
-                   const std::vector<hsize_t>& dims, const std::vector<T>& values) {
-  const Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
-  const Handle set(H5Dcreate2(file, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
-  writer.check(space.valid() && set.valid(), std::string("create dataset ") + name);
-  if (!values.empty()) {
-    writer.check(H5Dwrite(set.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0,
-                 std::string("write dataset ") + name);
-  }
-}
-
-}  // namespace
 
 std::filesystem::path MegaTileExtractor::to_hdf5(const std::filesystem::path& directory) const {
   require_fitted("to_hdf5");
   const TilePlan& plan = tiles_.plan();
   const std::filesystem::path target = directory / (slide_name() + ".h5");
-  detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
-    const Writer writer(target.string());
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are ours to report
-    const Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-    writer.check(file.valid(), "create the file");
-
+  write_hdf5(target, [&](const Writer& writer, hid_t h5) {
     const auto count = static_cast<hsize_t>(regions_.size());
     const auto rows = static_cast<hsize_t>(spec_.rows());
     const auto cols = static_cast<hsize_t>(spec_.cols());
@@ -227,7 +190,6 @@ std::filesystem::path MegaTileExtractor::to_hdf5(const std::filesystem::path& di
       valid_ratio.push_back(static_cast<float>(block.valid_ratio));
       mean_fraction.push_back(static_cast<float>(block.mean_tissue_fraction));
     }
-    const hid_t h5 = file.get();
     write_dataset(writer, h5, "megatile_coords", H5T_STD_I64LE, H5T_NATIVE_INT64, {count, 2}, corners);
     write_dataset(writer, h5, "megatile_size", H5T_STD_I64LE, H5T_NATIVE_INT64, {count, 2}, sizes);
     write_dataset(writer, h5, "megatile_grid_index", H5T_STD_I64LE, H5T_NATIVE_INT64, {count, 2}, grid_index);
@@ -261,7 +223,6 @@ std::filesystem::path MegaTileExtractor::to_hdf5(const std::filesystem::path& di
     }
     writer.attribute(h5, "mask_threshold", options_.mask_threshold);
     writer.attribute(h5, "candidates", candidates_);
-    return H5Fflush(h5, H5F_SCOPE_GLOBAL) >= 0;
   });
   return target;
 }

@@ -16,6 +16,7 @@
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
 #include "detail/export_file.hpp"
+#include "detail/json_export.hpp"
 
 namespace bioptimus::extraction::wsi {
 namespace {
@@ -204,13 +205,8 @@ std::filesystem::path MegaTileExtractor::to_json(const std::filesystem::path& di
   const TileSpec& tile = spec_.tile_spec();
   nlohmann::ordered_json document;
   document["slide"] = slide_name();
-  document["model"] = options_.model.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(options_.model);
-  document["tile_spec"] = {
-      {"size", {tile.width(), tile.height()}},
-      {"stride", {tile.stride_width(), tile.stride_height()}},
-      {"resolution", io::wsi::describe(tile.resolution())},
-      {"unit", std::string(io::wsi::to_string(tile.unit()))},
-  };
+  document["model"] = detail::model_json(options_.model);
+  document["tile_spec"] = detail::tile_spec_json(tile);
   document["megatile_spec"] = {
       {"megatile_shape", {spec_.rows(), spec_.cols()}},
       {"megatile_stride", {spec_.effective_stride().rows, spec_.effective_stride().cols}},
@@ -248,12 +244,7 @@ std::filesystem::path MegaTileExtractor::to_json(const std::filesystem::path& di
   }
   document["megatiles"] = std::move(blocks);
   const std::filesystem::path target = directory / (slide_name() + ".json");
-  detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
-    std::ofstream out(temporary, std::ios::binary);
-    out << document.dump(2) << '\n';
-    out.flush();
-    return static_cast<bool>(out);
-  });
+  detail::write_json(target, document);
   return target;
 }
 

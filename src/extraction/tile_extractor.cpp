@@ -16,6 +16,7 @@
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
 #include "detail/export_file.hpp"
+#include "detail/json_export.hpp"
 
 namespace bioptimus::extraction::wsi {
 
@@ -166,13 +167,8 @@ std::filesystem::path TileExtractor::to_json(const std::filesystem::path& direct
   const TilePlan& plan = *plan_;
   nlohmann::ordered_json document;
   document["slide"] = slide_name_;
-  document["model"] = options_.model.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(options_.model);
-  document["tile_spec"] = {
-      {"size", {tile_spec_.width(), tile_spec_.height()}},
-      {"stride", {tile_spec_.stride_width(), tile_spec_.stride_height()}},
-      {"resolution", io::wsi::describe(tile_spec_.resolution())},
-      {"unit", std::string(io::wsi::to_string(tile_spec_.unit()))},
-  };
+  document["model"] = detail::model_json(options_.model);
+  document["tile_spec"] = detail::tile_spec_json(tile_spec_);
   document["level"] = plan.level().index();
   document["region_size"] = {plan.region_size().width, plan.region_size().height};
   document["tile_size"] = {plan.tile_size().width, plan.tile_size().height};
@@ -190,12 +186,7 @@ std::filesystem::path TileExtractor::to_json(const std::filesystem::path& direct
   }
   document["tiles"] = std::move(tiles);
   const std::filesystem::path target = directory / (slide_name_ + ".json");
-  detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
-    std::ofstream out(temporary, std::ios::binary);
-    out << document.dump(2) << '\n';
-    out.flush();
-    return static_cast<bool>(out);
-  });
+  detail::write_json(target, document);
   return target;
 }
 

@@ -3,6 +3,7 @@
 #include <random>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
@@ -44,6 +45,35 @@ void PartialFile::discard() noexcept {
   std::error_code ignored;
   std::filesystem::remove(path_, ignored);
 }
+
+RowWriter::RowWriter(std::filesystem::path target, const models::ModelSpec& spec)
+    : target_(std::move(target)), row_shape_(spec.output_shape()) {
+  for (const std::int64_t extent : row_shape_) {
+    row_size_ *= static_cast<std::size_t>(extent);
+  }
+}
+
+void RowWriter::write(std::span<const float> features, std::span<const Coordinate> coordinates) {
+  if (committed_) {
+    fail("write after commit");
+  }
+  if (features.size() != coordinates.size() * row_size_) {
+    fail(std::to_string(coordinates.size()) + " coordinates need " + std::to_string(coordinates.size() * row_size_) +
+         " feature values, got " + std::to_string(features.size()));
+  }
+  append(features, coordinates);
+  rows_ += static_cast<std::int64_t>(coordinates.size());
+}
+
+void RowWriter::commit() {
+  if (committed_) {
+    fail("committed twice");
+  }
+  finish();
+  committed_ = true;
+}
+
+void RowWriter::fail(const std::string& what) const { throw WriterError(target_.string() + ": " + what); }
 
 ModelRecord record_of(const models::ModelSpec& spec) {
   return {.identity = spec.identity(),

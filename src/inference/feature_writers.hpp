@@ -1,13 +1,71 @@
-// The concrete writers, each in its own file with its own dependency.
+// The concrete writers, each in its own file with its own dependency, and
+// what they share: the checks on write() and commit(), and the list of
+// coordinate attributes.
 #ifndef BIOPTIMUS_SRC_INFERENCE_FEATURE_WRITERS_HPP
 #define BIOPTIMUS_SRC_INFERENCE_FEATURE_WRITERS_HPP
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "bioptimus/inference/feature_writer.hpp"
 
 namespace bioptimus::inference::detail {
+
+/// A FeatureWriter whose rows have the shape of a spec's output: it refuses
+/// rows of another size and calls after commit(), and counts the rows; the
+/// format writes them.
+class RowWriter : public FeatureWriter {
+ public:
+  void write(std::span<const float> features, std::span<const Coordinate> coordinates) final;
+  void commit() final;
+  [[nodiscard]] std::size_t row_size() const noexcept final { return row_size_; }
+  [[nodiscard]] std::int64_t rows() const noexcept final { return rows_; }
+
+ protected:
+  RowWriter(std::filesystem::path target, const models::ModelSpec& spec);
+
+  /// The shape of one row: the spec's output_shape().
+  [[nodiscard]] const std::vector<std::int64_t>& row_shape() const noexcept { return row_shape_; }
+  /// @throws WriterError naming the target.
+  [[noreturn]] void fail(const std::string& what) const;
+
+ private:
+  /// Stores rows() .. rows() + coordinates.size() (the sizes are checked).
+  virtual void append(std::span<const float> features, std::span<const Coordinate> coordinates) = 0;
+  /// Finishes the file and renames it onto the target.
+  virtual void finish() = 0;
+
+  std::filesystem::path target_;
+  std::vector<std::int64_t> row_shape_;
+  std::size_t row_size_ = 1;
+  std::int64_t rows_ = 0;
+  bool committed_ = false;
+};
+
+/// Calls `visit(name, value)` for each attribute CLAM and TRIDENT read from a
+/// coordinates dataset (but `name`), in the order both formats store them;
+/// `value` is a std::int64_t, a double or a std::array of two of either.
+template <class Visit>
+void for_each_coordinate_attribute(const CoordinateAttributes& attributes, Visit&& visit) {
+  visit("patch_size", attributes.patch_size);
+  visit("patch_level", attributes.patch_level);
+  visit("downsample", std::array{attributes.downsample.x, attributes.downsample.y});
+  visit("downsampled_level_dim",
+        std::array{attributes.downsampled_level_dim.width, attributes.downsampled_level_dim.height});
+  visit("level_dim", std::array{attributes.level_dim.width, attributes.level_dim.height});
+  visit("patch_size_level0", attributes.patch_size_level0);
+  visit("level0_magnification", attributes.level0_magnification);
+  visit("target_magnification", attributes.target_magnification);
+  visit("overlap", attributes.overlap);
+  visit("level0_width", attributes.level0_width);
+  visit("level0_height", attributes.level0_height);
+}
 
 [[nodiscard]] std::unique_ptr<FeatureWriter> open_hdf5_writer(const std::filesystem::path& path,
                                                               const models::ModelSpec& spec,

@@ -6,13 +6,14 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "feature_writers.hpp"
+#include "hdf5_handle.hpp"
 #include "partial_file.hpp"
+#include "quiet_hdf5_errors.hpp"
 
 namespace bioptimus::inference::detail {
 namespace {
@@ -25,57 +26,56 @@ constexpr std::size_t feature_chunk_bytes = 256 * 1024;
 constexpr hsize_t max_feature_chunk_rows = 1024;
 constexpr hsize_t coords_chunk_rows = 4096;
 
-// An HDF5 identifier closed by its own close function.
-class Handle {
- public:
-  Handle() = default;
-  Handle(hid_t id, herr_t (*close)(hid_t)) noexcept : id_(id), close_(close) {}
-  Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), close_(other.close_) {}
-  Handle& operator=(Handle&& other) noexcept {
-    if (this != &other) {
-      reset();
-      id_ = std::exchange(other.id_, H5I_INVALID_HID);
-      close_ = other.close_;
-    }
-    return *this;
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  ~Handle() { reset(); }
+using Handle = bioptimus::detail::Hdf5Handle;
 
-  [[nodiscard]] hid_t get() const noexcept { return id_; }
-  [[nodiscard]] bool valid() const noexcept { return id_ >= 0; }
-  /// Closes now; false when HDF5 reports an error.
-  bool reset() noexcept {
-    const hid_t id = std::exchange(id_, H5I_INVALID_HID);
-    return id < 0 || close_(id) >= 0;
+class Hdf5Writer final : public RowWriter {
+ public:
+  Hdf5Writer(const std::filesystem::path& path, const models::ModelSpec& spec, const CoordinateAttributes& attributes)
+      : RowWriter(path, spec), partial_(path) {
+    const bioptimus::detail::QuietHdf5Errors quiet;
+    try {
+      open(spec, attributes);
+    } catch (...) {
+      close();  // while HDF5 is still quiet
+      throw;
+    }
+  }
+  Hdf5Writer(const Hdf5Writer&) = delete;
+  Hdf5Writer& operator=(const Hdf5Writer&) = delete;
+  ~Hdf5Writer() override {
+    const bioptimus::detail::QuietHdf5Errors quiet;
+    close();
   }
 
  private:
-  hid_t id_ = H5I_INVALID_HID;
-  herr_t (*close_)(hid_t) = nullptr;
-};
-
-class Hdf5Writer final : public FeatureWriter {
- public:
-  Hdf5Writer(const std::filesystem::path& path, const models::ModelSpec& spec, const CoordinateAttributes& attributes)
-      : partial_(path), tile_shape_(spec.output_shape()) {
-    static std::once_flag quiet;
-    // HDF5 prints its error stack to stderr by default; our errors say what failed instead.
-    std::call_once(quiet, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
-    row_size_ = 1;
-    for (const std::int64_t extent : tile_shape_) {
-      row_size_ *= static_cast<std::size_t>(extent);
+  void append(std::span<const float> features, std::span<const Coordinate> coordinates) override {
+    if (coordinates.empty()) {
+      return;
     }
+    const bioptimus::detail::QuietHdf5Errors quiet;
+    const auto count = static_cast<hsize_t>(coordinates.size());
+    extend(features_, H5T_NATIVE_FLOAT, features.data(), count);
+    extend(coords_, H5T_NATIVE_INT64, coordinates.data(), count);
+  }
+
+  void finish() override {
+    const bioptimus::detail::QuietHdf5Errors quiet;
+    if (!close()) {
+      fail("cannot finish the file (is the disk full?)");
+    }
+    partial_.commit();
+  }
+
+  void open(const models::ModelSpec& spec, const CoordinateAttributes& attributes) {
     file_ = check(Handle{H5Fcreate(partial_.path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose},
                   "cannot create the temporary file " + partial_.path().filename().string());
 
     std::vector<hsize_t> feature_dims{0};
-    for (const std::int64_t extent : tile_shape_) {
+    for (const std::int64_t extent : row_shape()) {
       feature_dims.push_back(static_cast<hsize_t>(extent));
     }
     const hsize_t feature_rows =
-        std::clamp<hsize_t>(feature_chunk_bytes / (row_size_ * sizeof(float)), 1, max_feature_chunk_rows);
+        std::clamp<hsize_t>(feature_chunk_bytes / (row_size() * sizeof(float)), 1, max_feature_chunk_rows);
     features_ = create_dataset("features", H5T_IEEE_F32LE, feature_dims, feature_rows);
     coords_ = create_dataset("coords", H5T_STD_I64LE, {0, 2}, coords_chunk_rows);
 
@@ -86,54 +86,17 @@ class Hdf5Writer final : public FeatureWriter {
     write_string(features_, "bioptimus_version", record.library);
 
     write_string(coords_, "name", attributes.name);
-    write_int(coords_, "patch_size", attributes.patch_size);
-    write_int(coords_, "patch_level", attributes.patch_level);
-    write_doubles(coords_, "downsample", {attributes.downsample.x, attributes.downsample.y});
-    write_ints(coords_, "downsampled_level_dim",
-               {attributes.downsampled_level_dim.width, attributes.downsampled_level_dim.height});
-    write_ints(coords_, "level_dim", {attributes.level_dim.width, attributes.level_dim.height});
-    write_int(coords_, "patch_size_level0", attributes.patch_size_level0);
-    write_double(coords_, "level0_magnification", attributes.level0_magnification);
-    write_double(coords_, "target_magnification", attributes.target_magnification);
-    write_int(coords_, "overlap", attributes.overlap);
-    write_int(coords_, "level0_width", attributes.level0_width);
-    write_int(coords_, "level0_height", attributes.level0_height);
+    for_each_coordinate_attribute(attributes,
+                                  [this](const char* name, const auto& value) { write_value(coords_, name, value); });
   }
 
-  void write(std::span<const float> features, std::span<const Coordinate> coordinates) override {
-    if (committed_) {
-      fail("write after commit");
-    }
-    if (features.size() != coordinates.size() * row_size_) {
-      fail(std::to_string(coordinates.size()) + " coordinates need " + std::to_string(coordinates.size() * row_size_) +
-           " feature values, got " + std::to_string(features.size()));
-    }
-    if (coordinates.empty()) {
-      return;
-    }
-    const auto count = static_cast<hsize_t>(coordinates.size());
-    append(features_, H5T_NATIVE_FLOAT, features.data(), count);
-    append(coords_, H5T_NATIVE_INT64, coordinates.data(), count);
-    rows_ += static_cast<std::int64_t>(count);
+  // Closes the datasets, then the file; false when HDF5 reports an error.
+  bool close() noexcept {
+    const bool features = features_.reset();
+    const bool coords = coords_.reset();
+    const bool file = file_.reset();
+    return features && coords && file;
   }
-
-  void commit() override {
-    if (committed_) {
-      fail("committed twice");
-    }
-    const bool closed = features_.reset() && coords_.reset() && file_.reset();
-    if (!closed) {
-      fail("cannot finish the file (is the disk full?)");
-    }
-    partial_.commit();
-    committed_ = true;
-  }
-
-  [[nodiscard]] std::size_t row_size() const noexcept override { return row_size_; }
-  [[nodiscard]] std::int64_t rows() const noexcept override { return rows_; }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const { throw WriterError(partial_.target().string() + ": " + what); }
 
   Handle check(Handle handle, const std::string& what) const {
     if (!handle.valid()) {
@@ -164,13 +127,13 @@ class Hdf5Writer final : public FeatureWriter {
   }
 
   // Grows `dataset` by `count` rows and writes them from `data`.
-  void append(const Handle& dataset, hid_t memory_type, const void* data, hsize_t count) const {
+  void extend(const Handle& dataset, hid_t memory_type, const void* data, hsize_t count) const {
     const std::string what = "cannot append " + std::to_string(count) + " rows";
-    std::vector<hsize_t> dims{static_cast<hsize_t>(rows_) + count};
-    std::vector<hsize_t> start{static_cast<hsize_t>(rows_)};
+    std::vector<hsize_t> dims{static_cast<hsize_t>(rows()) + count};
+    std::vector<hsize_t> start{static_cast<hsize_t>(rows())};
     std::vector<hsize_t> block{count};
     if (dataset.get() == features_.get()) {
-      for (const std::int64_t extent : tile_shape_) {
+      for (const std::int64_t extent : row_shape()) {
         dims.push_back(static_cast<hsize_t>(extent));
         start.push_back(0);
         block.push_back(static_cast<hsize_t>(extent));
@@ -196,23 +159,23 @@ class Hdf5Writer final : public FeatureWriter {
     check(H5Awrite(attribute.get(), memory_type, value), what);
   }
 
-  void write_int(const Handle& object, const char* name, std::int64_t value) const {
+  void write_value(const Handle& object, const char* name, std::int64_t value) const {
     const Handle scalar = check(Handle{H5Screate(H5S_SCALAR), H5Sclose}, name);
     write_attribute(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, scalar, &value);
   }
 
-  void write_double(const Handle& object, const char* name, double value) const {
+  void write_value(const Handle& object, const char* name, double value) const {
     const Handle scalar = check(Handle{H5Screate(H5S_SCALAR), H5Sclose}, name);
     write_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar, &value);
   }
 
-  void write_ints(const Handle& object, const char* name, std::array<std::int64_t, 2> values) const {
+  void write_value(const Handle& object, const char* name, std::array<std::int64_t, 2> values) const {
     const hsize_t two = 2;
     const Handle pair = check(Handle{H5Screate_simple(1, &two, nullptr), H5Sclose}, name);
     write_attribute(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, pair, values.data());
   }
 
-  void write_doubles(const Handle& object, const char* name, std::array<double, 2> values) const {
+  void write_value(const Handle& object, const char* name, std::array<double, 2> values) const {
     const hsize_t two = 2;
     const Handle pair = check(Handle{H5Screate_simple(1, &two, nullptr), H5Sclose}, name);
     write_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, pair, values.data());
@@ -230,11 +193,7 @@ class Hdf5Writer final : public FeatureWriter {
   }
 
   PartialFile partial_;
-  std::vector<std::int64_t> tile_shape_;
-  std::size_t row_size_ = 0;
-  std::int64_t rows_ = 0;
-  bool committed_ = false;
-  // Declared last: closed first, before the partial file is removed.
+  // Closed by close(), before the partial file is removed.
   Handle file_;
   Handle features_;
   Handle coords_;

@@ -94,17 +94,13 @@ std::string utf32_of(const std::string& text, std::size_t& characters) {
   return out;
 }
 
-class NpzWriter final : public FeatureWriter {
+class NpzWriter final : public RowWriter {
  public:
   NpzWriter(const std::filesystem::path& path, const models::ModelSpec& spec, const CoordinateAttributes& attributes)
-      : archive_(path),
+      : RowWriter(path, spec),
+        archive_(path),
         features_file_(path, ".features.npy"),
-        coords_file_(path, ".coords.npy"),
-        tile_shape_(spec.output_shape()) {
-    row_size_ = 1;
-    for (const std::int64_t extent : tile_shape_) {
-      row_size_ *= static_cast<std::size_t>(extent);
-    }
+        coords_file_(path, ".coords.npy") {
     open_stream(features_, features_file_);
     open_stream(coords_, coords_file_);
 
@@ -113,28 +109,11 @@ class NpzWriter final : public FeatureWriter {
     add_string("model", record.identity);
     add_string("model_spec_yaml", record.spec_yaml);
     add_string("bioptimus_version", record.library);
-    add_int("patch_size", attributes.patch_size);
-    add_int("patch_level", attributes.patch_level);
-    add_pair("downsample", std::array{attributes.downsample.x, attributes.downsample.y}, "<f8");
-    add_pair("downsampled_level_dim",
-             std::array{attributes.downsampled_level_dim.width, attributes.downsampled_level_dim.height}, "<i8");
-    add_pair("level_dim", std::array{attributes.level_dim.width, attributes.level_dim.height}, "<i8");
-    add_int("patch_size_level0", attributes.patch_size_level0);
-    add_double("level0_magnification", attributes.level0_magnification);
-    add_double("target_magnification", attributes.target_magnification);
-    add_int("overlap", attributes.overlap);
-    add_int("level0_width", attributes.level0_width);
-    add_int("level0_height", attributes.level0_height);
+    for_each_coordinate_attribute(attributes, [this](const char* name, const auto& value) { add_value(name, value); });
   }
 
-  void write(std::span<const float> features, std::span<const Coordinate> coordinates) override {
-    if (committed_) {
-      fail("write after commit");
-    }
-    if (features.size() != coordinates.size() * row_size_) {
-      fail(std::to_string(coordinates.size()) + " coordinates need " + std::to_string(coordinates.size() * row_size_) +
-           " feature values, got " + std::to_string(features.size()));
-    }
+ private:
+  void append(std::span<const float> features, std::span<const Coordinate> coordinates) override {
     static_assert(sizeof(Coordinate) == 2 * sizeof(std::int64_t));
     features_.write(reinterpret_cast<const char*>(features.data()),
                     static_cast<std::streamsize>(features.size_bytes()));
@@ -143,17 +122,13 @@ class NpzWriter final : public FeatureWriter {
     if (!features_ || !coords_) {
       fail("cannot write " + std::to_string(coordinates.size()) + " rows (is the disk full?)");
     }
-    rows_ += static_cast<std::int64_t>(coordinates.size());
   }
 
-  void commit() override {
-    if (committed_) {
-      fail("committed twice");
-    }
-    std::vector<std::int64_t> feature_shape{rows_};
-    feature_shape.insert(feature_shape.end(), tile_shape_.begin(), tile_shape_.end());
+  void finish() override {
+    std::vector<std::int64_t> feature_shape{rows()};
+    feature_shape.insert(feature_shape.end(), row_shape().begin(), row_shape().end());
     finish_stream(features_, npy_header("<f4", feature_shape, npy_header_bytes));
-    finish_stream(coords_, npy_header("<i8", {rows_, 2}, npy_header_bytes));
+    finish_stream(coords_, npy_header("<i8", {rows(), 2}, npy_header_bytes));
 
     int error = 0;
     zip_t* zip = zip_open(archive_.path().c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
@@ -190,14 +165,7 @@ class NpzWriter final : public FeatureWriter {
     features_file_.discard();
     coords_file_.discard();
     archive_.commit();
-    committed_ = true;
   }
-
-  [[nodiscard]] std::size_t row_size() const noexcept override { return row_size_; }
-  [[nodiscard]] std::int64_t rows() const noexcept override { return rows_; }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const { throw WriterError(archive_.target().string() + ": " + what); }
 
   void open_stream(std::ofstream& stream, const PartialFile& file) const {
     stream.open(file.path(), std::ios::binary | std::ios::trunc);
@@ -223,26 +191,25 @@ class NpzWriter final : public FeatureWriter {
                                           characters == 0 ? std::string(4, '\0') : payload));
   }
 
-  void add_int(const std::string& name, std::int64_t value) {
+  void add_value(const std::string& name, std::int64_t value) {
     metadata_.emplace_back(name, npy_file("<i8", {}, bytes_of(&value, 1)));
   }
 
-  void add_double(const std::string& name, double value) {
+  void add_value(const std::string& name, double value) {
     metadata_.emplace_back(name, npy_file("<f8", {}, bytes_of(&value, 1)));
   }
 
-  template <typename T>
-  void add_pair(const std::string& name, const std::array<T, 2>& values, const std::string& descr) {
-    metadata_.emplace_back(name, npy_file(descr, {2}, bytes_of(values.data(), 2)));
+  void add_value(const std::string& name, const std::array<std::int64_t, 2>& values) {
+    metadata_.emplace_back(name, npy_file("<i8", {2}, bytes_of(values.data(), 2)));
+  }
+
+  void add_value(const std::string& name, const std::array<double, 2>& values) {
+    metadata_.emplace_back(name, npy_file("<f8", {2}, bytes_of(values.data(), 2)));
   }
 
   PartialFile archive_;
   PartialFile features_file_;
   PartialFile coords_file_;
-  std::vector<std::int64_t> tile_shape_;
-  std::size_t row_size_ = 0;
-  std::int64_t rows_ = 0;
-  bool committed_ = false;
   std::ofstream features_;
   std::ofstream coords_;
   // Small .npy files, kept until the archive is written (libzip reads them at zip_close).

@@ -10,6 +10,7 @@
 
 #include "bioptimus/inference/feature_writer.hpp"
 #include "bioptimus/models/registry.hpp"
+#include "host_hdf5_errors.hpp"
 #include "temp_dir.hpp"
 
 namespace {
@@ -88,4 +89,25 @@ TEST_CASE("A target in a missing directory is an error naming it", "[writers]") 
     REQUIRE_THROWS_AS(open_and_commit(), WriterError);
     REQUIRE(entries(dir.path()).empty());
   }
+}
+
+TEST_CASE("The HDF5 writer leaves the host program's HDF5 error printing as it found it", "[writers]") {
+  const bioptimus::testing::HostHdf5Errors host;
+  const bioptimus::testing::TempDir dir;
+  {
+    auto writer = open_feature_writer(FeatureFormat::hdf5, dir.path() / "slide.h5", tiny_spec(), {});
+    REQUIRE(host.installed());
+    const std::vector<float> features(64, 1.0F);
+    const std::vector<Coordinate> coordinates{{.x = 0, .y = 0}};
+    writer->write(features, coordinates);
+    REQUIRE(host.installed());
+    writer->commit();
+  }
+  REQUIRE(host.installed());
+
+  // A failure inside HDF5 is reported by our exception, not printed through the host's handler.
+  REQUIRE_THROWS_AS(open_feature_writer(FeatureFormat::hdf5, dir.path() / "absent" / "slide.h5", tiny_spec(), {}),
+                    WriterError);
+  REQUIRE(host.installed());
+  REQUIRE(host.count == 0);
 }

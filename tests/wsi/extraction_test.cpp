@@ -1,6 +1,7 @@
 // Tissue masks and TileExtractor on generated slides whose tissue is known
 // (make_tissue_slide's ground truth), and the exports, the HDF5 one read
 // back with h5py.
+#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,7 @@
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/extraction/wsi/tissue_mask.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
+#include "host_hdf5_errors.hpp"
 #include "temp_dir.hpp"
 #include "wsi_support.hpp"
 
@@ -265,6 +267,26 @@ TEST_CASE("Exports: CSV, JSON and an HDF5 file in CLAM's and TRIDENT's layout, r
   const fs::path png = write_thumbnail(out, slide, extractor, 512);
   const std::string bytes = read_text(png);
   REQUIRE(bytes.substr(1, 3) == "PNG");
+}
+
+TEST_CASE("The HDF5 export leaves the host program's HDF5 error printing as it found it", "[wsi][extraction]") {
+  const bioptimus::testing::HostHdf5Errors host;
+  const TempDir dir;
+  const SlideReader slide{bioptimus::testing::make_tissue_slide(dir.path() / "slide.tif", "--size 4096x3072")};
+  TileExtractor extractor{tiles_256_at_half_mpp, {.mask = TissueMask({1, 0}, 2, 1, std::nullopt), .segmentation = {}}};
+  REQUIRE_FALSE(extractor.fit(slide).extract().empty());
+  REQUIRE(fs::exists(extractor.to_hdf5(dir.path() / "written")));
+  REQUIRE(host.installed());
+
+  // A failure inside HDF5: directories stand where the export's temporary
+  // files (NAME.h5.tmp-PID-N) would be created.
+  const fs::path blocked = dir.path() / "blocked";
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    fs::create_directories(blocked / ("slide.h5.tmp-" + std::to_string(::getpid()) + "-" + std::to_string(attempt)));
+  }
+  REQUIRE_THROWS_WITH(extractor.to_hdf5(blocked), Contains("HDF5 could not create the file"));
+  REQUIRE(host.installed());
+  REQUIRE(host.count == 0);
 }
 
 TEST_CASE("A slide with bounds: the grid covers the bounds, coordinates are level-0 of the whole slide",
