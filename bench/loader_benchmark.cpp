@@ -38,7 +38,7 @@ void BM_BuiltinFirstUse(benchmark::State& state) {
 BENCHMARK(BM_BuiltinFirstUse)->Iterations(1)->Unit(benchmark::kMicrosecond);
 
 // The same work as builtin()'s first use, repeated: construct every built-in
-// spec from the generated code and build a registry of them.
+// spec from the generated table and build a registry of them.
 void BM_BuiltinRegistryConstruction(benchmark::State& state) {
   for (auto _ : state) {
     benchmark::DoNotOptimize(Registry::from_specs(bioptimus::detail::builtin_specs()));

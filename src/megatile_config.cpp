@@ -83,24 +83,11 @@ MegaTileSpec decode(const detail::YamlDocument& document, DiagnosticSink& sink, 
   constexpr std::string_view expected_root =
       "a map with model, megatile_shape and optional megatile_stride, grid_layout, min_valid_tiles_ratio and "
       "max_valid_tiles_ratio";
-  if (document.empty() || !document.root().is_map()) {
-    const bool empty = document.empty() || document.root().is_null();
-    sink.error(empty ? ConfigLocation{sink.source(), 1, 1} : sink.locate(document.root()), "",
-               "expected " + std::string(expected_root) + ", got " +
-                   (empty ? std::string("an empty document") : detail::describe_node(document.root())));
-    throw ConfigError(sink.take());
-  }
-  const YamlNode root = document.root();
-  if (!reader.tag_fits(root, "", expected_root, {NodeTag::map})) {
-    throw ConfigError(sink.take());
-  }
-  const KeyedNodes keys = reader.keys_of(root, "", known_keys);
-  const auto required = [&](std::string_view key, std::string_view what) -> const YamlNode* {
-    const YamlNode* value = given(keys, key);
-    if (value == nullptr) {
-      sink.error(root, std::string(key), "required key missing: expected " + std::string(what));
-    }
-    return value;
+  const detail::RootMap document_root = reader.root_map(document, expected_root, known_keys);
+  const YamlNode& root = document_root.node;
+  const KeyedNodes& keys = document_root.keys;
+  const auto required = [&](std::string_view key, std::string_view what) {
+    return reader.required(root, keys, "", key, what);
   };
 
   bool readable = true;

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -27,9 +29,24 @@ std::string known_names(const std::vector<std::string_view>& names) {
   return text.empty() ? "(none)" : text;
 }
 
+// model_positions_ is indexed by an enumerator's value.
+constexpr bool enumerators_are_positions() {
+  for (std::size_t i = 0; i < all_models.size(); ++i) {
+    if (static_cast<std::size_t>(all_models[i]) != i) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(enumerators_are_positions(), "all_models must list Models in declaration order, from 0");
+
 void sort_by_name(std::vector<ModelSpec>& specs) {
-  std::sort(specs.begin(), specs.end(),
-            [](const ModelSpec& a, const ModelSpec& b) { return a.model_name() < b.model_name(); });
+  const auto by_name = [](const ModelSpec& a, const ModelSpec& b) { return a.model_name() < b.model_name(); };
+  // Checked first: the built-in specs and a merge of sorted registries come
+  // sorted, and std::sort would still move every spec.
+  if (!std::is_sorted(specs.begin(), specs.end(), by_name)) {
+    std::sort(specs.begin(), specs.end(), by_name);
+  }
 }
 
 }  // namespace
@@ -42,13 +59,46 @@ Registry::Registry(std::vector<ModelSpec> specs) : specs_(std::move(specs)) {
   if (repeated != specs_.end()) {
     throw LookupError("registry: model name \"" + repeated->model_name() + "\" is given twice");
   }
+  for (const Models model : all_models) {
+    const ModelSpec* spec = find(to_string(model));
+    model_positions_[static_cast<std::size_t>(model)] =
+        spec != nullptr ? static_cast<std::size_t>(spec - specs_.data()) : specs_.size();
+  }
 }
 
 }  // namespace bioptimus::models
 
 namespace bioptimus::detail {
 
-models::ModelSpec make_builtin_spec(models::ModelSpec::Fields fields) { return models::ModelSpec(std::move(fields)); }
+std::vector<models::ModelSpec> builtin_specs() {
+  const std::span<const BuiltinSpecRow> rows = builtin_spec_rows();
+  std::vector<models::ModelSpec> specs;
+  specs.reserve(rows.size());
+  for (const BuiltinSpecRow& row : rows) {
+    specs.emplace_back(models::ModelSpec::Fields{
+        .model_name = std::string(row.model_name),
+        .version = std::string(row.version),
+        .weights_source = std::optional<std::string>(row.weights_source),
+        .license = std::optional<std::string>(row.license),
+        .tile_spec = row.tile_spec,
+        .num_channels = row.num_channels,
+        .mean = std::vector<double>(row.mean.begin(), row.mean.end()),
+        .std = std::vector<double>(row.std.begin(), row.std.end()),
+        .interpolation = row.interpolation,
+        .antialias = row.antialias,
+        .color_space = row.color_space,
+        .stain_normalization = row.stain_normalization,
+        .architecture = row.architecture,
+        .patch_size = row.patch_size,
+        .num_prefix_tokens = row.num_prefix_tokens,
+        .embedding_dim = row.embedding_dim,
+        .output_type = row.output_type,
+        .output_spatial_dims = row.output_spatial_dims,
+        .precision = row.precision,
+    });
+  }
+  return specs;
+}
 
 }  // namespace bioptimus::detail
 
@@ -57,7 +107,7 @@ namespace bioptimus::models {
 const Registry& Registry::builtin() {
   // A magic static: initialised once, thread-safely, on first use. The specs
   // were loaded and validated when the library was built; here they are only
-  // constructed (no YAML is parsed at run time).
+  // constructed from the generated table (no YAML is parsed at run time).
   static const Registry registry(detail::builtin_specs());
   return registry;
 }
@@ -139,7 +189,15 @@ const ModelSpec& Registry::get(std::string_view model_name) const {
   throw LookupError(message + "; known models: " + known_names(known));
 }
 
-const ModelSpec& Registry::get(Models model) const { return get(to_string(model)); }
+const ModelSpec& Registry::get(Models model) const {
+  // A value outside the enumerators (a cast integer) is looked up by name
+  // too, and so reported like any unknown model.
+  const auto slot = static_cast<std::size_t>(model);
+  if (slot < model_positions_.size() && model_positions_[slot] < specs_.size()) {
+    return specs_[model_positions_[slot]];
+  }
+  return get(to_string(model));
+}
 
 std::vector<std::string_view> Registry::names() const {
   std::vector<std::string_view> out;

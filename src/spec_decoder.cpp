@@ -165,12 +165,8 @@ DecodedTile decode_tile(const YamlNode& node, NodeReader& reader) {
     return tile;
   }
   tile.keys = reader.keys_of(node, "tile_spec", tile_keys);
-  const auto required = [&](std::string_view key, std::string_view what) -> const YamlNode* {
-    if (const YamlNode* value = given(tile.keys, key)) {
-      return value;
-    }
-    sink.error(node, "tile_spec." + std::string(key), "required key missing: expected " + std::string(what));
-    return nullptr;
+  const auto required = [&](std::string_view key, std::string_view what) {
+    return reader.required(node, tile.keys, "tile_spec", key, what);
   };
   std::optional<extraction::wsi::Extent> size;
   if (const YamlNode* value = required("size", "[width, height] or one number for both")) {
@@ -248,29 +244,11 @@ std::optional<SpatialDims> decode_spatial_dims(const YamlNode& node, NodeReader&
 detail::LocatedSpec decode(const detail::YamlDocument& document, DiagnosticSink& sink) {
   NodeReader reader(sink);
   constexpr std::string_view expected_root = "a map of model fields (model_name, version, tile_spec, ...)";
-  if (document.empty() || !document.root().is_map()) {
-    const bool empty = document.empty() || document.root().is_null();
-    sink.error(empty ? ConfigLocation{sink.source(), 1, 1} : sink.locate(document.root()), "",
-               "expected " + std::string(expected_root) + ", got " +
-                   (empty ? std::string("an empty document") : detail::describe_node(document.root())));
-    throw ConfigError(sink.take());
-  }
-  const YamlNode root = document.root();
-  if (!is_tagged_map(root, "", expected_root, reader)) {
-    throw ConfigError(sink.take());
-  }
-  const KeyedNodes keys = reader.keys_of(root, "", model_keys);
-  const auto required = [&](std::string_view key, std::string_view what) -> const YamlNode* {
-    if (const YamlNode* value = value_of(keys, key)) {
-      return value;
-    }
-    const YamlNode* present = given(keys, key);
-    if (present == nullptr) {
-      sink.error(root, std::string(key), "required key missing: expected " + std::string(what));
-    } else {
-      sink.error(*present, std::string(key), "expected " + std::string(what) + ", got null");
-    }
-    return nullptr;
+  const detail::RootMap document_root = reader.root_map(document, expected_root, model_keys);
+  const YamlNode& root = document_root.node;
+  const KeyedNodes& keys = document_root.keys;
+  const auto required = [&](std::string_view key, std::string_view what) {
+    return reader.required(root, keys, "", key, what);
   };
   const auto optional_text = [&](std::string_view key) -> std::optional<std::string> {
     const YamlNode* value = value_of(keys, key);

@@ -152,6 +152,32 @@ KeyedNodes NodeReader::keys_of(const YamlNode& map, const std::string& prefix,
   return found;
 }
 
+RootMap NodeReader::root_map(const YamlDocument& document, std::string_view expected,
+                             std::span<const std::string_view> known) {
+  if (document.empty() || !document.root().is_map()) {
+    const bool empty = document.empty() || document.root().is_null();
+    sink_.error(empty ? models::ConfigLocation{sink_.source(), 1, 1} : sink_.locate(document.root()), "",
+                std::string("expected ").append(expected) + ", got " +
+                    (empty ? std::string("an empty document") : describe_node(document.root())));
+    throw models::ConfigError(sink_.take());
+  }
+  const YamlNode root = document.root();
+  if (!tag_fits(root, "", expected, {NodeTag::map})) {
+    throw models::ConfigError(sink_.take());
+  }
+  return {.node = root, .keys = keys_of(root, "", known)};
+}
+
+const YamlNode* NodeReader::required(const YamlNode& map, const KeyedNodes& keys, const std::string& prefix,
+                                     std::string_view key, std::string_view what) {
+  const YamlNode* value = given(keys, key);
+  if (value == nullptr) {
+    sink_.error(map, prefix.empty() ? std::string(key) : prefix + "." + std::string(key),
+                std::string("required key missing: expected ").append(what));
+  }
+  return value;
+}
+
 std::optional<std::string> NodeReader::text(const YamlNode& node, const std::string& field) {
   if (!node.is_scalar()) {
     sink_.error(node, field, "expected text, got " + describe_node(node));

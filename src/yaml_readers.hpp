@@ -40,6 +40,12 @@ using KeyedNodes = std::map<std::string, YamlNode, std::less<>>;
   return value == nullptr || value->is_null() ? nullptr : value;
 }
 
+/// A document's root map and its checked keys.
+struct RootMap {
+  YamlNode node;
+  KeyedNodes keys;
+};
+
 /// How a node is shown in a message: `null`, plain text as written, quoted
 /// text in quotes, `a list of 2 items`, `a map`.
 [[nodiscard]] std::string describe_node(const YamlNode& node);
@@ -63,6 +69,18 @@ class NodeReader {
 
   /// The keys of a map, checked: text keys, known, not repeated.
   KeyedNodes keys_of(const YamlNode& map, const std::string& prefix, std::span<const std::string_view> known);
+  /// The document's root, which must be a map (`expected` says of what),
+  /// with its keys checked as keys_of() does.
+  /// @throws ConfigError at once when the document is empty or its root is
+  /// not a map or is tagged as something else: nothing more can be read.
+  RootMap root_map(const YamlDocument& document, std::string_view expected, std::span<const std::string_view> known);
+  /// The value of the required key `key` of `map` (whose keys_of() gave
+  /// `keys`; `prefix` as for keys_of). A missing key is reported at the map,
+  /// "required key missing: expected WHAT", and gives nullptr. A null value
+  /// is returned like any other: the key's reader reports it as a value of
+  /// the wrong type, at the null, with the same words as for a list or a map.
+  const YamlNode* required(const YamlNode& map, const KeyedNodes& keys, const std::string& prefix, std::string_view key,
+                           std::string_view what);
   /// Whether a node is a map whose tag agrees; reports nothing.
   [[nodiscard]] static bool is_map(const YamlNode& node) {
     return node.is_map() &&

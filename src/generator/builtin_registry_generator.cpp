@@ -1,5 +1,6 @@
 // Build step: loads every built-in config with the library's own loader and
-// writes C++ that constructs the same specs directly, so that
+// writes its fields as a constant table (src/builtin_specs.hpp), from which
+// the library constructs the same specs, so that
 // Registry::builtin() parses no YAML at run time. A broken config fails the
 // build with its located diagnostics.
 //
@@ -66,7 +67,13 @@ std::string enumerator(Enum value, const std::array<Enum, N>& all, std::string_v
   return std::string(all_name) + "[" + std::to_string(found - all.begin()) + "]";
 }
 
-std::string optional_text(const std::optional<std::string>& value) { return value ? literal(*value) : "std::nullopt"; }
+/// A std::string_view of `text` with its length spelled out, so that no byte
+/// (a NUL included) is lost.
+std::string view(std::string_view text) {
+  return "std::string_view{" + literal(text) + ", " + std::to_string(text.size()) + "}";
+}
+
+std::string optional_view(const std::optional<std::string>& value) { return value ? view(*value) : "std::nullopt"; }
 
 std::string resolution(const wsi::Resolution& value) {
   if (const auto* mpp = std::get_if<wsi::MPP>(&value)) {
@@ -78,50 +85,54 @@ std::string resolution(const wsi::Resolution& value) {
   return "io::wsi::Level{" + number(std::int64_t{std::get<wsi::Level>(value).index()}) + "}";
 }
 
-std::string numbers(std::span<const double> values) {
-  std::string out = "{";
+/// `constexpr std::array<double, N> name{...};`: a row's mean or std.
+std::string numbers(const std::string& name, std::span<const double> values) {
+  std::string out = "constexpr std::array<double, " + std::to_string(values.size()) + "> " + name + "{";
   for (std::size_t i = 0; i < values.size(); ++i) {
     out += (i == 0 ? "" : ", ") + number(values[i]);
   }
-  return out + "}";
+  return out + "};\n";
 }
 
-std::string construct(const ModelSpec& spec) {
+/// The spec's row of the table; its mean and std are the arrays `mean_<index>`
+/// and `std_<index>`. The tile spec is a constant expression, so that its
+/// rules are checked again when the table is compiled.
+std::string row(const ModelSpec& spec, std::size_t index) {
   const TileSpec& tile = spec.tile_spec();
-  std::string out = "  specs.push_back(make_builtin_spec(ModelSpec::Fields{\n";
+  std::string out = "    BuiltinSpecRow{\n";
   const auto field = [&out](std::string_view name, const std::string& value) {
-    out += "      ." + std::string(name) + " = " + value + ",\n";
+    out += "        ." + std::string(name) + " = " + value + ",\n";
   };
-  field("model_name", literal(spec.model_name()));
-  field("version", literal(spec.version()));
-  field("weights_source", optional_text(spec.weights_source()));
-  field("license", optional_text(spec.license()));
+  field("model_name", view(spec.model_name()));
+  field("version", view(spec.version()));
+  field("weights_source", optional_view(spec.weights_source()));
+  field("license", optional_view(spec.license()));
   field("tile_spec", "extraction::wsi::TileSpec{{.size = extraction::wsi::Extent{" + number(tile.width()) + ", " +
                          number(tile.height()) + "}, .stride = extraction::wsi::Extent{" + number(tile.stride_width()) +
                          ", " + number(tile.stride_height()) + "}, .resolution = " + resolution(tile.resolution()) +
                          ", .unit = " +
                          enumerator(tile.unit(), wsi::all_measurement_units, "io::wsi::all_measurement_units") + "}}");
   field("num_channels", number(spec.num_channels()));
-  field("mean", numbers(spec.mean()));
-  field("std", numbers(spec.std()));
-  field("interpolation", enumerator(spec.interpolation(), all_interpolations, "all_interpolations"));
+  field("mean", "mean_" + std::to_string(index));
+  field("std", "std_" + std::to_string(index));
+  field("interpolation", enumerator(spec.interpolation(), all_interpolations, "models::all_interpolations"));
   field("antialias", spec.antialias() ? "true" : "false");
-  field("color_space", enumerator(spec.color_space(), all_color_spaces, "all_color_spaces"));
+  field("color_space", enumerator(spec.color_space(), all_color_spaces, "models::all_color_spaces"));
   field("stain_normalization",
         spec.stain_normalization()
-            ? enumerator(*spec.stain_normalization(), all_stain_normalizations, "all_stain_normalizations")
+            ? enumerator(*spec.stain_normalization(), all_stain_normalizations, "models::all_stain_normalizations")
             : "std::nullopt");
-  field("architecture", enumerator(spec.architecture(), all_architectures, "all_architectures"));
+  field("architecture", enumerator(spec.architecture(), all_architectures, "models::all_architectures"));
   field("patch_size", spec.patch_size() ? number(*spec.patch_size()) : "std::nullopt");
   field("num_prefix_tokens", number(spec.num_prefix_tokens()));
   field("embedding_dim", number(spec.embedding_dim()));
-  field("output_type", enumerator(spec.output_type(), all_output_types, "all_output_types"));
+  field("output_type", enumerator(spec.output_type(), all_output_types, "models::all_output_types"));
   const auto dims = spec.output_spatial_dims();
   field("output_spatial_dims",
-        dims ? "SpatialDims{.width = " + number(dims->width) + ", .height = " + number(dims->height) + "}"
+        dims ? "models::SpatialDims{.width = " + number(dims->width) + ", .height = " + number(dims->height) + "}"
              : "std::nullopt");
-  field("precision", enumerator(spec.precision(), all_precisions, "all_precisions"));
-  return out + "  }));\n";
+  field("precision", enumerator(spec.precision(), all_precisions, "models::all_precisions"));
+  return out + "    },\n";
 }
 
 }  // namespace
@@ -162,18 +173,23 @@ int main(int argc, char** argv) {
   std::string code =
       "// Generated at build time by bioptimus_builtin_registry_generator from\n"
       "// configs/*.yaml, loaded and validated by the library's loader. Do not edit.\n"
-      "#include <cstdint>\n#include <optional>\n#include <vector>\n\n"
-      "#include \"bioptimus/models/model_spec.hpp\"\n#include \"builtin_specs.hpp\"\n\n"
-      "namespace bioptimus::detail {\n\n"
-      "std::vector<models::ModelSpec> builtin_specs() {\n"
-      "  using namespace bioptimus::models;\n"
-      "  std::vector<ModelSpec> specs;\n"
-      "  specs.reserve(" +
-      std::to_string(specs.size()) + ");\n";
-  for (const ModelSpec& spec : specs) {
-    code += construct(spec);
+      "#include <array>\n#include <cstdint>\n#include <optional>\n#include <span>\n#include <string_view>\n\n"
+      "#include \"bioptimus/extraction/wsi/tile_spec.hpp\"\n#include \"bioptimus/io/wsi/resolution.hpp\"\n"
+      "#include \"bioptimus/models/model_spec.hpp\"\n#include \"bioptimus/models/vocabulary.hpp\"\n"
+      "#include \"builtin_specs.hpp\"\n\n"
+      "namespace bioptimus::detail {\nnamespace {\n\n";
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    code += numbers("mean_" + std::to_string(i), specs[i].mean());
+    code += numbers("std_" + std::to_string(i), specs[i].std());
   }
-  code += "  return specs;\n}\n\n}  // namespace bioptimus::detail\n";
+  code += "\nconstexpr std::array<BuiltinSpecRow, " + std::to_string(specs.size()) + "> rows{\n";
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    code += row(specs[i], i);
+  }
+  code +=
+      "};\n\n}  // namespace\n\n"
+      "std::span<const BuiltinSpecRow> builtin_spec_rows() noexcept { return rows; }\n\n"
+      "}  // namespace bioptimus::detail\n";
 
   // Written to a temporary name and renamed: a failed run leaves no half file.
   const std::filesystem::path output(arguments[0]);

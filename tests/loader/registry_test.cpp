@@ -151,6 +151,19 @@ TEST_CASE("Merging registries keeps names unique", "[registry]") {
   REQUIRE_THROWS_WITH(Registry::merge(Registry::builtin(), clash), "registry: model name \"uni\" is given twice");
 }
 
+TEST_CASE("A lookup by Models finds the registry's own spec, wherever it sits", "[registry][lookup]") {
+  // "aaa" sorts first: every built-in spec sits one place later than in builtin().
+  const Registry merged =
+      Registry::merge(Registry::builtin(), Registry::from_specs({parse_spec(config_text("aaa"), "t.yaml")}));
+  const Registry copy = merged;  // NOLINT(performance-unnecessary-copy-initialization): the copy is under test
+  for (const Models model : all_models) {
+    INFO(to_string(model));
+    CHECK(&merged.get(model) == merged.find(to_string(model)));
+    CHECK(&copy.get(model) == copy.find(to_string(model)));
+  }
+  REQUIRE_THROWS_AS(merged.get(static_cast<Models>(all_models.size())), LookupError);
+}
+
 TEST_CASE("The generated built-in registry equals the configs loaded at run time", "[registry][builtin]") {
   const Registry& builtin = Registry::builtin();
   std::size_t files = 0;

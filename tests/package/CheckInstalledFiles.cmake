@@ -1,25 +1,38 @@
-# What `cmake --install` must put in place besides the CMake package.
+# What `cmake --install` must put in place besides the CMake package. The
+# optional layers and components are checked when their targets are built
+# (WITH_WSI, WITH_INFERENCE, WITH_WRITERS).
+set(files
+    include/bioptimus/models/model_spec.hpp
+    include/bioptimus/version.hpp
+    include/bioptimus/format.hpp
+    include/bioptimus/export.hpp
+    include/bioptimus/image/resize.hpp
+    include/bioptimus/models/preprocess.hpp
+    ${LIBDIR}/cmake/bioptimus/bioptimusConfig.cmake
+    ${LIBDIR}/cmake/bioptimus/bioptimusTargets.cmake
+    ${LIBDIR}/cmake/bioptimus/bioptimusFormatTargets.cmake
+    ${LIBDIR}/cmake/bioptimus/bioptimusConfigVersion.cmake
+    ${LIBDIR}/pkgconfig/bioptimus.pc
+    share/bioptimus/configs/h0-mini.yaml
+    bin/modelspec)
+set(libraries bioptimus)
 if(WITH_WSI)
-  set(SLIDE_LAYER_FILES include/bioptimus/io/wsi/reader.hpp include/bioptimus/extraction/wsi/tile_extractor.hpp)
+  list(APPEND files include/bioptimus/io/wsi/reader.hpp include/bioptimus/extraction/wsi/tile_extractor.hpp)
+  list(APPEND libraries bioptimus_wsi bioptimus_extraction)
 endif()
-foreach(file include/bioptimus/models/model_spec.hpp include/bioptimus/version.hpp include/bioptimus/format.hpp include/bioptimus/export.hpp
-             include/bioptimus/image/resize.hpp include/bioptimus/models/preprocess.hpp
-             ${LIBDIR}/cmake/bioptimus/bioptimusConfig.cmake ${LIBDIR}/cmake/bioptimus/bioptimusFormatTargets.cmake
-             ${LIBDIR}/cmake/bioptimus/bioptimusConfigVersion.cmake ${LIBDIR}/pkgconfig/bioptimus.pc
-             share/bioptimus/configs/h0-mini.yaml bin/modelspec ${SLIDE_LAYER_FILES})
+if(WITH_INFERENCE)
+  list(APPEND files include/bioptimus/inference/backbone.hpp ${LIBDIR}/cmake/bioptimus/bioptimusInferenceTargets.cmake)
+  list(APPEND libraries bioptimus_inference)
+endif()
+if(WITH_WRITERS)
+  list(APPEND files include/bioptimus/inference/feature_writer.hpp ${LIBDIR}/cmake/bioptimus/bioptimusWritersTargets.cmake)
+  list(APPEND libraries bioptimus_writers)
+endif()
+foreach(file IN LISTS files)
   if(NOT EXISTS "${PREFIX}/${file}")
     message(FATAL_ERROR "not installed: ${file}")
   endif()
 endforeach()
-set(libraries bioptimus)
-if(WITH_WSI)
-  list(APPEND libraries bioptimus_wsi bioptimus_extraction)
-  foreach(file include/bioptimus/io/wsi/reader.hpp include/bioptimus/extraction/wsi/tile_extractor.hpp)
-    if(NOT EXISTS "${PREFIX}/${file}")
-      message(FATAL_ERROR "not installed: ${file}")
-    endif()
-  endforeach()
-endif()
 foreach(library IN LISTS libraries)
   if(NOT EXISTS "${PREFIX}/${LIBDIR}/lib${library}.a" AND NOT EXISTS "${PREFIX}/${LIBDIR}/lib${library}.so")
     message(FATAL_ERROR "not installed: ${LIBDIR}/lib${library}.a or .so")

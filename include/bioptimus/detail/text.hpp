@@ -167,6 +167,11 @@ template <class Range>
       ++i;
       continue;
     }
+    // Any other ASCII byte is text: answered before the table below, which
+    // would otherwise be compared at every non-blank first character.
+    if (byte < 0x80) {
+      return false;
+    }
     // The multi-byte white space, as UTF-8.
     constexpr std::array<std::string_view, 21> spaces{
         "\xC2\x85",     "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82", "\xE2\x80\x83",

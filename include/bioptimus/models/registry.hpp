@@ -11,6 +11,7 @@
 #ifndef BIOPTIMUS_MODELS_REGISTRY_HPP
 #define BIOPTIMUS_MODELS_REGISTRY_HPP
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -151,6 +152,9 @@ class BIOPTIMUS_EXPORT Registry {
   explicit Registry(std::vector<ModelSpec> specs);
 
   std::vector<ModelSpec> specs_;
+  /// Where each Models enumerator's spec is in specs_ (specs_.size() when this
+  /// registry lacks it), so that get(Models) compares no names.
+  std::array<std::size_t, all_models.size()> model_positions_{};
 };
 
 }  // namespace bioptimus::models
