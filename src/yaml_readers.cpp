@@ -171,9 +171,14 @@ RootMap NodeReader::root_map(const YamlDocument& document, std::string_view expe
 const YamlNode* NodeReader::required(const YamlNode& map, const KeyedNodes& keys, const std::string& prefix,
                                      std::string_view key, std::string_view what) {
   const YamlNode* value = given(keys, key);
+  const std::string field = prefix.empty() ? std::string(key) : prefix + "." + std::string(key);
   if (value == nullptr) {
-    sink_.error(map, prefix.empty() ? std::string(key) : prefix + "." + std::string(key),
-                std::string("required key missing: expected ").append(what));
+    sink_.error(map, field, std::string("required key missing: expected ").append(what));
+    return nullptr;
+  }
+  if (value->is_null()) {
+    sink_.error(*value, field, std::string("expected ").append(what).append(", got null"));
+    return nullptr;
   }
   return value;
 }

@@ -77,8 +77,9 @@ class NodeReader {
   /// The value of the required key `key` of `map` (whose keys_of() gave
   /// `keys`; `prefix` as for keys_of). A missing key is reported at the map,
   /// "required key missing: expected WHAT", and gives nullptr. A null value
-  /// is returned like any other: the key's reader reports it as a value of
-  /// the wrong type, at the null, with the same words as for a list or a map.
+  /// (`key:` with nothing, or `key: null`) is reported at the null, "expected
+  /// WHAT, got null", and gives nullptr: WHAT says more than the type a
+  /// reader would name.
   const YamlNode* required(const YamlNode& map, const KeyedNodes& keys, const std::string& prefix, std::string_view key,
                            std::string_view what);
   /// Whether a node is a map whose tag agrees; reports nothing.

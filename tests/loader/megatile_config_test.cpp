@@ -177,7 +177,7 @@ TEST_CASE("Mega-tile spec files follow the model configs' YAML rules", "[megatil
   // naming the anchor.
   REQUIRE(errors_of("model:\nmegatile_shape: [2, x]\nmin_valid_tiles_ratio: &r half\nmax_valid_tiles_ratio: *r\n") ==
           std::vector<std::string>{
-              "blocks.yaml:1:1: error: model: expected a model name, got null",
+              "blocks.yaml:1:1: error: model: expected the name of a model whose tile_spec the blocks use, got null",
               "blocks.yaml:2:21: error: megatile_shape[1]: expected a whole number of tile columns, got x",
               "blocks.yaml:3:24: error: min_valid_tiles_ratio: expected a number in [0, 1], got half",
               "blocks.yaml:4:24: error: max_valid_tiles_ratio: expected a number in [0, 1], got half (the value of "
