@@ -5,6 +5,7 @@
 // and saturation, so the results are bit-identical.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "resample_simd.cpp"
+#include <hwy/cache_control.h>
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
@@ -92,6 +93,7 @@ void HorizontalPass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_ro
   horizontal_pass_scalar(plan, source, first_row, out);
 #else
   constexpr std::int64_t block_rows = 16;
+  constexpr std::int64_t cache_line = 64;
   const hn::ScalableTag<std::int32_t> d32;
   const hn::Rebind<std::uint8_t, decltype(d32)> d8_lanes;
   const hn::Full128<std::uint8_t> d8;
@@ -110,11 +112,22 @@ void HorizontalPass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_ro
   for (std::int64_t block = 0; block < out.height; block += block_rows) {
     const std::int64_t top = std::min(block, out.height - block_rows);
     const std::uint8_t* in = source.data + (first_row + top) * source.stride;
+    const std::int64_t next_top = std::min(block + block_rows, out.height - block_rows);
+    const std::uint8_t* next_in = source.data + (first_row + next_top) * source.stride;
     // Byte b of a row is channel b % 3 of pixel b / 3, so transposing the
     // interleaved bytes 16 at a time gives the columns in their order.
     const std::int64_t row_bytes = in_width * 3;
     std::int64_t b0 = 0;
     for (; b0 + 16 <= row_bytes; b0 += 16) {
+      // Tiles are rarely in cache, and 16 rows read 16 bytes at a time are
+      // more streams than the hardware prefetcher follows: fetch the next
+      // block's rows while this one is transposed and summed (a 448 px tile
+      // not in cache resized 8% faster).
+      if (b0 % cache_line == 0 && next_top != top) {
+        for (std::int64_t r = 0; r < block_rows; ++r) {
+          hwy::Prefetch(next_in + r * source.stride + b0);
+        }
+      }
       hn::Vec<decltype(d8)> bytes[16];
       for (std::int64_t r = 0; r < block_rows; ++r) {
         bytes[r] = hn::LoadU(d8, in + r * source.stride + b0);
