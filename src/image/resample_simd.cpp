@@ -5,12 +5,12 @@
 // and saturation, so the results are bit-identical.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "resample_simd.cpp"
-#include <hwy/cache_control.h>
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "resample.hpp"
 
@@ -18,6 +18,49 @@ HWY_BEFORE_NAMESPACE();
 namespace bioptimus::image::detail {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
+
+#if HWY_TARGET != HWY_SCALAR
+// Clips two vectors of sums the way Pillow's clip8 does and stores their bytes
+// at `out`, the first vector's before the second's. DemoteTo on each vector
+// takes two packs, a mask and a lane permutation (AVX2, AVX-512); packing the
+// two together takes half as many instructions (a 448 -> 224 resize ran 2%
+// faster). The int16 pack interleaves the two inputs four lanes at a time per
+// 128-bit block (hence Highway's name, Reorder), so after the uint8 pack every
+// even group of four bytes is the first vector's and every odd group the
+// second's; one lane permutation puts the groups back in order. The tests
+// compare every instruction set with the scalar oracle, order included.
+template <class D32>
+class ClipPairs {
+ public:
+  using D16 = hn::Repartition<std::int16_t, D32>;
+  using D8 = hn::Rebind<std::uint8_t, D16>;
+  using DGroups = hn::Repartition<std::uint32_t, D8>;
+
+  ClipPairs() {
+    HWY_ALIGN std::int32_t order[hn::MaxLanes(DGroups())];
+    const std::size_t groups = hn::Lanes(DGroups());
+    for (std::size_t g = 0; g < groups; ++g) {
+      // Output group g comes from the first vector's group g (in even slots)
+      // for the first half, the second vector's (odd slots) after.
+      order[g] = static_cast<std::int32_t>(g < groups / 2 ? 2 * g : 2 * (g - groups / 2) + 1);
+    }
+    ungroup_ = hn::SetTableIndices(DGroups(), order);
+  }
+
+  void Store(hn::Vec<D32> first, hn::Vec<D32> second, std::uint8_t* out) const {
+    const D8 d8;
+    const DGroups groups;
+    // The int16 pack cannot saturate: a sum shifted by precision_bits is
+    // within +-2^9. The uint8 pack clamps to [0, 255].
+    const auto packed = hn::DemoteTo(
+        d8, hn::ReorderDemote2To(D16(), hn::ShiftRight<precision_bits>(first), hn::ShiftRight<precision_bits>(second)));
+    hn::StoreU(hn::BitCast(d8, hn::TableLookupLanes(hn::BitCast(groups, packed), ungroup_)), d8, out);
+  }
+
+ private:
+  decltype(hn::SetTableIndices(DGroups(), std::declval<const std::int32_t*>())) ungroup_;
+};
+#endif
 
 // Vertical pass: every output byte of a row is the same weighted sum of the
 // bytes below each other in `taps` source rows, so the row is processed a
@@ -29,6 +72,9 @@ void VerticalPass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row,
   const auto lanes = static_cast<std::int64_t>(hn::Lanes(d32));
   const std::int64_t values = out.width * 3;
   const auto taps = static_cast<std::size_t>(plan.taps);
+#if HWY_TARGET != HWY_SCALAR
+  const ClipPairs<decltype(d32)> clip;
+#endif
   for (std::int64_t y = 0; y < out.height; ++y) {
     const auto i = static_cast<std::size_t>(y);
     const std::int32_t* k = plan.coefficients.data() + i * taps;
@@ -45,9 +91,13 @@ void VerticalPass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row,
         sum0 = hn::Add(sum0, hn::Mul(hn::PromoteTo(d32, hn::LoadU(d8, line)), weight));
         sum1 = hn::Add(sum1, hn::Mul(hn::PromoteTo(d32, hn::LoadU(d8, line + lanes)), weight));
       }
+#if HWY_TARGET == HWY_SCALAR
       // DemoteTo saturates to [0, 255]: Pillow's clip8.
       hn::StoreU(hn::DemoteTo(d8, hn::ShiftRight<precision_bits>(sum0)), d8, row + v);
       hn::StoreU(hn::DemoteTo(d8, hn::ShiftRight<precision_bits>(sum1)), d8, row + v + lanes);
+#else
+      clip.Store(sum0, sum1, row + v);
+#endif
     }
     for (; v < values; ++v) {
       std::int32_t sum = rounding_bias;
@@ -122,10 +172,11 @@ void HorizontalPass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_ro
       // Tiles are rarely in cache, and 16 rows read 16 bytes at a time are
       // more streams than the hardware prefetcher follows: fetch the next
       // block's rows while this one is transposed and summed (a 448 px tile
-      // not in cache resized 8% faster).
+      // not in cache resized 10% faster). Into L2 only (locality 2): the
+      // columns stream through L1 and would evict them before their turn.
       if (b0 % cache_line == 0 && next_top != top) {
         for (std::int64_t r = 0; r < block_rows; ++r) {
-          hwy::Prefetch(next_in + r * source.stride + b0);
+          __builtin_prefetch(next_in + r * source.stride + b0, /*rw=*/0, /*locality=*/2);
         }
       }
       hn::Vec<decltype(d8)> bytes[16];
