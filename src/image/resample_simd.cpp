@@ -79,13 +79,30 @@ void VerticalPass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_row,
     const auto i = static_cast<std::size_t>(y);
     const std::int32_t* k = plan.coefficients.data() + i * taps;
     const std::int32_t count = plan.count[i];
+    const bool symmetric = plan.symmetric[i] != 0;
+    const std::int32_t end = symmetric ? count - count / 2 : count;
     const std::uint8_t* in = source.data + (plan.first[i] - first_row) * source.stride;
     std::uint8_t* row = out.data + y * out.stride;
     std::int64_t v = 0;
     for (; v + 2 * lanes <= values; v += 2 * lanes) {
       auto sum0 = hn::Set(d32, rounding_bias);
       auto sum1 = sum0;
-      for (std::int32_t t = 0; t < count; ++t) {
+      std::int32_t t = 0;
+      if (symmetric) {  // see AxisPlan::symmetric
+        for (; t < count / 2; ++t) {
+          const auto weight = hn::Set(d32, k[t]);
+          const std::uint8_t* line = in + t * source.stride + v;
+          const std::uint8_t* mirror = in + (count - 1 - t) * source.stride + v;
+          const auto pair0 =
+              hn::Add(hn::PromoteTo(d32, hn::LoadU(d8, line)), hn::PromoteTo(d32, hn::LoadU(d8, mirror)));
+          const auto pair1 = hn::Add(hn::PromoteTo(d32, hn::LoadU(d8, line + lanes)),
+                                     hn::PromoteTo(d32, hn::LoadU(d8, mirror + lanes)));
+          sum0 = hn::Add(sum0, hn::Mul(pair0, weight));
+          sum1 = hn::Add(sum1, hn::Mul(pair1, weight));
+        }
+      }
+      // Every tap, or the middle one of an odd symmetric window.
+      for (; t < end; ++t) {
         const auto weight = hn::Set(d32, k[t]);
         const std::uint8_t* line = in + t * source.stride + v;
         sum0 = hn::Add(sum0, hn::Mul(hn::PromoteTo(d32, hn::LoadU(d8, line)), weight));
@@ -127,6 +144,12 @@ HWY_INLINE void Transpose16x16(hn::Vec<hn::Full128<std::uint8_t>> (&rows)[16]) {
   }
 }
 #endif
+
+// A column plus its mirror in a symmetric window (AxisPlan::symmetric).
+template <class D32>
+HWY_INLINE hn::Vec<D32> MirroredSum(D32 d32, const std::int32_t* column, const std::int32_t* mirror) {
+  return hn::Add(hn::Load(d32, column), hn::Load(d32, mirror));
+}
 
 // Horizontal pass, one source row per lane: the rows go in blocks of 16, and
 // each block's pixels are transposed into `columns` (per source pixel and
@@ -205,7 +228,20 @@ void HorizontalPass(const AxisPlan& plan, Rgb8Rows source, std::int64_t first_ro
         auto red = hn::Set(d32, rounding_bias);
         auto green = red;
         auto blue = red;
-        for (std::int32_t t = 0; t < plan.count[i]; ++t, column += column_stride) {
+        const std::int32_t count = plan.count[i];
+        std::int32_t t = 0;
+        if (plan.symmetric[i] != 0) {
+          const std::int32_t* mirror = column + (count - 1) * column_stride;
+          for (; t < count / 2; ++t, column += column_stride, mirror -= column_stride) {
+            const auto weight = hn::Set(d32, k[t]);
+            red = hn::Add(red, hn::Mul(MirroredSum(d32, column, mirror), weight));
+            green = hn::Add(green, hn::Mul(MirroredSum(d32, column + block_rows, mirror + block_rows), weight));
+            blue = hn::Add(blue, hn::Mul(MirroredSum(d32, column + 2 * block_rows, mirror + 2 * block_rows), weight));
+          }
+        }
+        // Every tap, or the middle one of an odd symmetric window.
+        const std::int32_t end = plan.symmetric[i] != 0 ? count - count / 2 : count;
+        for (; t < end; ++t, column += column_stride) {
           const auto weight = hn::Set(d32, k[t]);
           red = hn::Add(red, hn::Mul(hn::Load(d32, column), weight));
           green = hn::Add(green, hn::Mul(hn::Load(d32, column + block_rows), weight));
