@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <numbers>
@@ -109,6 +110,7 @@ AxisPlan pillow_axis(std::int32_t input_size, std::int32_t output_size, Filter f
   plan.first.resize(outputs);
   plan.count.resize(outputs);
   plan.coefficients.assign(outputs * taps, 0);
+  plan.symmetric.resize(outputs);
   std::vector<double> weights(taps);
   for (std::int32_t i = 0; i < output_size; ++i) {
     const double center = (i + 0.5) * scale;
@@ -131,6 +133,9 @@ AxisPlan pillow_axis(std::int32_t input_size, std::int32_t output_size, Filter f
     }
     plan.first[static_cast<std::size_t>(i)] = lo;
     plan.count[static_cast<std::size_t>(i)] = count;
+    const std::int32_t* k = plan.coefficients.data() + row;
+    plan.symmetric[static_cast<std::size_t>(i)] =
+        std::equal(k, k + count / 2, std::reverse_iterator(k + count)) ? 1 : 0;
   }
   return plan;
 }

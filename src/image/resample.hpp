@@ -30,6 +30,11 @@ struct AxisPlan {
   std::vector<std::int32_t> first;
   std::vector<std::int32_t> count;
   std::vector<std::int32_t> coefficients;
+  /// Per output: its coefficients read the same backwards (k[t] ==
+  /// k[count - 1 - t]), as every window away from the edges does. The
+  /// vectorised passes then add each pixel to its mirror before multiplying,
+  /// half the multiplies; integer sums are exact, so the result is the same.
+  std::vector<std::uint8_t> symmetric;
   std::vector<std::int32_t> index;
   std::vector<float> weights;
 };
