@@ -23,8 +23,16 @@ command -v snakemake >/dev/null || { echo "SKIPPED: snakemake is not installed (
 work=$(mktemp -d "${TMPDIR:-/tmp}/bioptimus-cohort-resume.XXXXXX")
 group=""
 cleanup() {
+  local status=$?
   if [[ -n $group ]]; then kill -KILL -- "-$group" 2>/dev/null || true; fi
+  # A failure shows what Snakemake said, since the directory goes.
+  if ((status != 0)); then
+    for log in first.log resume.log tiles.log; do
+      [[ -f $work/$log ]] && { echo "--- $log (last 30 lines)"; tail -n 30 "$work/$log"; }
+    done
+  fi
   rm -rf "$work"
+  exit $status
 }
 trap cleanup EXIT
 cd "$work"
@@ -58,7 +66,8 @@ command=(snakemake -s "$workflow/Snakefile" --configfile config.yaml --profile "
 # so setsid does not fork and $! leads the group).
 setsid "${command[@]}" >first.log 2>&1 &
 group=$!
-for _ in $(seq 1 600); do
+# Up to three minutes: a loaded CI machine runs other tests beside this one.
+for _ in $(seq 1 1800); do
   done_count=$(compgen -G "out/$folder/*.$extension" | wc -l || true)
   ((done_count >= 3)) && break
   sleep 0.1
