@@ -41,6 +41,7 @@
 #include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/models/preprocess.hpp"
 #include "manifest.hpp"
+#include "model_argument.hpp"
 
 namespace bioptimus::apps {
 namespace {
@@ -253,20 +254,13 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
   return {.tiles = tiles.size(), .model_seconds = model_seconds};
 }
 
-models::ModelSpec resolve_model(const std::string& model, const RegistryLoader& load_registry) {
-  const std::filesystem::path path(model);
-  const bool names_a_file = path.has_parent_path() || path.extension() == ".yaml" || path.extension() == ".yml";
-  const models::Registry registry = load_registry();
-  return registry.find(model) == nullptr && names_a_file ? models::load_spec(path) : registry.get(model);
-}
-
 }  // namespace
 
 int run_extract(const ExtractOptions& options, const RegistryLoader& load_registry) {
   const Clock::time_point start = Clock::now();
   // The manifest first: its errors must not wait for the model to load.
   const std::vector<ManifestEntry> slides = slides_to_run(options.input);
-  const models::ModelSpec spec = resolve_model(options.model, load_registry);
+  const models::ModelSpec spec = resolve_model(load_registry(), options.model);
   const models::Preprocessor preprocessor(spec);
   inference::Backbone backbone = inference::Backbone::load(options.weights, spec, {.device = options.device});
   extraction::wsi::TileExtractor extractor{spec.tile_spec(),

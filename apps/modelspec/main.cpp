@@ -25,6 +25,7 @@
 #include "bioptimus/version.hpp"
 #include "companion_tool.hpp"
 #include "manifest.hpp"
+#include "model_argument.hpp"
 #include "preprocess_command.hpp"
 #include "render.hpp"
 #if defined(BIOPTIMUS_MODELSPEC_TILES) || defined(BIOPTIMUS_MODELSPEC_RUNS_TILES)
@@ -43,11 +44,6 @@ using bioptimus::models::Registry;
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;
 constexpr int exit_usage = 2;
-
-bool names_a_file(const std::string& target) {
-  const std::filesystem::path path(target);
-  return path.has_parent_path() || path.extension() == ".yaml" || path.extension() == ".yml";
-}
 
 // The built-in registry plus a directory of user configs. A user config may
 // not take a built-in's name: that would silently change what the name means.
@@ -174,17 +170,18 @@ int run(int argc, char** argv) {
       }
     }
 
+    const auto load_registry = [&] { return config_dir ? with_user_configs(*config_dir) : Registry::builtin(); };
 #if defined(BIOPTIMUS_MODELSPEC_TILES) || defined(BIOPTIMUS_MODELSPEC_RUNS_TILES)
     if (tiles.command->parsed()) {  // loads the registry only for --model
-      return tiles.run([&] { return config_dir ? with_user_configs(*config_dir) : Registry::builtin(); });
+      return tiles.run(load_registry);
     }
 #endif
 #if defined(BIOPTIMUS_MODELSPEC_EXTRACT) || defined(BIOPTIMUS_MODELSPEC_RUNS_EXTRACT)
     if (extract.command->parsed()) {
-      return extract.run([&] { return config_dir ? with_user_configs(*config_dir) : Registry::builtin(); });
+      return extract.run(load_registry);
     }
 #endif
-    const Registry registry = config_dir ? with_user_configs(*config_dir) : Registry::builtin();
+    const Registry registry = load_registry();
     if (list->parsed()) {
       if (list_format == "json") {
         nlohmann::ordered_json all = nlohmann::ordered_json::array();
@@ -198,18 +195,11 @@ int run(int argc, char** argv) {
       return exit_ok;
     }
     if (preprocess->parsed()) {
-      const std::string& model = preprocess_arguments.model;
-      const ModelSpec spec = registry.find(model) == nullptr && names_a_file(model)
-                                 ? bioptimus::models::load_spec(model)
-                                 : registry.get(model);
-      return bioptimus::apps::run_preprocess_command(preprocess_arguments, spec);
+      return bioptimus::apps::run_preprocess_command(
+          preprocess_arguments, bioptimus::apps::resolve_model(registry, preprocess_arguments.model));
     }
     if (show->parsed()) {
-      if (const ModelSpec* spec = registry.find(show_target); spec != nullptr || !names_a_file(show_target)) {
-        fmt::print("{}", render(spec != nullptr ? *spec : registry.get(show_target), show_format));
-      } else {
-        fmt::print("{}", render(bioptimus::models::load_spec(show_target), show_format));
-      }
+      fmt::print("{}", render(bioptimus::apps::resolve_model(registry, show_target), show_format));
       return exit_ok;
     }
   } catch (const std::exception& error) {
