@@ -13,6 +13,7 @@
 #include "bioptimus/inference/backbone.hpp"
 #include "bioptimus/models/registry.hpp"
 #include "temp_dir.hpp"
+#include "test_models.hpp"
 
 namespace {
 
@@ -23,9 +24,8 @@ using bioptimus::models::ModelSpec;
 using bioptimus::models::Precision;
 using bioptimus::models::ReadoutError;
 
-const std::filesystem::path models_dir = std::filesystem::path{BIOPTIMUS_TEST_DATA_DIR} / "models";
-
-ModelSpec tiny_spec() { return bioptimus::models::load_spec(models_dir / "tiny-vit-reg4.yaml"); }
+using bioptimus::testing::tiny_vit_spec;
+const std::filesystem::path& models_dir = bioptimus::testing::test_models_dir;
 
 // make_models.py's reference_input(): element i is ((i * 37) % 101) / 50 - 1.
 std::vector<float> reference_input(std::size_t floats) {
@@ -75,7 +75,7 @@ void require_within(const std::vector<float>& actual, const std::vector<float>& 
 }  // namespace
 
 TEST_CASE("The tiny ViT gives torch's embedding: CLS next to the mean of the patch tokens", "[backbone]") {
-  Backbone backbone = Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_spec());
+  Backbone backbone = Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_vit_spec());
   REQUIRE(backbone.precision() == Precision::fp32);
   REQUIRE_FALSE(backbone.readout().passes_through());
   REQUIRE(backbone.tile_size() == 3 * 64 * 64);
@@ -89,14 +89,14 @@ TEST_CASE("The tiny ViT gives torch's embedding: CLS next to the mean of the pat
 }
 
 TEST_CASE("A model that pools itself passes its output through", "[backbone]") {
-  Backbone backbone = Backbone::load(models_dir / "tiny-vit-reg4-pooled.pt", tiny_spec());
+  Backbone backbone = Backbone::load(models_dir / "tiny-vit-reg4-pooled.pt", tiny_vit_spec());
   REQUIRE(backbone.readout().passes_through());
   require_within(embed(backbone, 2), expected_embedding(), 1e-5);
 }
 
 TEST_CASE("bf16 on request: the 16-bit output is read out", "[backbone]") {
   Backbone backbone =
-      Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_spec(), BackboneOptions{.precision = Precision::bf16});
+      Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_vit_spec(), BackboneOptions{.precision = Precision::bf16});
   REQUIRE(backbone.precision() == Precision::bf16);
   // bfloat16 keeps 8 significant bits: about 2 decimal digits.
   require_within(embed(backbone, 2), expected_embedding(), 0.15);
@@ -105,13 +105,13 @@ TEST_CASE("bf16 on request: the 16-bit output is read out", "[backbone]") {
 TEST_CASE("A model with the wrong token count is refused at load, naming the file and the spec field", "[backbone]") {
   const std::filesystem::path file = models_dir / "tiny-vit-broken.pt";
   REQUIRE_THROWS_MATCHES(
-      Backbone::load(file, tiny_spec()), ReadoutError,
+      Backbone::load(file, tiny_vit_spec()), ReadoutError,
       Catch::Message(file.string() + ": model output has 17 tokens; tiny-vit-reg4 expects sequence_length 21 "
                                      "(num_prefix_tokens 5 + 16 patches)"));
 }
 
 TEST_CASE("A model whose embedding width differs from the spec is refused at load", "[backbone]") {
-  ModelSpec::Fields fields = tiny_spec().fields();
+  ModelSpec::Fields fields = tiny_vit_spec().fields();
   fields.embedding_dim = 128;
   const std::filesystem::path file = models_dir / "tiny-vit-reg4-pooled.pt";
   REQUIRE_THROWS_MATCHES(
@@ -124,28 +124,28 @@ TEST_CASE("A missing file or one that is not TorchScript is a BackboneError nami
   const bioptimus::testing::TempDir dir;
   SECTION("missing") {
     const std::filesystem::path file = dir.path() / "absent.pt";
-    REQUIRE_THROWS_MATCHES(Backbone::load(file, tiny_spec()), BackboneError,
+    REQUIRE_THROWS_MATCHES(Backbone::load(file, tiny_vit_spec()), BackboneError,
                            Catch::Message(file.string() + ": cannot open the TorchScript model: no such file"));
   }
   SECTION("not TorchScript") {
     const std::filesystem::path file = dir.write("weights.pt", "not a zip archive, not a model");
-    REQUIRE_THAT(message_of<BackboneError>([&] { (void)Backbone::load(file, tiny_spec()); }),
+    REQUIRE_THAT(message_of<BackboneError>([&] { (void)Backbone::load(file, tiny_vit_spec()); }),
                  Catch::Matchers::StartsWith(file.string() + ": not a TorchScript model"));
   }
-  SECTION("a directory") { REQUIRE_THROWS_AS(Backbone::load(dir.path(), tiny_spec()), BackboneError); }
+  SECTION("a directory") { REQUIRE_THROWS_AS(Backbone::load(dir.path(), tiny_vit_spec()), BackboneError); }
 }
 
 TEST_CASE("A model that returns a tuple is refused at load, naming the file", "[backbone]") {
   const std::filesystem::path file = models_dir / "tiny-tuple.pt";
   REQUIRE_THROWS_MATCHES(
-      Backbone::load(file, tiny_spec()), BackboneError,
+      Backbone::load(file, tiny_vit_spec()), BackboneError,
       Catch::Message(file.string() + ": the model returns a Tuple; expected one tensor (the token sequence or "
                                      "the embedding)"));
 }
 
 TEST_CASE("A model that fails on the input the spec describes is refused at load", "[backbone]") {
   const std::filesystem::path file = models_dir / "tiny-gray.pt";
-  REQUIRE_THAT(message_of<BackboneError>([&] { (void)Backbone::load(file, tiny_spec()); }),
+  REQUIRE_THAT(message_of<BackboneError>([&] { (void)Backbone::load(file, tiny_vit_spec()); }),
                Catch::Matchers::StartsWith(file.string() +
                                            ": the model fails on a batch of zeros of shape [2, 3, 64, 64] in fp32 "
                                            "on cpu: "));
@@ -153,13 +153,14 @@ TEST_CASE("A model that fails on the input the spec describes is refused at load
 
 TEST_CASE("A device LibTorch does not know is refused", "[backbone]") {
   REQUIRE_THAT(message_of<BackboneError>([] {
-                 (void)Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_spec(), BackboneOptions{.device = "gpu7"});
+                 (void)Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_vit_spec(),
+                                      BackboneOptions{.device = "gpu7"});
                }),
                Catch::Matchers::StartsWith("device gpu7: not a LibTorch device"));
 }
 
 TEST_CASE("embed() refuses buffers that do not hold whole tiles", "[backbone]") {
-  Backbone backbone = Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_spec());
+  Backbone backbone = Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_vit_spec());
   std::vector<float> input(backbone.tile_size() + 1);
   std::vector<float> out(backbone.embedding_size());
   REQUIRE_THROWS_AS(backbone.embed(input, out), BackboneError);

@@ -9,6 +9,7 @@
 
 #include "bioptimus/inference/feature_writer.hpp"
 #include "bioptimus/models/registry.hpp"
+#include "test_models.hpp"
 
 namespace {
 
@@ -51,8 +52,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    const auto spec =
-        bioptimus::models::load_spec(std::filesystem::path{BIOPTIMUS_TEST_DATA_DIR} / "models" / "tiny-vit-reg4.yaml");
+    const auto spec = bioptimus::testing::tiny_vit_spec();
     const CoordinateAttributes attributes{
         .name = "slide-\u00e9",
         .patch_size = 224,

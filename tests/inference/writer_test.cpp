@@ -12,6 +12,7 @@
 #include "bioptimus/models/registry.hpp"
 #include "host_hdf5_errors.hpp"
 #include "temp_dir.hpp"
+#include "test_models.hpp"
 
 namespace {
 
@@ -21,9 +22,7 @@ using bioptimus::inference::FeatureFormat;
 using bioptimus::inference::open_feature_writer;
 using bioptimus::inference::WriterError;
 
-bioptimus::models::ModelSpec tiny_spec() {
-  return bioptimus::models::load_spec(std::filesystem::path{BIOPTIMUS_TEST_DATA_DIR} / "models" / "tiny-vit-reg4.yaml");
-}
+using bioptimus::testing::tiny_vit_spec;
 
 std::vector<std::string> entries(const std::filesystem::path& dir) {
   std::vector<std::string> names;
@@ -42,7 +41,7 @@ TEST_CASE("Nothing appears under the target name before commit, and an abandoned
     const bioptimus::testing::TempDir dir;
     const std::filesystem::path target = dir.path() / ("slide." + std::string{extension(format)});
     {
-      auto writer = open_feature_writer(format, target, tiny_spec(), CoordinateAttributes{.name = "slide"});
+      auto writer = open_feature_writer(format, target, tiny_vit_spec(), CoordinateAttributes{.name = "slide"});
       REQUIRE(writer->row_size() == 64);
       const std::vector<float> features(2 * 64, 1.0F);
       const std::vector<Coordinate> coordinates{{.x = 0, .y = 0}, {.x = 224, .y = 0}};
@@ -58,7 +57,7 @@ TEST_CASE("commit replaces an existing file, and writing after it is an error", 
   for (const FeatureFormat format : formats) {
     const bioptimus::testing::TempDir dir;
     const std::filesystem::path target = dir.write("old." + std::string{extension(format)}, "stale");
-    auto writer = open_feature_writer(format, target, tiny_spec(), {});
+    auto writer = open_feature_writer(format, target, tiny_vit_spec(), {});
     writer->commit();
     REQUIRE(std::filesystem::file_size(target) > 5);
     REQUIRE(entries(dir.path()).size() == 1);
@@ -72,7 +71,7 @@ TEST_CASE("Rows whose feature count does not fit the coordinates are refused, na
   for (const FeatureFormat format : formats) {
     const bioptimus::testing::TempDir dir;
     const std::filesystem::path target = dir.path() / "slide.out";
-    auto writer = open_feature_writer(format, target, tiny_spec(), {});
+    auto writer = open_feature_writer(format, target, tiny_vit_spec(), {});
     const std::vector<float> features(63);
     const std::vector<Coordinate> coordinates{{.x = 0, .y = 0}};
     REQUIRE_THROWS_MATCHES(writer->write(features, coordinates), WriterError,
@@ -85,7 +84,7 @@ TEST_CASE("A target in a missing directory is an error naming it", "[writers]") 
   for (const FeatureFormat format : formats) {
     const bioptimus::testing::TempDir dir;
     const std::filesystem::path target = dir.path() / "absent" / "slide.out";
-    const auto open_and_commit = [&] { open_feature_writer(format, target, tiny_spec(), {})->commit(); };
+    const auto open_and_commit = [&] { open_feature_writer(format, target, tiny_vit_spec(), {})->commit(); };
     REQUIRE_THROWS_AS(open_and_commit(), WriterError);
     REQUIRE(entries(dir.path()).empty());
   }
@@ -95,7 +94,7 @@ TEST_CASE("The HDF5 writer leaves the host program's HDF5 error printing as it f
   const bioptimus::testing::HostHdf5Errors host;
   const bioptimus::testing::TempDir dir;
   {
-    auto writer = open_feature_writer(FeatureFormat::hdf5, dir.path() / "slide.h5", tiny_spec(), {});
+    auto writer = open_feature_writer(FeatureFormat::hdf5, dir.path() / "slide.h5", tiny_vit_spec(), {});
     REQUIRE(host.installed());
     const std::vector<float> features(64, 1.0F);
     const std::vector<Coordinate> coordinates{{.x = 0, .y = 0}};
@@ -106,7 +105,7 @@ TEST_CASE("The HDF5 writer leaves the host program's HDF5 error printing as it f
   REQUIRE(host.installed());
 
   // A failure inside HDF5 is reported by our exception, not printed through the host's handler.
-  REQUIRE_THROWS_AS(open_feature_writer(FeatureFormat::hdf5, dir.path() / "absent" / "slide.h5", tiny_spec(), {}),
+  REQUIRE_THROWS_AS(open_feature_writer(FeatureFormat::hdf5, dir.path() / "absent" / "slide.h5", tiny_vit_spec(), {}),
                     WriterError);
   REQUIRE(host.installed());
   REQUIRE(host.count == 0);

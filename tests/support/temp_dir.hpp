@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <string_view>
@@ -45,6 +46,13 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+/// The whole content of the file `path`, or "" when it cannot be read.
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return text;
+}
 
 }  // namespace bioptimus::testing
 

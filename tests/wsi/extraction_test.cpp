@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -28,18 +27,12 @@ using bioptimus::io::wsi::Level;
 using bioptimus::io::wsi::MPP;
 using bioptimus::io::wsi::SlideError;
 using bioptimus::io::wsi::SlideReader;
+using bioptimus::testing::read_text;
 using bioptimus::testing::TempDir;
 using bioptimus::testing::Truth;
 using Catch::Matchers::Contains;
 
 const TileSpec tiles_256_at_half_mpp{{.size = Extent{256}, .resolution = MPP{0.5}}};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 struct Scores {
   std::int64_t truth_tiles = 0;       // tiles whose footprint is >= half tissue

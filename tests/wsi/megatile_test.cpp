@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -28,6 +27,7 @@ namespace fs = std::filesystem;
 using namespace bioptimus::extraction::wsi;
 using bioptimus::io::wsi::MPP;
 using bioptimus::io::wsi::SlideReader;
+using bioptimus::testing::read_text;
 using bioptimus::testing::TempDir;
 using bioptimus::testing::Truth;
 using Catch::Matchers::Contains;
@@ -37,13 +37,6 @@ const TileSpec tile_256{{.size = Extent{256}, .resolution = MPP{0.5}}};
 constexpr std::int64_t footprint = 512;
 constexpr std::int64_t slide_width = 8192;
 constexpr std::int64_t slide_height = 6144;
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // A slide with its truth, and the truth as a mask (tissue cells only).
 struct Fixture {
