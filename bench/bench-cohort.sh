@@ -66,12 +66,17 @@ timed() {
   /usr/bin/python3 -c 'import statistics, sys; t = [int(x) / 1000 for x in sys.argv[1:]]; print(f"{statistics.mean(t):.2f} {statistics.stdev(t) if len(t) > 1 else 0:.2f}")' "${times[@]}"
 }
 
+# The feature rows in the .h5 files of folder $1.
+embedded_tiles() {
+  /usr/bin/python3 -c 'import glob, h5py, sys; print(sum(h5py.File(f, "r")["features"].shape[0] for f in glob.glob(sys.argv[1] + "/*.h5")))' "$1"
+}
+
 read -r loop_mean loop_sd < <(timed loop)
-loop_tiles=$(/usr/bin/python3 -c 'import h5py, glob; print(sum(h5py.File(f, "r")["features"].shape[0] for f in glob.glob("loop/*.h5")))')
+loop_tiles=$(embedded_tiles loop)
 read -r workflow_mean workflow_sd < <(timed workflow)
 workflow_tiles=$(/usr/bin/python3 -c 'import json; print(json.load(open("workflow/cohort_summary.json"))["totals"]["tiles"])')
 read -r manifest_mean manifest_sd < <(timed manifest)
-manifest_tiles=$(/usr/bin/python3 -c 'import h5py, glob; print(sum(h5py.File(f, "r")["features"].shape[0] for f in glob.glob("manifest/*.h5")))')
+manifest_tiles=$(embedded_tiles manifest)
 
 echo "cohort: $slides generated slides of 6144x4608 px at 0.5 um/px, tiny ViT, $cores cores, $runs runs each"
 printf '%-52s %8s %8s %8s\n' "" "wall s" "+/-" "tiles"
