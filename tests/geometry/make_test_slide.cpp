@@ -23,6 +23,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tiled_tiff.hpp"
+
 namespace {
 
 struct LevelSpec {
@@ -39,18 +41,7 @@ constexpr std::array<LevelSpec, 3> levels{{
 }};
 
 bool write_level(TIFF* tiff, const LevelSpec& level, const std::string* description) {
-  TIFFSetField(tiff, TIFFTAG_IMAGEWIDTH, level.width);
-  TIFFSetField(tiff, TIFFTAG_IMAGELENGTH, level.height);
-  TIFFSetField(tiff, TIFFTAG_BITSPERSAMPLE, 8);
-  TIFFSetField(tiff, TIFFTAG_SAMPLESPERPIXEL, 3);
-  TIFFSetField(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
-  TIFFSetField(tiff, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-  TIFFSetField(tiff, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
-  TIFFSetField(tiff, TIFFTAG_TILEWIDTH, tile_side);
-  TIFFSetField(tiff, TIFFTAG_TILELENGTH, tile_side);
-  if (description != nullptr) {
-    TIFFSetField(tiff, TIFFTAG_IMAGEDESCRIPTION, description->c_str());
-  }
+  bioptimus::testing::set_rgb_tiled_level(tiff, level.width, level.height, tile_side, description);
   std::vector<unsigned char> tile(std::size_t{tile_side} * tile_side * 3);
   for (std::size_t i = 0; i < tile.size(); i += 3) {
     tile[i] = level.rgb[0];

@@ -45,6 +45,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tiled_tiff.hpp"
+
 namespace {
 
 constexpr std::uint32_t tile_side = 256;
@@ -175,18 +177,7 @@ bool write_level(Writer& writer, const std::vector<std::uint8_t>& cells, std::ui
                  const std::vector<std::uint8_t>& texture, std::uint32_t width, std::uint32_t height,
                  std::uint32_t downsample, const std::string* description, double pixels_per_cm) {
   TIFF* tiff = writer.tiff;
-  TIFFSetField(tiff, TIFFTAG_IMAGEWIDTH, width);
-  TIFFSetField(tiff, TIFFTAG_IMAGELENGTH, height);
-  TIFFSetField(tiff, TIFFTAG_BITSPERSAMPLE, 8);
-  TIFFSetField(tiff, TIFFTAG_SAMPLESPERPIXEL, 3);
-  TIFFSetField(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
-  TIFFSetField(tiff, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-  TIFFSetField(tiff, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
-  TIFFSetField(tiff, TIFFTAG_TILEWIDTH, tile_side);
-  TIFFSetField(tiff, TIFFTAG_TILELENGTH, tile_side);
-  if (description != nullptr) {
-    TIFFSetField(tiff, TIFFTAG_IMAGEDESCRIPTION, description->c_str());
-  }
+  bioptimus::testing::set_rgb_tiled_level(tiff, width, height, tile_side, description);
   if (pixels_per_cm > 0.0) {
     TIFFSetField(tiff, TIFFTAG_XRESOLUTION, pixels_per_cm / downsample);
     TIFFSetField(tiff, TIFFTAG_YRESOLUTION, pixels_per_cm / downsample);
