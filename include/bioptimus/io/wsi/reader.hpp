@@ -2,7 +2,7 @@
 //
 // SlideReader: a whole-slide image opened with OpenSlide (target
 // bioptimus::wsi). The header names no OpenSlide type: the backend lives in
-// src/wsi/ behind a pointer, so a consumer compiles without OpenSlide's
+// src/io/wsi/ behind a pointer, so a consumer compiles without OpenSlide's
 // headers and another backend can slot in later.
 //
 //   using namespace bioptimus::io::wsi;

@@ -1,5 +1,5 @@
 // The built-in specs: constant data that the build generates from configs/
-// (src/generator/builtin_registry_generator.cpp), and the ModelSpecs made of it.
+// (generator/builtin_registry_generator.cpp), and the ModelSpecs made of it.
 #ifndef BIOPTIMUS_SRC_BUILTIN_SPECS_HPP
 #define BIOPTIMUS_SRC_BUILTIN_SPECS_HPP
 

@@ -1,5 +1,5 @@
 // Build step: loads every built-in config with the library's own loader and
-// writes its fields as a constant table (src/builtin_specs.hpp), from which
+// writes its fields as a constant table (src/models/builtin_specs.hpp), from which
 // the library constructs the same specs, so that
 // Registry::builtin() parses no YAML at run time. A broken config fails the
 // build with its located diagnostics.
