@@ -26,9 +26,7 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
       "extract", "Embed the tissue tiles of slides with a TorchScript model (HDF5 as TRIDENT, or NPZ)");
   add_slide_arguments(*extract, options->input, "feature file");
   extract->add_option("--model", options->model, "Model name (see `list`) or a model config YAML")->required();
-  extract->add_option("--weights", options->weights, "The model as TorchScript (docs/inference.md)")
-      ->required()
-      ->check(CLI::ExistingFile);
+  extract->add_option("--weights", options->weights, "The model as TorchScript (docs/inference.md)")->required();
   extract->add_option("-o,--output", options->output, "Directory for the feature files")->required();
   extract->add_option("--format", options->format, "Feature file format")->check(CLI::IsMember({"h5", "npz"}));
   extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")->check(CLI::PositiveNumber);

@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "bioptimus/error.hpp"
+#include "input_file.hpp"
 
 namespace bioptimus::apps {
 namespace {
@@ -20,12 +21,13 @@ namespace {
   throw Error(path.string() + ": " + message);
 }
 
+// A tile of the largest size preprocess takes, as 16-bit RGBA, is 512 MiB;
+// a PNG or .npy beyond that is not a tile.
+constexpr detail::InputRules tile_file_rules{.expected = "a tile (a PNG or .npy file)",
+                                             .max_bytes = std::uint64_t{512} << 20U};
+
 std::vector<std::byte> read_file(const std::filesystem::path& path) {
-  std::ifstream stream(path, std::ios::binary);
-  if (!stream) {
-    fail(path, "cannot open for reading");
-  }
-  std::vector<char> bytes((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
+  const std::string bytes = detail::read_input_file(path, tile_file_rules);
   std::vector<std::byte> out(bytes.size());
   std::memcpy(out.data(), bytes.data(), bytes.size());
   return out;

@@ -5,15 +5,16 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <system_error>
 #include <utility>
 
 #include "bioptimus/error.hpp"
 #include "bioptimus/models/registry.hpp"
+#include "input_file.hpp"
 
 namespace bioptimus::apps {
 namespace {
@@ -24,6 +25,12 @@ constexpr std::string_view column_slide_path = "slide_path";
 constexpr std::string_view column_slide_id = "slide_id";
 constexpr std::string_view column_mpp_override = "mpp_override";
 constexpr std::array<std::string_view, 3> known_columns = {column_slide_path, column_slide_id, column_mpp_override};
+
+// 64 MiB holds over half a million rows of 100 bytes: a larger manifest is
+// a mistake (a slide or an archive named by accident), not a cohort.
+constexpr detail::InputRules manifest_file_rules{
+    .expected = "a manifest (a CSV file)", .max_bytes = std::uint64_t{64} << 20U, .noun = "manifest"};
+constexpr detail::InputRules slide_file_rules{.expected = "a slide file"};
 
 struct Field {
   std::string text;
@@ -277,10 +284,10 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
       if (slide_path.is_relative()) {
         slide_path = base_directory / slide_path;
       }
-      std::error_code error;
-      if (!std::filesystem::exists(slide_path, error)) {
+      if (const std::optional<detail::InputProblem> problem = detail::input_problem(slide_path, slide_file_rules)) {
         add_diagnostic(diagnostics, source, path_field.line, path_field.column, "slide_path",
-                       fmt::format("no such file: \"{}\"", slide_path.string()));
+                       problem->error_number == ENOENT ? fmt::format("no such file: \"{}\"", slide_path.string())
+                                                       : problem->reason);
         valid = false;
       }
     }
@@ -334,16 +341,15 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
 }
 
 std::vector<ManifestEntry> read_manifest(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::error_code error;
-  if (!file || std::filesystem::is_directory(path, error)) {
+  std::string text;
+  try {
+    text = detail::read_input_file(path, manifest_file_rules);
+  } catch (const detail::InputFileError& error) {
     std::vector<Diagnostic> diagnostics;
-    add_diagnostic(diagnostics, path.string(), 0, 0, "", "cannot read the manifest (no such file, or not a file)");
+    add_diagnostic(diagnostics, path.string(), 0, 0, "", error.reason());
     throw models::ConfigError(std::move(diagnostics));
   }
-  std::ostringstream text;
-  text << file.rdbuf();
-  return parse_manifest(text.str(), path.string(), path.parent_path());
+  return parse_manifest(text, path.string(), path.parent_path());
 }
 
 void append_summary_line(const std::filesystem::path& file, const nlohmann::ordered_json& line) {

@@ -16,8 +16,7 @@ CLI::App* add_preprocess_command(CLI::App& app, PreprocessArguments& arguments) 
       "preprocess", "Resize and normalise a tile (PNG or uint8 .npy) as the model expects; write (3, H, W) .npy");
   command->add_option("model", arguments.model, "Model name (see `list`) or path to a YAML config")->required();
   command->add_option("input", arguments.input, "Tile: a PNG, or a uint8 .npy of shape (H, W, 3) or (H, W, 4)")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   command->add_option("-o,--output", arguments.output, "Output .npy file")->required();
   command
       ->add_option("--precision", arguments.precision,

@@ -47,8 +47,7 @@ Subcommand add_tiles_command(CLI::App& app, TilesRunner run) {
   add_slide_arguments(*tiles, options->input, "outputs");
   CLI::Option* model = tiles->add_option("--model", options->model, "Model name (see `list`)");
   CLI::Option* file =
-      tiles->add_option("--tile-spec", options->tile_spec_file, "A model config YAML whose tile_spec is used")
-          ->check(CLI::ExistingFile);
+      tiles->add_option("--tile-spec", options->tile_spec_file, "A model config YAML whose tile_spec is used");
   model->excludes(file);
   file->excludes(model);
   tiles->add_option("-o,--output", options->output, "Directory for the coordinate files")->required();

@@ -3,12 +3,13 @@
 #include "bioptimus/inference/backbone.hpp"
 
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
+#include "input_file.hpp"
 #include "torch_module.hpp"
 
 namespace bioptimus::inference {
@@ -55,9 +56,12 @@ struct Backbone::State {
 Backbone Backbone::load(const std::filesystem::path& file, const models::ModelSpec& spec,
                         const BackboneOptions& options) {
   const std::string name = file.string();
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(file, error)) {
-    throw BackboneError(name + ": cannot open the TorchScript model: no such file");
+  // LibTorch opens it by name: a FIFO would block that open forever.
+  try {
+    (void)bioptimus::detail::InputFile::open(file, {.expected = "a TorchScript file"});
+  } catch (const bioptimus::detail::InputFileError& error) {
+    throw BackboneError(name + ": cannot open the TorchScript model: " +
+                        (error.error_number() == ENOENT ? std::string("no such file") : error.reason()));
   }
   const bool cuda = options.device.starts_with("cuda");
   const models::Precision precision = options.precision.value_or(cuda ? spec.precision() : models::Precision::fp32);

@@ -6,6 +6,7 @@
 #include <openslide.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -19,6 +20,7 @@
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/extraction/wsi/tiling.hpp"
 #include "bioptimus/image/resize.hpp"
+#include "input_file.hpp"
 
 namespace bioptimus::io::wsi {
 namespace {
@@ -133,12 +135,13 @@ SlideReader::SlideReader(const std::filesystem::path& path, SlideOptions options
   if (options.name && (options.name->empty() || options.name->find('/') != std::string::npos)) {
     throw SlideError(path, "the name \"" + *options.name + "\" is not a file name (empty, or with a '/')");
   }
-  std::error_code error;
-  if (!std::filesystem::exists(path, error)) {
-    throw SlideError(path, "cannot open slide: no such file");
-  }
-  if (std::filesystem::is_directory(path, error)) {
-    throw SlideError(path, "cannot open slide: it is a directory");
+  // Checked before OpenSlide opens it by name: a FIFO would block its open
+  // forever (in Python, holding the GIL), a device would be read as a slide.
+  try {
+    (void)detail::InputFile::open(path, {.expected = "a slide file"});
+  } catch (const detail::InputFileError& error) {
+    throw SlideError(
+        path, "cannot open slide: " + (error.error_number() == ENOENT ? std::string("no such file") : error.reason()));
   }
   const std::string file = path.string();
   if (openslide_detect_vendor(file.c_str()) == nullptr) {

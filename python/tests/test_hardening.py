@@ -1,0 +1,48 @@
+"""The bindings under hostile use (issue 22): files that are not regular
+files, a full disk under TileExtractor.to_hdf5, objects made without their
+__init__. Each probe runs in a child interpreter, so that a hang is a
+timeout and a crash an exit status, not the end of this test run."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import bioptimus_cpp as bp
+
+GENERATOR = os.environ.get("BIOPTIMUS_MAKE_TISSUE_SLIDE")
+slides = pytest.mark.skipif(not hasattr(bp, "TileExtractor") or not GENERATOR,
+                            reason="built without the slide layers or the slide generator")
+
+
+def child(code, *, file_size=None, timeout=60):
+    """Runs `code` in a fresh interpreter that imports bioptimus_cpp as bp;
+    with file_size, every file it writes is capped as on a full disk."""
+    prologue = "import bioptimus_cpp as bp\n"
+    if file_size is not None:
+        prologue += ("import resource, signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+                     f"resource.setrlimit(resource.RLIMIT_FSIZE, ({file_size}, {file_size}))\n")
+    return subprocess.run([sys.executable, "-c", prologue + textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+@slides
+@pytest.mark.parametrize("kind", ["fifo", "directory", "device"])
+def test_slide_reader_refuses_what_is_not_a_file_without_waiting(temp_dir, kind):
+    path = temp_dir / "slide.svs"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        path.symlink_to("/dev/zero")
+    expected = {"fifo": "a FIFO (named pipe)", "directory": "a directory", "device": "a character device"}[kind]
+    result = child(f"""
+        try:
+            bp.SlideReader({str(path)!r})
+        except bp.SlideError as error:
+            print(error)
+    """, timeout=20)
+    assert result.returncode == 0, result.stderr
+    assert f"slide.svs: cannot open slide: expected a slide file, got {expected}" in result.stdout
