@@ -42,6 +42,7 @@
 #include "bioptimus/models/preprocess.hpp"
 #include "manifest.hpp"
 #include "model_argument.hpp"
+#include "slide_run.hpp"
 
 namespace bioptimus::apps {
 namespace {
@@ -267,6 +268,7 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
                                            {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
   const inference::FeatureFormat format = feature_format(options);
   std::filesystem::create_directories(options.output);
+  remove_stale_temporaries(options.output, slides, {inference::extension(format)});
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
   std::size_t failed = 0;
   std::size_t skipped = 0;

@@ -5,14 +5,12 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <string_view>
-#include <system_error>
 
 #include "bioptimus/error.hpp"
 #include "input_file.hpp"
+#include "output_file.hpp"
 
 namespace bioptimus::apps {
 namespace {
@@ -194,32 +192,15 @@ void write_npy(const std::filesystem::path& path, const std::string& descr, std:
   const std::size_t unpadded = npy_magic.size() + 2 + 2 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
-  const std::filesystem::path temporary = path.string() + ".partial";
-  {
-    std::ofstream stream(temporary, std::ios::binary | std::ios::trunc);
-    if (!stream) {
-      fail(path, "cannot open for writing");
-    }
-    stream.write(npy_magic.data(), static_cast<std::streamsize>(npy_magic.size()));
-    const char version[2] = {1, 0};
-    stream.write(version, 2);
-    const char length[2] = {static_cast<char>(header.size() & 0xFF), static_cast<char>((header.size() >> 8) & 0xFF)};
-    stream.write(length, 2);
-    stream.write(header.data(), static_cast<std::streamsize>(header.size()));
-    stream.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-    stream.close();
-    if (!stream) {
-      std::error_code ignored;
-      std::filesystem::remove(temporary, ignored);
-      fail(path, "cannot write");
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::filesystem::remove(temporary, error);
-    fail(path, "cannot move the written file into place");
-  }
+  detail::OutputFile file(path);
+  std::string preamble(npy_magic);
+  preamble += '\x01';  // version 1.0
+  preamble += '\x00';
+  preamble += static_cast<char>(header.size() & 0xFFU);
+  preamble += static_cast<char>((header.size() >> 8U) & 0xFFU);
+  file.write(preamble + header);
+  file.write(data);
+  file.commit();
 }
 
 }  // namespace bioptimus::apps

@@ -31,6 +31,7 @@
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "manifest.hpp"
+#include "slide_run.hpp"
 
 namespace bioptimus::apps {
 namespace {
@@ -46,6 +47,11 @@ int run_slides(Extractor& extractor, const TilesOptions& options, const models::
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   const std::vector<ManifestEntry> slides = slides_to_run(options.input);
+  std::vector<std::string_view> extensions{options.format};
+  if (options.thumbnail) {
+    extensions.emplace_back("png");
+  }
+  remove_stale_temporaries(options.output, slides, extensions);
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
   std::size_t failed = 0;
   std::size_t extracted = 0;

@@ -38,7 +38,6 @@
 #include <string_view>
 #include <utility>
 
-#include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
 
 namespace bioptimus::detail {
@@ -68,13 +67,13 @@ namespace bioptimus::detail {
 }
 
 /// A file that cannot be read as the input it was named for. what() is
-/// `PATH: REASON` (the path escaped as in every diagnostic); reason() is
-/// the part after the path, for callers that locate it themselves (a
-/// config's Diagnostic, a manifest's line and column).
+/// `PATH: REASON`, the path as given (the tool escapes what it prints);
+/// reason() is the part after the path, for callers that locate it
+/// themselves (a config's Diagnostic, a manifest's line and column).
 class BIOPTIMUS_VISIBLE_TYPE InputFileError : public Error {
  public:
   InputFileError(const std::filesystem::path& path, std::string reason, int error_number = 0)
-      : Error(escape_controls(path.string()) + ": " + reason),
+      : Error(path.string() + ": " + reason),
         path_(path),
         reason_(std::move(reason)),
         error_number_(error_number) {}

@@ -1,50 +1,31 @@
 #include "bioptimus/inference/feature_writer.hpp"
 
-#include <random>
 #include <string>
-#include <system_error>
 #include <utility>
 
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
 #include "feature_writers.hpp"
-#include "partial_file.hpp"
 
 namespace bioptimus::inference {
 namespace detail {
 
-PartialFile::PartialFile(const std::filesystem::path& target, const std::string& suffix) : target_(target) {
-  std::random_device entropy;
-  const unsigned long long tag = (static_cast<unsigned long long>(entropy()) << 32U) | entropy();
-  // Appended piece by piece: g++ 12 -O3 reports a false -Wrestrict on "." + string.
-  std::string name = ".";
-  name += target.filename().string();
-  name += ".partial-";
-  name += std::to_string(tag);
-  name += suffix;
-  path_ = target.parent_path() / name;
-}
+namespace {
 
-PartialFile::~PartialFile() {
-  if (!committed_) {
-    discard();
+// The writers' files fail with bioptimus::Error (OutputFile, InputFile);
+// the interface promises WriterError.
+template <class Step>
+void as_writer_error(Step&& step) {
+  try {
+    step();
+  } catch (const WriterError&) {
+    throw;
+  } catch (const Error& error) {
+    throw WriterError(error.what());
   }
 }
 
-void PartialFile::commit() {
-  std::error_code error;
-  std::filesystem::rename(path_, target_, error);
-  if (error) {
-    throw WriterError(target_.string() + ": cannot rename " + path_.filename().string() +
-                      " onto it: " + error.message());
-  }
-  committed_ = true;
-}
-
-void PartialFile::discard() noexcept {
-  std::error_code ignored;
-  std::filesystem::remove(path_, ignored);
-}
+}  // namespace
 
 RowWriter::RowWriter(std::filesystem::path target, const models::ModelSpec& spec)
     : target_(std::move(target)), row_shape_(spec.output_shape()) {
@@ -61,7 +42,7 @@ void RowWriter::write(std::span<const float> features, std::span<const Coordinat
     fail(std::to_string(coordinates.size()) + " coordinates need " + std::to_string(coordinates.size() * row_size_) +
          " feature values, got " + std::to_string(features.size()));
   }
-  append(features, coordinates);
+  as_writer_error([&] { append(features, coordinates); });
   rows_ += static_cast<std::int64_t>(coordinates.size());
 }
 
@@ -69,7 +50,7 @@ void RowWriter::commit() {
   if (committed_) {
     fail("committed twice");
   }
-  finish();
+  as_writer_error([&] { finish(); });
   committed_ = true;
 }
 
@@ -86,13 +67,12 @@ ModelRecord record_of(const models::ModelSpec& spec) {
 std::unique_ptr<FeatureWriter> open_feature_writer(FeatureFormat format, const std::filesystem::path& path,
                                                    const models::ModelSpec& spec,
                                                    const CoordinateAttributes& attributes) {
-  switch (format) {
-    case FeatureFormat::npz:
-      return detail::open_npz_writer(path, spec, attributes);
-    case FeatureFormat::hdf5:
-      break;
-  }
-  return detail::open_hdf5_writer(path, spec, attributes);
+  std::unique_ptr<FeatureWriter> writer;
+  detail::as_writer_error([&] {
+    writer = format == FeatureFormat::npz ? detail::open_npz_writer(path, spec, attributes)
+                                          : detail::open_hdf5_writer(path, spec, attributes);
+  });
+  return writer;
 }
 
 }  // namespace bioptimus::inference

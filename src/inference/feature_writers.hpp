@@ -14,8 +14,18 @@
 #include <vector>
 
 #include "bioptimus/inference/feature_writer.hpp"
+#include "bioptimus/models/model_spec.hpp"
 
 namespace bioptimus::inference::detail {
+
+/// The attribute values every format records about the model.
+struct ModelRecord {
+  std::string identity;   ///< "name@version"
+  std::string spec_yaml;  ///< models::to_yaml(spec)
+  std::string library;    ///< "bioptimus-cpp VERSION"
+};
+
+[[nodiscard]] ModelRecord record_of(const models::ModelSpec& spec);
 
 /// A FeatureWriter whose rows have the shape of a spec's output: it refuses
 /// rows of another size and calls after commit(), and counts the rows; the
@@ -37,8 +47,9 @@ class RowWriter : public FeatureWriter {
 
  private:
   /// Stores rows() .. rows() + coordinates.size() (the sizes are checked).
+  /// Any bioptimus::Error it throws reaches the caller as a WriterError.
   virtual void append(std::span<const float> features, std::span<const Coordinate> coordinates) = 0;
-  /// Finishes the file and renames it onto the target.
+  /// Finishes the file and renames it onto the target (OutputFile::commit).
   virtual void finish() = 0;
 
   std::filesystem::path target_;

@@ -11,8 +11,9 @@
 #include <vector>
 
 #include "feature_writers.hpp"
+#include "hdf5_file.hpp"
 #include "hdf5_handle.hpp"
-#include "partial_file.hpp"
+#include "output_file.hpp"
 #include "quiet_hdf5_errors.hpp"
 
 namespace bioptimus::inference::detail {
@@ -31,7 +32,7 @@ using Handle = bioptimus::detail::Hdf5Handle;
 class Hdf5Writer final : public RowWriter {
  public:
   Hdf5Writer(const std::filesystem::path& path, const models::ModelSpec& spec, const CoordinateAttributes& attributes)
-      : RowWriter(path, spec), partial_(path) {
+      : RowWriter(path, spec), output_(path) {
     const bioptimus::detail::QuietHdf5Errors quiet;
     try {
       open(spec, attributes);
@@ -63,12 +64,12 @@ class Hdf5Writer final : public RowWriter {
     if (!close()) {
       fail("cannot finish the file (is the disk full?)");
     }
-    partial_.commit();
+    output_.commit();
   }
 
   void open(const models::ModelSpec& spec, const CoordinateAttributes& attributes) {
-    file_ = check(Handle{H5Fcreate(partial_.path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose},
-                  "cannot create the temporary file " + partial_.path().filename().string());
+    file_ = check(bioptimus::detail::create_hdf5_file(output_),
+                  "cannot create the temporary file " + output_.path().filename().string());
 
     std::vector<hsize_t> feature_dims{0};
     for (const std::int64_t extent : row_shape()) {
@@ -192,8 +193,8 @@ class Hdf5Writer final : public RowWriter {
     write_attribute(object, name, type.get(), type.get(), scalar, &text);
   }
 
-  PartialFile partial_;
-  // Closed by close(), before the partial file is removed.
+  bioptimus::detail::OutputFile output_;
+  // Closed by close(), before the temporary is removed.
   Handle file_;
   Handle features_;
   Handle coords_;

@@ -1,20 +1,22 @@
 // The NPZ feature writer: rows stream into two .npy files beside the target
 // (their headers rewritten with the final row count at commit), which libzip
 // then stores, with the metadata arrays, in the archive numpy.load reads.
+#include <unistd.h>
 #include <zip.h>
 
-#include <bit>
-
+#include <algorithm>
 #include <array>
+#include <bit>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "feature_writers.hpp"
-#include "partial_file.hpp"
+#include "output_file.hpp"
 
 namespace bioptimus::inference::detail {
 namespace {
@@ -94,15 +96,138 @@ std::string utf32_of(const std::string& text, std::size_t& characters) {
   return out;
 }
 
+// libzip writes the archive straight into the OutputFile's descriptor (its
+// own file sources would write a temporary of their own beside it and rename
+// it over ours, unlocked and never synced). A read/write source as
+// zip_source_function(3) describes it, for a new archive.
+class DescriptorArchive {
+ public:
+  explicit DescriptorArchive(int descriptor) noexcept : descriptor_(descriptor) { zip_error_init(&error_); }
+  DescriptorArchive(const DescriptorArchive&) = delete;
+  DescriptorArchive& operator=(const DescriptorArchive&) = delete;
+  ~DescriptorArchive() { zip_error_fini(&error_); }
+
+  static zip_int64_t callback(void* self, void* data, zip_uint64_t length, zip_source_cmd_t command) {
+    return static_cast<DescriptorArchive*>(self)->handle(data, length, command);
+  }
+
+ private:
+  zip_int64_t handle(void* data, zip_uint64_t length, zip_source_cmd_t command) {
+    switch (command) {
+      case ZIP_SOURCE_SUPPORTS:
+        return ZIP_SOURCE_SUPPORTS_WRITABLE;
+      case ZIP_SOURCE_STAT: {
+        auto* status = ZIP_SOURCE_GET_ARGS(zip_stat_t, data, length, &error_);
+        if (status == nullptr) {
+          return -1;
+        }
+        if (!written_) {  // a new archive: there is nothing to read yet
+          zip_error_set(&error_, ZIP_ER_READ, ENOENT);
+          return -1;
+        }
+        zip_stat_init(status);
+        status->size = size_;
+        status->valid |= ZIP_STAT_SIZE;
+        return sizeof(zip_stat_t);
+      }
+      case ZIP_SOURCE_OPEN:
+        read_position_ = 0;
+        return 0;
+      case ZIP_SOURCE_READ: {
+        const zip_uint64_t count = std::min<zip_uint64_t>(length, size_ - std::min(size_, read_position_));
+        if (!transfer(false, data, count, read_position_)) {
+          return -1;
+        }
+        read_position_ += count;
+        return static_cast<zip_int64_t>(count);
+      }
+      case ZIP_SOURCE_CLOSE:
+      case ZIP_SOURCE_FREE:          // the writer owns this object
+      case ZIP_SOURCE_REMOVE:        // the OutputFile removes what is not committed
+      case ZIP_SOURCE_COMMIT_WRITE:  // made durable by OutputFile::commit
+        return 0;
+      case ZIP_SOURCE_SEEK:
+        return seek(read_position_, data, length);
+      case ZIP_SOURCE_TELL:
+        return static_cast<zip_int64_t>(read_position_);
+      case ZIP_SOURCE_BEGIN_WRITE:
+      case ZIP_SOURCE_ROLLBACK_WRITE:
+        if (::ftruncate(descriptor_, 0) != 0) {
+          zip_error_set(&error_, ZIP_ER_WRITE, errno);
+          return -1;
+        }
+        size_ = 0;
+        write_position_ = 0;
+        written_ = command == ZIP_SOURCE_BEGIN_WRITE;
+        return 0;
+      case ZIP_SOURCE_WRITE: {
+        if (!transfer(true, data, length, write_position_)) {
+          return -1;
+        }
+        write_position_ += length;
+        size_ = std::max(size_, write_position_);
+        return static_cast<zip_int64_t>(length);
+      }
+      case ZIP_SOURCE_SEEK_WRITE:
+        return seek(write_position_, data, length);
+      case ZIP_SOURCE_TELL_WRITE:
+        return static_cast<zip_int64_t>(write_position_);
+      case ZIP_SOURCE_ERROR:
+        return zip_error_to_data(&error_, data, length);
+      default:
+        zip_error_set(&error_, ZIP_ER_OPNOTSUPP, 0);
+        return -1;
+    }
+  }
+
+  // Writes or reads `count` bytes at `offset`, whole; false with the error set.
+  bool transfer(bool writing, void* data, zip_uint64_t count, zip_uint64_t offset) {
+    auto* bytes = static_cast<char*>(data);
+    zip_uint64_t done = 0;
+    while (done < count) {
+      const auto chunk = static_cast<std::size_t>(count - done);
+      const auto at = static_cast<::off_t>(offset + done);
+      const ::ssize_t moved =
+          writing ? ::pwrite(descriptor_, bytes + done, chunk, at) : ::pread(descriptor_, bytes + done, chunk, at);
+      if (moved < 0 && errno == EINTR) {
+        continue;
+      }
+      if (moved <= 0) {
+        zip_error_set(&error_, writing ? ZIP_ER_WRITE : ZIP_ER_READ, moved < 0 ? errno : EIO);
+        return false;
+      }
+      done += static_cast<zip_uint64_t>(moved);
+    }
+    return true;
+  }
+
+  zip_int64_t seek(zip_uint64_t& position, void* data, zip_uint64_t length) {
+    const zip_int64_t moved = zip_source_seek_compute_offset(position, size_, data, length, &error_);
+    if (moved < 0) {
+      return -1;
+    }
+    position = static_cast<zip_uint64_t>(moved);
+    return 0;
+  }
+
+  int descriptor_;
+  zip_error_t error_{};
+  zip_uint64_t size_ = 0;
+  zip_uint64_t read_position_ = 0;
+  zip_uint64_t write_position_ = 0;
+  bool written_ = false;
+};
+
 class NpzWriter final : public RowWriter {
  public:
   NpzWriter(const std::filesystem::path& path, const models::ModelSpec& spec, const CoordinateAttributes& attributes)
       : RowWriter(path, spec),
         archive_(path),
-        features_file_(path, ".features.npy"),
-        coords_file_(path, ".coords.npy") {
-    open_stream(features_, features_file_);
-    open_stream(coords_, coords_file_);
+        features_(path, ".features.npy"),
+        coords_(path, ".coords.npy"),
+        archive_source_(archive_.descriptor()) {
+    features_.write(std::string(npy_header_bytes, ' '));  // the header, written at commit
+    coords_.write(std::string(npy_header_bytes, ' '));
 
     const ModelRecord record = record_of(spec);
     add_string("name", attributes.name);
@@ -115,11 +240,10 @@ class NpzWriter final : public RowWriter {
  private:
   void append(std::span<const float> features, std::span<const Coordinate> coordinates) override {
     static_assert(sizeof(Coordinate) == 2 * sizeof(std::int64_t));
-    features_.write(reinterpret_cast<const char*>(features.data()),
-                    static_cast<std::streamsize>(features.size_bytes()));
-    coords_.write(reinterpret_cast<const char*>(coordinates.data()),
-                  static_cast<std::streamsize>(coordinates.size_bytes()));
-    if (!features_ || !coords_) {
+    try {
+      features_.write(std::as_bytes(features));
+      coords_.write(std::as_bytes(coordinates));
+    } catch (const Error&) {
       fail("cannot write " + std::to_string(coordinates.size()) + " rows (is the disk full?)");
     }
   }
@@ -127,28 +251,39 @@ class NpzWriter final : public RowWriter {
   void finish() override {
     std::vector<std::int64_t> feature_shape{rows()};
     feature_shape.insert(feature_shape.end(), row_shape().begin(), row_shape().end());
-    finish_stream(features_, npy_header("<f4", feature_shape, npy_header_bytes));
-    finish_stream(coords_, npy_header("<i8", {rows(), 2}, npy_header_bytes));
-
-    int error = 0;
-    zip_t* zip = zip_open(archive_.path().c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
-    if (zip == nullptr) {
-      fail("cannot create the temporary archive " + archive_.path().filename().string());
+    try {
+      features_.write_at(0, npy_header("<f4", feature_shape, npy_header_bytes));
+      coords_.write_at(0, npy_header("<i8", {rows(), 2}, npy_header_bytes));
+    } catch (const Error&) {
+      fail("cannot finish a temporary .npy file (is the disk full?)");
     }
+
+    zip_error_t error;
+    zip_error_init(&error);
+    zip_source_t* source = zip_source_function_create(&DescriptorArchive::callback, &archive_source_, &error);
+    zip_t* zip = source == nullptr ? nullptr : zip_open_from_source(source, ZIP_CREATE | ZIP_TRUNCATE, &error);
+    if (zip == nullptr) {
+      const std::string reason = zip_error_strerror(&error);
+      zip_source_free(source);
+      zip_error_fini(&error);
+      fail("cannot create the archive: " + reason);
+    }
+    zip_error_fini(&error);
     // numpy.savez stores its members uncompressed; so do we (the features do not compress well).
-    const auto add = [&](const std::string& name, zip_source_t* source) {
-      if (source == nullptr) {
+    const auto add = [&](const std::string& name, zip_source_t* member) {
+      if (member == nullptr) {
         return false;
       }
-      const zip_int64_t index = zip_file_add(zip, name.c_str(), source, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8);
+      const zip_int64_t index = zip_file_add(zip, name.c_str(), member, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8);
       if (index < 0) {
-        zip_source_free(source);
+        zip_source_free(member);
         return false;
       }
       return zip_set_file_compression(zip, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) == 0;
     };
-    bool added = add("features.npy", zip_source_file(zip, features_file_.path().c_str(), 0, -1)) &&
-                 add("coords.npy", zip_source_file(zip, coords_file_.path().c_str(), 0, -1));
+    // The .npy temporaries are read through /proc/self/fd: always these files.
+    bool added = add("features.npy", zip_source_file(zip, features_.reopen_path().c_str(), 0, -1)) &&
+                 add("coords.npy", zip_source_file(zip, coords_.reopen_path().c_str(), 0, -1));
     for (const auto& [name, content] : metadata_) {
       added = added && add(name + ".npy", zip_source_buffer(zip, content.data(), content.size(), 0));
     }
@@ -162,26 +297,9 @@ class NpzWriter final : public RowWriter {
       zip_discard(zip);
       fail("cannot write the archive: " + reason);
     }
-    features_file_.discard();
-    coords_file_.discard();
+    features_.discard();
+    coords_.discard();
     archive_.commit();
-  }
-
-  void open_stream(std::ofstream& stream, const PartialFile& file) const {
-    stream.open(file.path(), std::ios::binary | std::ios::trunc);
-    stream << std::string(npy_header_bytes, ' ');  // the header, written at commit
-    if (!stream) {
-      fail("cannot create the temporary file " + file.path().filename().string());
-    }
-  }
-
-  void finish_stream(std::ofstream& stream, const std::string& header) const {
-    stream.seekp(0);
-    stream << header;
-    stream.close();
-    if (!stream) {
-      fail("cannot finish a temporary .npy file (is the disk full?)");
-    }
   }
 
   void add_string(const std::string& name, const std::string& value) {
@@ -207,11 +325,10 @@ class NpzWriter final : public RowWriter {
     metadata_.emplace_back(name, npy_file("<f8", {2}, bytes_of(values.data(), 2)));
   }
 
-  PartialFile archive_;
-  PartialFile features_file_;
-  PartialFile coords_file_;
-  std::ofstream features_;
-  std::ofstream coords_;
+  bioptimus::detail::OutputFile archive_;
+  bioptimus::detail::OutputFile features_;
+  bioptimus::detail::OutputFile coords_;
+  DescriptorArchive archive_source_;
   // Small .npy files, kept until the archive is written (libzip reads them at zip_close).
   std::vector<std::pair<std::string, std::string>> metadata_;
 };

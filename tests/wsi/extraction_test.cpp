@@ -1,7 +1,6 @@
 // Tissue masks and TileExtractor on generated slides whose tissue is known
 // (make_tissue_slide's ground truth), and the exports, the HDF5 one read
 // back with h5py.
-#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +14,7 @@
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/extraction/wsi/tissue_mask.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
+#include "file_size_limit.hpp"
 #include "host_hdf5_errors.hpp"
 #include "temp_dir.hpp"
 #include "wsi_support.hpp"
@@ -271,12 +271,11 @@ TEST_CASE("The HDF5 export leaves the host program's HDF5 error printing as it f
   REQUIRE(fs::exists(extractor.to_hdf5(dir.path() / "written")));
   REQUIRE(host.installed());
 
-  // A failure inside HDF5: directories stand where the export's temporary
-  // files (NAME.h5.tmp-PID-N) would be created.
+  // A failure inside HDF5: no byte may be written (a full disk), so HDF5
+  // cannot write the superblock of the file it creates.
   const fs::path blocked = dir.path() / "blocked";
-  for (int attempt = 0; attempt < 64; ++attempt) {
-    fs::create_directories(blocked / ("slide.h5.tmp-" + std::to_string(::getpid()) + "-" + std::to_string(attempt)));
-  }
+  fs::create_directories(blocked);
+  const bioptimus::testing::FileSizeLimit full_disk(0);
   REQUIRE_THROWS_WITH(extractor.to_hdf5(blocked), Contains("HDF5 could not create the file"));
   REQUIRE(host.installed());
   REQUIRE(host.count == 0);

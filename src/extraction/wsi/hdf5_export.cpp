@@ -13,6 +13,7 @@
 #include "bioptimus/extraction/wsi/megatile_extractor.hpp"
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "detail/export_file.hpp"
+#include "hdf5_file.hpp"
 #include "hdf5_handle.hpp"
 #include "quiet_hdf5_errors.hpp"
 
@@ -83,13 +84,13 @@ Handle write_dataset(const Writer& writer, hid_t file, const char* name, hid_t f
 // Writes an HDF5 file to `target` (atomically): `body(writer, file)` fills it.
 template <class Body>
 void write_hdf5(const std::filesystem::path& target, Body&& body) {
-  detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
+  detail::write_atomically(target, [&](detail::OutputFile& output) {
     const bioptimus::detail::QuietHdf5Errors quiet;  // before the file: it closes while HDF5 is quiet
     const Writer writer(target.string());
-    const Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    Handle file = bioptimus::detail::create_hdf5_file(output);
     writer.check(file.valid(), "create the file");
     body(writer, file.get());
-    return H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0;
+    writer.check(file.reset(), "write the file (is the disk full?)");
   });
 }
 

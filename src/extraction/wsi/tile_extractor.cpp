@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <utility>
 
@@ -147,17 +146,18 @@ const std::vector<TileRegion>& TileExtractor::extract() {
 std::filesystem::path TileExtractor::to_csv(const std::filesystem::path& directory) const {
   require_fitted("to_csv");
   const std::filesystem::path target = directory / (slide_name_ + ".csv");
-  detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
-    std::ofstream out(temporary, std::ios::binary);
-    out << "x,y,level,width,height,tissue_fraction\n";
-    char fraction[32];
+  detail::write_atomically(target, [&](detail::OutputFile& file) {
+    std::string text = "x,y,level,width,height,tissue_fraction\n";
+    char line[160];
     for (const TileRegion& region : regions_) {
-      std::snprintf(fraction, sizeof fraction, "%.6f", region.tissue_fraction);
-      out << region.x << ',' << region.y << ',' << region.level.index() << ',' << region.size.width << ','
-          << region.size.height << ',' << fraction << '\n';
+      const int length =
+          std::snprintf(line, sizeof line, "%lld,%lld,%d,%lld,%lld,%.6f\n", static_cast<long long>(region.x),
+                        static_cast<long long>(region.y), static_cast<int>(region.level.index()),
+                        static_cast<long long>(region.size.width), static_cast<long long>(region.size.height),
+                        region.tissue_fraction);
+      text.append(line, static_cast<std::size_t>(length));
     }
-    out.flush();
-    return static_cast<bool>(out);
+    file.write(text);
   });
   return target;
 }
