@@ -46,3 +46,26 @@ def test_slide_reader_refuses_what_is_not_a_file_without_waiting(temp_dir, kind)
     """, timeout=20)
     assert result.returncode == 0, result.stderr
     assert f"slide.svs: cannot open slide: expected a slide file, got {expected}" in result.stdout
+
+
+@slides
+def test_to_hdf5_on_a_full_disk_raises_and_the_program_keeps_its_exit_status(temp_dir):
+    """A failed HDF5 write leaves nothing open in HDF5: before, the program
+    died with SIGSEGV in HDF5's shutdown instead of exiting with its status."""
+    slide = temp_dir / "slide.tif"
+    subprocess.run([GENERATOR, str(slide), "--size", "2048x2048", "--mpp", "1.0"], check=True)
+    out = temp_dir / "out"
+    out.mkdir()
+    result = child(f"""
+        import sys
+        extractor = bp.TileExtractor(bp.Registry.builtin().get(bp.Models.H0_MINI))
+        extractor.fit(bp.SlideReader({str(slide)!r})).extract()
+        try:
+            extractor.to_hdf5({str(out)!r})
+        except bp.Error as error:
+            print(error)
+            sys.exit(5)
+    """, file_size=4096)
+    assert result.returncode == 5, (result.returncode, result.stdout, result.stderr)
+    assert "slide.h5: HDF5 could not write the file: File too large" in result.stdout
+    assert list(out.iterdir()) == []

@@ -32,12 +32,12 @@ using Handle = bioptimus::detail::Hdf5Handle;
 class Hdf5Writer final : public RowWriter {
  public:
   Hdf5Writer(const std::filesystem::path& path, const models::ModelSpec& spec, const CoordinateAttributes& attributes)
-      : RowWriter(path, spec), output_(path) {
+      : RowWriter(path, spec), output_(path), file_(output_) {
     const bioptimus::detail::QuietHdf5Errors quiet;
     try {
       open(spec, attributes);
     } catch (...) {
-      close();  // while HDF5 is still quiet
+      (void)file_.close();  // while HDF5 is still quiet
       throw;
     }
   }
@@ -45,7 +45,7 @@ class Hdf5Writer final : public RowWriter {
   Hdf5Writer& operator=(const Hdf5Writer&) = delete;
   ~Hdf5Writer() override {
     const bioptimus::detail::QuietHdf5Errors quiet;
-    close();
+    (void)file_.close();
   }
 
  private:
@@ -61,15 +61,17 @@ class Hdf5Writer final : public RowWriter {
 
   void finish() override {
     const bioptimus::detail::QuietHdf5Errors quiet;
-    if (!close()) {
-      fail("cannot finish the file (is the disk full?)");
+    if (!file_.close()) {
+      fail("cannot finish the file" + file_.failure());
     }
     output_.commit();
   }
 
   void open(const models::ModelSpec& spec, const CoordinateAttributes& attributes) {
-    file_ = check(bioptimus::detail::create_hdf5_file(output_),
-                  "cannot create the temporary file " + output_.path().filename().string());
+    if (!file_.valid()) {
+      fail("cannot create the temporary file " + output_.path().filename().string() +
+           bioptimus::detail::hdf5_system_error());
+    }
 
     std::vector<hsize_t> feature_dims{0};
     for (const std::int64_t extent : row_shape()) {
@@ -91,28 +93,23 @@ class Hdf5Writer final : public RowWriter {
                                   [this](const char* name, const auto& value) { write_value(coords_, name, value); });
   }
 
-  // Closes the datasets, then the file; false when HDF5 reports an error.
-  bool close() noexcept {
-    const bool features = features_.reset();
-    const bool coords = coords_.reset();
-    const bool file = file_.reset();
-    return features && coords && file;
-  }
-
+  // Right after the HDF5 call that gave `handle` or `status`: its system
+  // error is still known.
   Handle check(Handle handle, const std::string& what) const {
     if (!handle.valid()) {
-      fail(what);
+      fail(what + bioptimus::detail::hdf5_system_error());
     }
     return handle;
   }
 
   void check(herr_t status, const std::string& what) const {
     if (status < 0) {
-      fail(what);
+      fail(what + bioptimus::detail::hdf5_system_error());
     }
   }
 
-  Handle create_dataset(const char* name, hid_t type, const std::vector<hsize_t>& dims, hsize_t chunk_rows) const {
+  // The dataset stays open in file_ until it closes (hdf5_file.hpp).
+  hid_t create_dataset(const char* name, hid_t type, const std::vector<hsize_t>& dims, hsize_t chunk_rows) {
     std::vector<hsize_t> max_dims = dims;
     max_dims[0] = H5S_UNLIMITED;
     std::vector<hsize_t> chunk = dims;
@@ -122,18 +119,21 @@ class Hdf5Writer final : public RowWriter {
     const Handle space = check(Handle{H5Screate_simple(rank, dims.data(), max_dims.data()), H5Sclose}, what);
     const Handle properties = check(Handle{H5Pcreate(H5P_DATASET_CREATE), H5Pclose}, what);
     check(H5Pset_chunk(properties.get(), rank, chunk.data()), what);
-    return check(
-        Handle{H5Dcreate2(file_.get(), name, type, space.get(), H5P_DEFAULT, properties.get(), H5P_DEFAULT), H5Dclose},
-        what);
+    const hid_t dataset = file_.keep(
+        Handle{H5Dcreate2(file_.get(), name, type, space.get(), H5P_DEFAULT, properties.get(), H5P_DEFAULT), H5Dclose});
+    if (dataset < 0) {
+      fail(what + bioptimus::detail::hdf5_system_error());
+    }
+    return dataset;
   }
 
   // Grows `dataset` by `count` rows and writes them from `data`.
-  void extend(const Handle& dataset, hid_t memory_type, const void* data, hsize_t count) const {
+  void extend(hid_t dataset, hid_t memory_type, const void* data, hsize_t count) const {
     const std::string what = "cannot append " + std::to_string(count) + " rows";
     std::vector<hsize_t> dims{static_cast<hsize_t>(rows()) + count};
     std::vector<hsize_t> start{static_cast<hsize_t>(rows())};
     std::vector<hsize_t> block{count};
-    if (dataset.get() == features_.get()) {
+    if (dataset == features_) {
       for (const std::int64_t extent : row_shape()) {
         dims.push_back(static_cast<hsize_t>(extent));
         start.push_back(0);
@@ -144,46 +144,46 @@ class Hdf5Writer final : public RowWriter {
       start.push_back(0);
       block.push_back(2);
     }
-    check(H5Dset_extent(dataset.get(), dims.data()), what);
-    const Handle file_space = check(Handle{H5Dget_space(dataset.get()), H5Sclose}, what);
+    check(H5Dset_extent(dataset, dims.data()), what);
+    const Handle file_space = check(Handle{H5Dget_space(dataset), H5Sclose}, what);
     check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr), what);
     const Handle memory_space =
         check(Handle{H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr), H5Sclose}, what);
-    check(H5Dwrite(dataset.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, data), what);
+    check(H5Dwrite(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, data), what);
   }
 
-  void write_attribute(const Handle& object, const char* name, hid_t file_type, hid_t memory_type, const Handle& space,
+  void write_attribute(hid_t object, const char* name, hid_t file_type, hid_t memory_type, const Handle& space,
                        const void* value) const {
     const std::string what = std::string{"cannot write the attribute "} + name;
     const Handle attribute =
-        check(Handle{H5Acreate2(object.get(), name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose}, what);
+        check(Handle{H5Acreate2(object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose}, what);
     check(H5Awrite(attribute.get(), memory_type, value), what);
   }
 
-  void write_value(const Handle& object, const char* name, std::int64_t value) const {
+  void write_value(hid_t object, const char* name, std::int64_t value) const {
     const Handle scalar = check(Handle{H5Screate(H5S_SCALAR), H5Sclose}, name);
     write_attribute(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, scalar, &value);
   }
 
-  void write_value(const Handle& object, const char* name, double value) const {
+  void write_value(hid_t object, const char* name, double value) const {
     const Handle scalar = check(Handle{H5Screate(H5S_SCALAR), H5Sclose}, name);
     write_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar, &value);
   }
 
-  void write_value(const Handle& object, const char* name, std::array<std::int64_t, 2> values) const {
+  void write_value(hid_t object, const char* name, std::array<std::int64_t, 2> values) const {
     const hsize_t two = 2;
     const Handle pair = check(Handle{H5Screate_simple(1, &two, nullptr), H5Sclose}, name);
     write_attribute(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, pair, values.data());
   }
 
-  void write_value(const Handle& object, const char* name, std::array<double, 2> values) const {
+  void write_value(hid_t object, const char* name, std::array<double, 2> values) const {
     const hsize_t two = 2;
     const Handle pair = check(Handle{H5Screate_simple(1, &two, nullptr), H5Sclose}, name);
     write_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, pair, values.data());
   }
 
   // A variable-length UTF-8 string: what h5py writes for a Python str, and reads back as one.
-  void write_string(const Handle& object, const char* name, const std::string& value) const {
+  void write_string(hid_t object, const char* name, const std::string& value) const {
     const std::string what = std::string{"cannot write the attribute "} + name;
     const Handle type = check(Handle{H5Tcopy(H5T_C_S1), H5Tclose}, what);
     check(H5Tset_size(type.get(), H5T_VARIABLE), what);
@@ -194,10 +194,10 @@ class Hdf5Writer final : public RowWriter {
   }
 
   bioptimus::detail::OutputFile output_;
-  // Closed by close(), before the temporary is removed.
-  Handle file_;
-  Handle features_;
-  Handle coords_;
+  // Closed (file_.close()) before the temporary is committed or removed.
+  bioptimus::detail::Hdf5File file_;
+  hid_t features_ = H5I_INVALID_HID;
+  hid_t coords_ = H5I_INVALID_HID;
 };
 
 }  // namespace

@@ -240,23 +240,15 @@ class NpzWriter final : public RowWriter {
  private:
   void append(std::span<const float> features, std::span<const Coordinate> coordinates) override {
     static_assert(sizeof(Coordinate) == 2 * sizeof(std::int64_t));
-    try {
-      features_.write(std::as_bytes(features));
-      coords_.write(std::as_bytes(coordinates));
-    } catch (const Error&) {
-      fail("cannot write " + std::to_string(coordinates.size()) + " rows (is the disk full?)");
-    }
+    features_.write(std::as_bytes(features));
+    coords_.write(std::as_bytes(coordinates));
   }
 
   void finish() override {
     std::vector<std::int64_t> feature_shape{rows()};
     feature_shape.insert(feature_shape.end(), row_shape().begin(), row_shape().end());
-    try {
-      features_.write_at(0, npy_header("<f4", feature_shape, npy_header_bytes));
-      coords_.write_at(0, npy_header("<i8", {rows(), 2}, npy_header_bytes));
-    } catch (const Error&) {
-      fail("cannot finish a temporary .npy file (is the disk full?)");
-    }
+    features_.write_at(0, npy_header("<f4", feature_shape, npy_header_bytes));
+    coords_.write_at(0, npy_header("<i8", {rows(), 2}, npy_header_bytes));
 
     zip_error_t error;
     zip_error_init(&error);

@@ -1,6 +1,7 @@
 // Feature writers: what a reader can see before commit, after an error, and
 // after an abandoned write. (check_features.py reads the committed files
 // with h5py and numpy.)
+#include <hdf5.h>
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include "bioptimus/inference/feature_writer.hpp"
 #include "bioptimus/models/registry.hpp"
+#include "file_size_limit.hpp"
 #include "host_hdf5_errors.hpp"
 #include "temp_dir.hpp"
 #include "test_models.hpp"
@@ -109,4 +111,32 @@ TEST_CASE("The HDF5 writer leaves the host program's HDF5 error printing as it f
                     WriterError);
   REQUIRE(host.installed());
   REQUIRE(host.count == 0);
+}
+
+// HDF5 1.10 keeps a file whose close failed in its ID table, half destroyed,
+// and crashes closing it again at exit: a failed write must close it all.
+TEST_CASE("A write that fails on a full disk leaves nothing open in HDF5 and nothing on disk", "[writers]") {
+  const bioptimus::testing::HostHdf5Errors host;
+  for (const FeatureFormat format : formats) {
+    CAPTURE(extension(format));
+    const bioptimus::testing::TempDir dir;
+    const std::filesystem::path target = dir.path() / ("slide." + std::string{extension(format)});
+    const std::vector<float> features(256 * 64, 1.0F);
+    const std::vector<Coordinate> coordinates(256, Coordinate{.x = 0, .y = 0});
+    {
+      const bioptimus::testing::FileSizeLimit full_disk(4096);
+      const auto write_all = [&] {
+        auto writer = open_feature_writer(format, target, tiny_vit_spec(), {.name = "slide"});
+        for (int batch = 0; batch < 4; ++batch) {
+          writer->write(features, coordinates);
+        }
+        writer->commit();
+      };
+      REQUIRE_THROWS_WITH(write_all(), Catch::Matchers::StartsWith(target.string() + ": ") &&
+                                           Catch::Matchers::Contains("File too large"));
+    }
+    CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);
+    CHECK(entries(dir.path()).empty());
+  }
+  CHECK(host.count == 0);
 }

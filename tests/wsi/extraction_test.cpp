@@ -1,6 +1,7 @@
 // Tissue masks and TileExtractor on generated slides whose tissue is known
 // (make_tissue_slide's ground truth), and the exports, the HDF5 one read
 // back with h5py.
+#include <hdf5.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bioptimus/extraction/wsi/megatile_extractor.hpp"
 #include "bioptimus/extraction/wsi/thumbnail.hpp"
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/extraction/wsi/tissue_mask.hpp"
@@ -271,14 +273,34 @@ TEST_CASE("The HDF5 export leaves the host program's HDF5 error printing as it f
   REQUIRE(fs::exists(extractor.to_hdf5(dir.path() / "written")));
   REQUIRE(host.installed());
 
-  // A failure inside HDF5: no byte may be written (a full disk), so HDF5
-  // cannot write the superblock of the file it creates.
+  // A failure inside HDF5: no byte may be written (a full disk).
   const fs::path blocked = dir.path() / "blocked";
   fs::create_directories(blocked);
   const bioptimus::testing::FileSizeLimit full_disk(0);
-  REQUIRE_THROWS_WITH(extractor.to_hdf5(blocked), Contains("HDF5 could not create the file"));
+  REQUIRE_THROWS_WITH(extractor.to_hdf5(blocked), Contains("HDF5 could not"));
   REQUIRE(host.installed());
   REQUIRE(host.count == 0);
+}
+
+TEST_CASE("An HDF5 export that fails on a full disk leaves nothing open in HDF5 and nothing on disk",
+          "[wsi][extraction]") {
+  const TempDir dir;
+  const SlideReader slide{bioptimus::testing::make_tissue_slide(dir.path() / "slide.tif", "--size 4096x3072")};
+  TileExtractor tiles{tiles_256_at_half_mpp, {.mask = TissueMask({1, 1}, 2, 1, std::nullopt), .segmentation = {}}};
+  REQUIRE_FALSE(tiles.fit(slide).extract().empty());
+  const MegaTileSpec shape{{.megatile_shape = {.rows = 2, .cols = 2}, .tile_spec = tiles_256_at_half_mpp}};
+  MegaTileExtractor blocks{shape, {.mask = TissueMask({1, 1}, 2, 1, std::nullopt), .segmentation = {}}};
+  REQUIRE_FALSE(blocks.fit(slide).extract().empty());
+  const fs::path out = dir.path() / "out";
+  fs::create_directories(out);
+  {
+    const bioptimus::testing::FileSizeLimit full_disk(4096);
+    const auto full = Catch::Matchers::Contains("slide.h5: HDF5 could not write the file: File too large");
+    CHECK_THROWS_WITH(tiles.to_hdf5(out), full);
+    CHECK_THROWS_WITH(blocks.to_hdf5(out), full);
+  }
+  CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);
+  CHECK(fs::is_empty(out));
 }
 
 TEST_CASE("A slide with bounds: the grid covers the bounds, coordinates are level-0 of the whole slide",
