@@ -261,6 +261,7 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   const Clock::time_point start = Clock::now();
   // The manifest first: its errors must not wait for the model to load.
   const std::vector<ManifestEntry> slides = slides_to_run(options.input);
+  check_distinct_outputs(slides, {inference::extension(feature_format(options))});
   const models::ModelSpec spec = resolve_model(load_registry(), options.model);
   const models::Preprocessor preprocessor(spec);
   inference::Backbone backbone = inference::Backbone::load(options.weights, spec, {.device = options.device});

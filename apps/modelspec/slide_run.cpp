@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "bioptimus/detail/text.hpp"
+#include "bioptimus/error.hpp"
 #include "output_file.hpp"
 
 namespace bioptimus::apps {
@@ -17,6 +19,21 @@ std::vector<std::string> output_names(const ManifestEntry& slide, const std::vec
     names.push_back(slide.slide_id + "." + std::string(extension));
   }
   return names;
+}
+
+void check_distinct_outputs(const std::vector<ManifestEntry>& slides, const std::vector<std::string_view>& extensions) {
+  std::map<std::string, const ManifestEntry*, std::less<>> writer_of;
+  for (const ManifestEntry& slide : slides) {
+    for (std::string& name : output_names(slide, extensions)) {
+      const auto [first, inserted] = writer_of.emplace(std::move(name), &slide);
+      if (!inserted) {
+        throw Error(first->second->slide_path.string() + " and " + slide.slide_path.string() + " would both write " +
+                    first->first +
+                    "; give the slides distinct names (a manifest with a slide_id column, or one run per slide "
+                    "with --slide-id)");
+      }
+    }
+  }
 }
 
 void remove_stale_temporaries(const std::filesystem::path& directory, const std::vector<ManifestEntry>& slides,

@@ -51,6 +51,7 @@ int run_slides(Extractor& extractor, const TilesOptions& options, const models::
   if (options.thumbnail) {
     extensions.emplace_back("png");
   }
+  check_distinct_outputs(slides, extensions);
   remove_stale_temporaries(options.output, slides, extensions);
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
   std::size_t failed = 0;
