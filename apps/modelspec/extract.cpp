@@ -259,15 +259,17 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
 
 int run_extract(const ExtractOptions& options, const RegistryLoader& load_registry) {
   const Clock::time_point start = Clock::now();
-  // The manifest first: its errors must not wait for the model to load.
+  // The manifest, the names and the summary first: their errors must not
+  // wait for the model to load.
   const std::vector<ManifestEntry> slides = slides_to_run(options.input);
-  check_distinct_outputs(slides, {inference::extension(feature_format(options))});
+  const inference::FeatureFormat format = feature_format(options);
+  check_distinct_outputs(slides, {inference::extension(format)});
+  SummaryFile summaries(options.input.summary);
   const models::ModelSpec spec = resolve_model(load_registry(), options.model);
   const models::Preprocessor preprocessor(spec);
   inference::Backbone backbone = inference::Backbone::load(options.weights, spec, {.device = options.device});
   extraction::wsi::TileExtractor extractor{spec.tile_spec(),
                                            {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
-  const inference::FeatureFormat format = feature_format(options);
   std::filesystem::create_directories(options.output);
   remove_stale_temporaries(options.output, slides, {inference::extension(format)});
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
@@ -275,43 +277,42 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   std::size_t skipped = 0;
   std::size_t total_tiles = 0;
   double model_seconds = 0;
+  bool summarised = true;
   for (std::size_t i = 0; i < slides.size(); ++i) {
-    const std::string slide_path = slides[i].slide_path.string();
-    const std::string& slide_id = slides[i].slide_id;
+    const ManifestEntry& entry = slides[i];
     const std::filesystem::path target =
-        std::filesystem::path(options.output) / (slide_id + "." + std::string(inference::extension(format)));
-    const std::string label = fmt::format("[{}/{}] {}", i + 1, slides.size(), slide_id);
+        std::filesystem::path(options.output) / (entry.slide_id + "." + std::string(inference::extension(format)));
+    const std::string label = fmt::format("[{}/{}] {}", i + 1, slides.size(), entry.slide_id);
     const Clock::time_point slide_start = Clock::now();
-    nlohmann::ordered_json summary{{"slide", slide_path}, {"slide_id", slide_id}, {"model", spec.identity()}};
-    if (!options.overwrite && std::filesystem::exists(target)) {
-      ++skipped;
-      fmt::print(stderr, "{}: {} exists, skipped (--overwrite redoes it)\n", label, target.string());
-      summary.update({{"status", "skipped"}, {"output", target.string()}});
-    } else {
-      try {
-        const io::wsi::SlideReader slide{slide_path, {.mpp_override = slides[i].mpp_override, .name = slide_id}};
-        const SlideResult result =
-            extract_slide(slide, extractor, slide_id, target, options, preprocessor, backbone, label, terminal);
-        total_tiles += result.tiles;
-        model_seconds += result.model_seconds;
-        summary.update({{"status", "ok"},
-                        {"tiles", result.tiles},
-                        {"seconds", seconds_since(slide_start)},
-                        {"model_seconds", result.model_seconds},
-                        {"output", target.string()}});
-      } catch (const std::exception& error) {
-        ++failed;
-        fmt::print(stderr, "modelspec: {}\n", error.what());
-        summary.update({{"status", "failed"}, {"seconds", seconds_since(slide_start)}, {"error", error.what()}});
+    nlohmann::ordered_json summary{
+        {"slide", entry.slide_path.string()}, {"slide_id", entry.slide_id}, {"model", spec.identity()}};
+    const bool ran = run_one_slide(summary, [&] {
+      if (!options.overwrite && std::filesystem::exists(target)) {
+        ++skipped;
+        fmt::print(stderr, "{}: {} exists, skipped (--overwrite redoes it)\n", label, target.string());
+        summary.update({{"status", "skipped"}, {"output", target.string()}});
+        return;
       }
+      const io::wsi::SlideReader slide{entry.slide_path, {.mpp_override = entry.mpp_override, .name = entry.slide_id}};
+      const SlideResult result =
+          extract_slide(slide, extractor, entry.slide_id, target, options, preprocessor, backbone, label, terminal);
+      total_tiles += result.tiles;
+      model_seconds += result.model_seconds;
+      summary.update({{"status", "ok"},
+                      {"tiles", result.tiles},
+                      {"seconds", seconds_since(slide_start)},
+                      {"model_seconds", result.model_seconds},
+                      {"output", target.string()}});
+    });
+    if (!ran) {
+      ++failed;
+      summary["seconds"] = seconds_since(slide_start);
     }
-    if (options.input.summary) {
-      append_summary_line(*options.input.summary, summary);
-    }
+    summarised = summaries.append(summary) && summarised;
   }
   fmt::print("{} slides ({} failed, {} skipped), {} tiles, {:.2f} s ({:.2f} s in the model)\n", slides.size(), failed,
              skipped, total_tiles, seconds_since(start), model_seconds);
-  return failed == 0 ? 0 : 1;
+  return failed == 0 && summarised ? 0 : 1;
 }
 
 }  // namespace bioptimus::apps

@@ -352,14 +352,6 @@ std::vector<ManifestEntry> read_manifest(const std::filesystem::path& path) {
   return parse_manifest(text, path.string(), path.parent_path());
 }
 
-void append_summary_line(const std::filesystem::path& file, const nlohmann::ordered_json& line) {
-  std::ofstream out(file, std::ios::app);
-  out << line.dump() << '\n' << std::flush;
-  if (!out) {
-    throw Error("cannot append to the summary file \"" + file.string() + "\"");
-  }
-}
-
 void add_slide_arguments(CLI::App& command, SlideArguments& arguments, std::string_view outputs) {
   CLI::Option* slides = command.add_option("slides", arguments.slides, "Slide files (anything OpenSlide opens)");
   CLI::Option* manifest = command.add_option("--manifest", arguments.manifest,

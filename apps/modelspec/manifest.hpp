@@ -56,13 +56,6 @@ struct ManifestEntry {
 /// @throws models::ConfigError as parse_manifest, or when the file cannot be read.
 [[nodiscard]] std::vector<ManifestEntry> read_manifest(const std::filesystem::path& path);
 
-/// Appends `line` and a newline to the summary file `file` (JSON lines, one
-/// per slide, as `tiles --summary` and `extract --summary` write them),
-/// flushed at once so that a killed run keeps the lines of the slides it
-/// finished.
-/// @throws Error when the file cannot be written.
-void append_summary_line(const std::filesystem::path& file, const nlohmann::ordered_json& line);
-
 /// The slides a command runs on, as its command line names them: slide
 /// files (one may be given a --slide-id) or a --manifest, a --mpp-override
 /// for slides without their own, and a --summary file.

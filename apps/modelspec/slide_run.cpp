@@ -1,13 +1,21 @@
 #include "slide_run.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <exception>
 #include <map>
 #include <set>
 
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
+#include "input_file.hpp"
+#include "json_text.hpp"
 #include "output_file.hpp"
 
 namespace bioptimus::apps {
@@ -49,6 +57,71 @@ void remove_stale_temporaries(const std::filesystem::path& directory, const std:
     fmt::print(stderr, "modelspec: removed {} temporary file{} left by an interrupted run in {}\n", removed.size(),
                removed.size() == 1 ? "" : "s", detail::escape_controls(directory.string()));
   }
+}
+
+void report(std::string_view message) { fmt::print(stderr, "modelspec: {}\n", detail::escape_controls(message)); }
+
+SummaryFile::SummaryFile(const std::optional<std::string>& path) {
+  if (!path) {
+    return;
+  }
+  path_ = *path;
+  // O_NONBLOCK: a FIFO without a reader is refused (ENXIO), not waited on.
+  descriptor_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0666);
+  struct stat status {};
+  if (descriptor_ < 0 || ::fstat(descriptor_, &status) != 0) {
+    throw Error(path_.string() + ": cannot write the summary: " + std::strerror(errno));
+  }
+  // A regular file, or a stream a user may name (/dev/stderr, a FIFO with a reader).
+  if (!S_ISREG(status.st_mode) && !S_ISFIFO(status.st_mode) && !S_ISCHR(status.st_mode)) {
+    ::close(descriptor_);
+    throw Error(path_.string() + ": cannot write the summary: it is " + detail::kind_of_file(status.st_mode));
+  }
+  ::fcntl(descriptor_, F_SETFL, ::fcntl(descriptor_, F_GETFL) & ~O_NONBLOCK);
+}
+
+SummaryFile::~SummaryFile() {
+  if (descriptor_ >= 0) {
+    ::close(descriptor_);
+  }
+}
+
+bool SummaryFile::append(const nlohmann::ordered_json& line) {
+  if (descriptor_ < 0) {
+    return path_.empty();
+  }
+  const std::string text = json_text(line) + "\n";
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ::ssize_t count = ::write(descriptor_, text.data() + done, text.size() - done);
+    if (count < 0 && errno == EINTR) {
+      continue;
+    }
+    if (count <= 0) {
+      if (!reported_) {
+        report(path_.string() + ": cannot append to the summary: " + std::strerror(count < 0 ? errno : ENOSPC));
+        reported_ = true;
+      }
+      return false;
+    }
+    done += static_cast<std::size_t>(count);
+  }
+  return true;
+}
+
+bool run_one_slide(nlohmann::ordered_json& summary, const std::function<void()>& work) {
+  std::string failure;
+  try {
+    work();
+    return true;
+  } catch (const std::exception& error) {
+    failure = error.what();
+  } catch (...) {
+    failure = "an error of unknown type";
+  }
+  report(failure);
+  summary.update({{"status", "failed"}, {"error", failure}});
+  return false;
 }
 
 }  // namespace bioptimus::apps

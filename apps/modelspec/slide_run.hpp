@@ -1,11 +1,16 @@
-// What `tiles` and `extract` settle before they read any slide, each in a
+// What `tiles` and `extract` share around their loop over slides, each in a
 // function of its own (stream26 moves them into the library's Cohort with
-// the loop): outputs that two slides would share, the temporaries a killed
-// run left in the output folder.
+// the loop): before any slide, outputs that two slides would share, the
+// --summary file and the temporaries a killed run left in the output
+// folder; for each slide, its failure, whatever it is, kept to that slide.
 #ifndef BIOPTIMUS_APPS_SLIDE_RUN_HPP
 #define BIOPTIMUS_APPS_SLIDE_RUN_HPP
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +34,37 @@ void check_distinct_outputs(const std::vector<ManifestEntry>& slides, const std:
 /// src/detail/output_file.hpp), and says on stderr how many it removed.
 void remove_stale_temporaries(const std::filesystem::path& directory, const std::vector<ManifestEntry>& slides,
                               const std::vector<std::string_view>& extensions);
+
+/// The --summary file: opened (created, for appending) before the first
+/// slide, so that one that cannot be written is refused then; then one JSON
+/// line per slide (json_text.hpp), written with one write() as it is made,
+/// so that a killed run keeps the lines of the slides it finished.
+class SummaryFile {
+ public:
+  /// Opens `path`; nothing is written when there is none.
+  /// @throws Error "PATH: cannot write the summary: REASON".
+  explicit SummaryFile(const std::optional<std::string>& path);
+  SummaryFile(const SummaryFile&) = delete;
+  SummaryFile& operator=(const SummaryFile&) = delete;
+  ~SummaryFile();
+
+  /// Appends `line`; false (after saying why on stderr, once) when it cannot.
+  bool append(const nlohmann::ordered_json& line);
+
+ private:
+  std::filesystem::path path_;
+  int descriptor_ = -1;
+  bool reported_ = false;
+};
+
+/// Runs `work` for one slide: any exception it throws, of any type, is that
+/// slide's failure, said on stderr (escaped) and recorded in `summary`
+/// ("status": "failed", "error"). Returns whether `work` succeeded.
+bool run_one_slide(nlohmann::ordered_json& summary, const std::function<void()>& work);
+
+/// Prints "modelspec: MESSAGE" on stderr, with control characters and bytes
+/// that are not UTF-8 escaped (`\x1b`, `\xff`), as every diagnostic.
+void report(std::string_view message);
 
 }  // namespace bioptimus::apps
 

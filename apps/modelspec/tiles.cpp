@@ -40,11 +40,44 @@ namespace {
 std::int64_t candidates(const extraction::wsi::TileExtractor& extractor) { return extractor.plan().size(); }
 std::int64_t candidates(const extraction::wsi::MegaTileExtractor& extractor) { return extractor.candidates(); }
 
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Extracts one slide and writes its files; returns how many tiles or blocks
+// it kept. `label` starts its progress line.
+template <class Extractor>
+std::size_t tile_one_slide(Extractor& extractor, const TilesOptions& options, const ManifestEntry& entry,
+                           std::string_view unit, const std::string& label, bool terminal,
+                           nlohmann::ordered_json& summary) {
+  const Clock::time_point start = Clock::now();
+  const io::wsi::SlideReader slide{entry.slide_path, {.mpp_override = entry.mpp_override, .name = entry.slide_id}};
+  const auto& regions = extractor.fit(slide).extract();
+  std::filesystem::path written;
+  if (options.format == "csv") {
+    written = extractor.to_csv(options.output);
+  } else if (options.format == "json") {
+    written = extractor.to_json(options.output);
+  } else {
+    written = extractor.to_hdf5(options.output);
+  }
+  if (options.thumbnail) {
+    (void)extraction::wsi::write_thumbnail(options.output, slide, extractor);
+  }
+  const double seconds = seconds_since(start);
+  if (terminal) {
+    fmt::print(stderr, "{}: {} of {} {} -> {} ({:.2f} s)\n", label, regions.size(), candidates(extractor), unit,
+               written.string(), seconds);
+  }
+  summary.update(
+      {{"status", "ok"}, {std::string(unit), regions.size()}, {"seconds", seconds}, {"output", written.string()}});
+  return regions.size();
+}
+
 // Runs `extractor` over every slide; `unit` names what it extracts.
 template <class Extractor>
 int run_slides(Extractor& extractor, const TilesOptions& options, const models::ModelSpec& spec,
                std::string_view unit) {
-  using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   const std::vector<ManifestEntry> slides = slides_to_run(options.input);
   std::vector<std::string_view> extensions{options.format};
@@ -52,51 +85,27 @@ int run_slides(Extractor& extractor, const TilesOptions& options, const models::
     extensions.emplace_back("png");
   }
   check_distinct_outputs(slides, extensions);
+  SummaryFile summaries(options.input.summary);
   remove_stale_temporaries(options.output, slides, extensions);
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
   std::size_t failed = 0;
   std::size_t extracted = 0;
+  bool summarised = true;
   for (std::size_t i = 0; i < slides.size(); ++i) {
-    const std::string slide_path = slides[i].slide_path.string();
+    const ManifestEntry& slide = slides[i];
     const Clock::time_point slide_start = Clock::now();
-    nlohmann::ordered_json summary{{"slide", slide_path}, {"slide_id", slides[i].slide_id}, {"model", spec.identity()}};
-    try {
-      const io::wsi::SlideReader slide{slide_path,
-                                       {.mpp_override = slides[i].mpp_override, .name = slides[i].slide_id}};
-      const auto& regions = extractor.fit(slide).extract();
-      std::filesystem::path written;
-      if (options.format == "csv") {
-        written = extractor.to_csv(options.output);
-      } else if (options.format == "json") {
-        written = extractor.to_json(options.output);
-      } else {
-        written = extractor.to_hdf5(options.output);
-      }
-      if (options.thumbnail) {
-        (void)extraction::wsi::write_thumbnail(options.output, slide, extractor);
-      }
-      extracted += regions.size();
-      const double seconds = std::chrono::duration<double>(Clock::now() - slide_start).count();
-      if (terminal) {
-        fmt::print(stderr, "[{}/{}] {}: {} of {} {} -> {} ({:.2f} s)\n", i + 1, slides.size(), slide_path,
-                   regions.size(), candidates(extractor), unit, written.string(), seconds);
-      }
-      summary.update(
-          {{"status", "ok"}, {std::string(unit), regions.size()}, {"seconds", seconds}, {"output", written.string()}});
-    } catch (const std::exception& error) {
+    nlohmann::ordered_json summary{
+        {"slide", slide.slide_path.string()}, {"slide_id", slide.slide_id}, {"model", spec.identity()}};
+    const std::string label = fmt::format("[{}/{}] {}", i + 1, slides.size(), slide.slide_path.string());
+    if (!run_one_slide(
+            summary, [&] { extracted += tile_one_slide(extractor, options, slide, unit, label, terminal, summary); })) {
       ++failed;
-      fmt::print(stderr, "modelspec: {}\n", error.what());
-      summary.update({{"status", "failed"},
-                      {"seconds", std::chrono::duration<double>(Clock::now() - slide_start).count()},
-                      {"error", error.what()}});
+      summary["seconds"] = seconds_since(slide_start);
     }
-    if (options.input.summary) {
-      append_summary_line(*options.input.summary, summary);
-    }
+    summarised = summaries.append(summary) && summarised;
   }
-  fmt::print("{} slides ({} failed), {} {}, {:.2f} s\n", slides.size(), failed, extracted, unit,
-             std::chrono::duration<double>(Clock::now() - start).count());
-  return failed == 0 ? 0 : 1;
+  fmt::print("{} slides ({} failed), {} {}, {:.2f} s\n", slides.size(), failed, extracted, unit, seconds_since(start));
+  return failed == 0 && summarised ? 0 : 1;
 }
 
 }  // namespace
