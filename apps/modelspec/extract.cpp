@@ -287,6 +287,7 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
     nlohmann::ordered_json summary{
         {"slide", entry.slide_path.string()}, {"slide_id", entry.slide_id}, {"model", spec.identity()}};
     const bool ran = run_one_slide(summary, [&] {
+      check_slide_name(entry);
       if (!options.overwrite && std::filesystem::exists(target)) {
         ++skipped;
         fmt::print(stderr, "{}: {} exists, skipped (--overwrite redoes it)\n", label, target.string());

@@ -24,6 +24,7 @@
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
 #include "companion_tool.hpp"
+#include "json_text.hpp"
 #include "manifest.hpp"
 #include "model_argument.hpp"
 #include "preprocess_command.hpp"
@@ -162,7 +163,8 @@ int run(int argc, char** argv) {
     }
     if (manifest->parsed()) {
       try {
-        fmt::print("{}\n", bioptimus::apps::manifest_to_json(bioptimus::apps::read_manifest(manifest_file)).dump(2));
+        fmt::print("{}\n", bioptimus::apps::json_text(
+                               bioptimus::apps::manifest_to_json(bioptimus::apps::read_manifest(manifest_file)), 2));
         return exit_ok;
       } catch (const ConfigError& error) {
         fmt::print(stderr, "{}\n", error.what());

@@ -59,6 +59,13 @@ void remove_stale_temporaries(const std::filesystem::path& directory, const std:
   }
 }
 
+void check_slide_name(const ManifestEntry& slide) {
+  constexpr std::string_view advice = "name the slide with --slide-id (or a manifest's slide_id column)";
+  if (const std::optional<std::string> problem = detail::stored_name_problem(slide.slide_id)) {
+    throw Error(slide.slide_path.string() + ": " + *problem + ", and the outputs store it: " + std::string(advice));
+  }
+}
+
 void report(std::string_view message) { fmt::print(stderr, "modelspec: {}\n", detail::escape_controls(message)); }
 
 SummaryFile::SummaryFile(const std::optional<std::string>& path) {

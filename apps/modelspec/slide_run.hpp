@@ -57,6 +57,12 @@ class SummaryFile {
   bool reported_ = false;
 };
 
+/// Refuses a slide whose name (its slide id) the outputs cannot take: one
+/// that is not UTF-8 (HDF5, NPZ and JSON store it). Run first in the
+/// slide's work, so that it fails alone.
+/// @throws Error naming the slide and saying how to name it.
+void check_slide_name(const ManifestEntry& slide);
+
 /// Runs `work` for one slide: any exception it throws, of any type, is that
 /// slide's failure, said on stderr (escaped) and recorded in `summary`
 /// ("status": "failed", "error"). Returns whether `work` succeeded.

@@ -51,6 +51,7 @@ std::size_t tile_one_slide(Extractor& extractor, const TilesOptions& options, co
                            std::string_view unit, const std::string& label, bool terminal,
                            nlohmann::ordered_json& summary) {
   const Clock::time_point start = Clock::now();
+  check_slide_name(entry);
   const io::wsi::SlideReader slide{entry.slide_path, {.mpp_override = entry.mpp_override, .name = entry.slide_id}};
   const auto& regions = extractor.fit(slide).extract();
   std::filesystem::path written;

@@ -69,3 +69,18 @@ def test_to_hdf5_on_a_full_disk_raises_and_the_program_keeps_its_exit_status(tem
     assert result.returncode == 5, (result.returncode, result.stdout, result.stderr)
     assert "slide.h5: HDF5 could not write the file: File too large" in result.stdout
     assert list(out.iterdir()) == []
+
+
+@slides
+def test_exports_refuse_a_slide_name_that_is_not_utf8_and_take_another(temp_dir):
+    """HDF5 and JSON store the slide's name as UTF-8: a file stem that is
+    not UTF-8 is refused with a message saying how to name the slide."""
+    slide = temp_dir / os.fsdecode(b"caf\xe9.tif")
+    subprocess.run([GENERATOR, os.fsencode(slide), "--size", "2048x2048", "--mpp", "1.0"], check=True)
+    extractor = bp.TileExtractor(bp.Registry.builtin().get(bp.Models.H0_MINI))
+    extractor.fit(bp.SlideReader(slide)).extract()
+    for export in (extractor.to_hdf5, extractor.to_json):
+        with pytest.raises(bp.Error, match=r'the slide name "caf\\xe9" is not UTF-8.*name= in Python'):
+            export(temp_dir / "out")
+    extractor.fit(bp.SlideReader(slide, name="cafe")).extract()
+    assert extractor.to_hdf5(temp_dir / "out").name == "cafe.h5"

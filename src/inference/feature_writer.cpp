@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "bioptimus/detail/text.hpp"
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
 #include "feature_writers.hpp"
@@ -67,6 +68,9 @@ ModelRecord record_of(const models::ModelSpec& spec) {
 std::unique_ptr<FeatureWriter> open_feature_writer(FeatureFormat format, const std::filesystem::path& path,
                                                    const models::ModelSpec& spec,
                                                    const CoordinateAttributes& attributes) {
+  if (const std::optional<std::string> problem = bioptimus::detail::stored_name_problem(attributes.name)) {
+    throw WriterError(path.string() + ": " + *problem + std::string(bioptimus::detail::stored_name_advice));
+  }
   std::unique_ptr<FeatureWriter> writer;
   detail::as_writer_error([&] {
     writer = format == FeatureFormat::npz ? detail::open_npz_writer(path, spec, attributes)

@@ -76,7 +76,7 @@ std::string bytes_of(const T* values, std::size_t count) {
 }
 
 // numpy's unicode arrays hold UTF-32LE code points: decode the UTF-8 text
-// (our strings are valid UTF-8: the YAML loader checks it).
+// (valid UTF-8: the YAML loader checks the spec's, open_feature_writer the name).
 std::string utf32_of(const std::string& text, std::size_t& characters) {
   std::string out;
   characters = 0;

@@ -106,6 +106,7 @@ std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& direct
   require_fitted("to_hdf5");
   const TilePlan& plan = *plan_;
   const std::filesystem::path target = directory / (slide_name_ + ".h5");
+  detail::require_storable_name(slide_name_, target);
   write_hdf5(target, [&](const Writer& writer, bioptimus::detail::Hdf5File& h5) {
     const auto count = static_cast<hsize_t>(regions_.size());
     std::vector<std::int64_t> coords;
@@ -165,6 +166,7 @@ std::filesystem::path MegaTileExtractor::to_hdf5(const std::filesystem::path& di
   require_fitted("to_hdf5");
   const TilePlan& plan = tiles_.plan();
   const std::filesystem::path target = directory / (slide_name() + ".h5");
+  detail::require_storable_name(slide_name(), target);
   write_hdf5(target, [&](const Writer& writer, bioptimus::detail::Hdf5File& h5) {
     const auto count = static_cast<hsize_t>(regions_.size());
     const auto rows = static_cast<hsize_t>(spec_.rows());

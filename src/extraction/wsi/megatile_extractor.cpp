@@ -202,6 +202,8 @@ std::filesystem::path MegaTileExtractor::to_csv(const std::filesystem::path& dir
 
 std::filesystem::path MegaTileExtractor::to_json(const std::filesystem::path& directory) const {
   require_fitted("to_json");
+  const std::filesystem::path target = directory / (slide_name() + ".json");
+  detail::require_storable_name(slide_name(), target);
   const TilePlan& plan = tiles_.plan();
   const TileSpec& tile = spec_.tile_spec();
   nlohmann::ordered_json document;
@@ -244,7 +246,6 @@ std::filesystem::path MegaTileExtractor::to_json(const std::filesystem::path& di
                       {"tiles", std::move(tiles)}});
   }
   document["megatiles"] = std::move(blocks);
-  const std::filesystem::path target = directory / (slide_name() + ".json");
   detail::write_json(target, document);
   return target;
 }

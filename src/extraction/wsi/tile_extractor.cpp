@@ -165,6 +165,8 @@ std::filesystem::path TileExtractor::to_csv(const std::filesystem::path& directo
 std::filesystem::path TileExtractor::to_json(const std::filesystem::path& directory) const {
   require_fitted("to_json");
   const TilePlan& plan = *plan_;
+  const std::filesystem::path target = directory / (slide_name_ + ".json");
+  detail::require_storable_name(slide_name_, target);
   nlohmann::ordered_json document;
   document["slide"] = slide_name_;
   document["model"] = detail::model_json(options_.model);
@@ -185,7 +187,6 @@ std::filesystem::path TileExtractor::to_json(const std::filesystem::path& direct
                      {"tissue_fraction", region.tissue_fraction}});
   }
   document["tiles"] = std::move(tiles);
-  const std::filesystem::path target = directory / (slide_name_ + ".json");
   detail::write_json(target, document);
   return target;
 }
