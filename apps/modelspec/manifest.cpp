@@ -12,6 +12,7 @@
 #include <system_error>
 #include <utility>
 
+#include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
 #include "bioptimus/models/registry.hpp"
 #include "input_file.hpp"
@@ -215,10 +216,18 @@ std::optional<double> parse_number(std::string_view text) {
 // Outputs are named <slide_id>.<ext> and Snakemake matches it as a wildcard:
 // a plain, portable file name.
 bool is_valid_slide_id(std::string_view id) noexcept {
-  return !id.empty() && id.front() != '.' && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '-';
-  });
+  return !id.empty() && id.size() <= max_slide_id_bytes && id.front() != '.' &&
+         std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                  c == '-';
+         });
+}
+
+std::optional<std::string> slide_id_length_problem(std::string_view id) {
+  if (id.size() <= max_slide_id_bytes) {
+    return std::nullopt;
+  }
+  return fmt::format("expected at most {} bytes (it names the output files), got {}", max_slide_id_bytes, id.size());
 }
 
 std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::string& source,
@@ -273,7 +282,20 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
           fmt::format("expected {} fields as in the header, got {}", header->fields.size(), record->fields.size()));
       continue;
     }
+    // A NUL byte would end the text early wherever it is used (another file
+    // would be read): refused in every field, before anything reads them.
     bool valid = true;
+    for (const std::string_view column : known_columns) {
+      if (const Field* field = field_of(*record, column);
+          field != nullptr && field->text.find('\0') != std::string::npos) {
+        add_diagnostic(diagnostics, source, field->line, field->column, column,
+                       "expected text without a NUL byte, got " + detail::quote(field->text));
+        valid = false;
+      }
+    }
+    if (!valid) {
+      continue;
+    }
     const Field& path_field = *field_of(*record, column_slide_path);
     std::filesystem::path slide_path = path_field.text;
     if (path_field.text.empty()) {
@@ -296,7 +318,15 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
     const bool id_given = id_field != nullptr && !id_field->text.empty();
     const Field& id_location = id_given ? *id_field : path_field;
     std::string slide_id = id_given ? id_field->text : slide_path.stem().string();
-    if (!path_field.text.empty() && !is_valid_slide_id(slide_id)) {
+    if (const std::optional<std::string> too_long = slide_id_length_problem(slide_id);
+        too_long && !path_field.text.empty()) {
+      add_diagnostic(diagnostics, source, id_location.line, id_location.column, id_given ? "slide_id" : "slide_path",
+                     id_given ? *too_long
+                              : fmt::format("the file stem is {} bytes, at most {} name the output files; give a "
+                                            "slide_id column",
+                                            slide_id.size(), max_slide_id_bytes));
+      valid = false;
+    } else if (!path_field.text.empty() && !is_valid_slide_id(slide_id)) {
       add_diagnostic(
           diagnostics, source, id_location.line, id_location.column, id_given ? "slide_id" : "slide_path",
           fmt::format("{}\"{}\" is not a usable slide_id: it names the outputs, so use letters, digits, "
@@ -374,6 +404,11 @@ void check_slide_arguments(const SlideArguments& arguments) {
   }
   if (arguments.slide_id && arguments.slides.size() != 1) {
     throw CLI::ValidationError("--slide-id", "names one slide; give exactly one");
+  }
+  if (arguments.slide_id) {
+    if (const std::optional<std::string> too_long = slide_id_length_problem(*arguments.slide_id)) {
+      throw CLI::ValidationError("--slide-id", *too_long);
+    }
   }
   if (arguments.slide_id && !is_valid_slide_id(*arguments.slide_id)) {
     throw CLI::ValidationError("--slide-id", "\"" + *arguments.slide_id +

@@ -42,8 +42,18 @@ struct ManifestEntry {
   std::int64_t line;
 };
 
-/// True for a usable slide_id: [A-Za-z0-9._-]+, not starting with '.'.
+/// The longest slide id: it names output files (NAME.h5), whose hidden
+/// temporaries beside them add up to 39 bytes (".NAME.h5.partial-TAG.coords.npy"),
+/// and a file name has at most 255.
+inline constexpr std::size_t max_slide_id_bytes = 200;
+
+/// True for a usable slide_id: [A-Za-z0-9._-]+, not starting with '.', at
+/// most max_slide_id_bytes.
 [[nodiscard]] bool is_valid_slide_id(std::string_view id) noexcept;
+
+/// "expected at most 200 bytes (it names the output files), got 201", for
+/// a slide id too long; nothing for one that is not.
+[[nodiscard]] std::optional<std::string> slide_id_length_problem(std::string_view id);
 
 /// Parses manifest text. `source` names it in diagnostics; relative slide
 /// paths are taken relative to `base_directory`, and each must exist.

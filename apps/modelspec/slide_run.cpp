@@ -64,6 +64,10 @@ void check_slide_name(const ManifestEntry& slide) {
   if (const std::optional<std::string> problem = detail::stored_name_problem(slide.slide_id)) {
     throw Error(slide.slide_path.string() + ": " + *problem + ", and the outputs store it: " + std::string(advice));
   }
+  if (slide.slide_id.size() > max_slide_id_bytes) {
+    throw Error(fmt::format("{}: the slide name is {} bytes, at most {} name the output files: {}",
+                            slide.slide_path.string(), slide.slide_id.size(), max_slide_id_bytes, advice));
+  }
 }
 
 void report(std::string_view message) { fmt::print(stderr, "modelspec: {}\n", detail::escape_controls(message)); }

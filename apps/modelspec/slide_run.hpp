@@ -58,7 +58,8 @@ class SummaryFile {
 };
 
 /// Refuses a slide whose name (its slide id) the outputs cannot take: one
-/// that is not UTF-8 (HDF5, NPZ and JSON store it). Run first in the
+/// that is not UTF-8 (HDF5, NPZ and JSON store it), or longer than
+/// max_slide_id_bytes (a file stem from the command line). Run first in the
 /// slide's work, so that it fails alone.
 /// @throws Error naming the slide and saying how to name it.
 void check_slide_name(const ManifestEntry& slide);
