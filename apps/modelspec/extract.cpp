@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/image/image.hpp"
@@ -282,7 +283,8 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
     const ManifestEntry& entry = slides[i];
     const std::filesystem::path target =
         std::filesystem::path(options.output) / (entry.slide_id + "." + std::string(inference::extension(format)));
-    const std::string label = fmt::format("[{}/{}] {}", i + 1, slides.size(), entry.slide_id);
+    // Escaped: a slide id from a file stem may hold control characters.
+    const std::string label = fmt::format("[{}/{}] {}", i + 1, slides.size(), detail::escape_controls(entry.slide_id));
     const Clock::time_point slide_start = Clock::now();
     nlohmann::ordered_json summary{
         {"slide", entry.slide_path.string()}, {"slide_id", entry.slide_id}, {"model", spec.identity()}};
@@ -290,7 +292,8 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
       check_slide_name(entry);
       if (!options.overwrite && std::filesystem::exists(target)) {
         ++skipped;
-        fmt::print(stderr, "{}: {} exists, skipped (--overwrite redoes it)\n", label, target.string());
+        fmt::print(stderr, "{}: {} exists, skipped (--overwrite redoes it)\n", label,
+                   detail::escape_controls(target.string()));
         summary.update({{"status", "skipped"}, {"output", target.string()}});
         return;
       }

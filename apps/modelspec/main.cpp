@@ -205,7 +205,8 @@ int run(int argc, char** argv) {
       return exit_ok;
     }
   } catch (const std::exception& error) {
-    fmt::print(stderr, "modelspec: {}\n", error.what());
+    // Escaped as every diagnostic: a path may hold control characters.
+    fmt::print(stderr, "modelspec: {}\n", bioptimus::detail::escape_controls(error.what()));
     return exit_failure;
   }
   return exit_usage;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "bioptimus/detail/text.hpp"
 #include "bioptimus/models/preprocess.hpp"
 #include "image_io.hpp"
 
@@ -38,8 +39,8 @@ int run_preprocess_command(const PreprocessArguments& arguments, const models::M
                       : precision == models::Precision::fp16 ? "<f2"
                                                              : "<u2";
   write_npy(arguments.output, descr, shape, tensor);
-  fmt::print("{}: {} tile {}x{} -> {} ({}, {}, {}) {}\n", arguments.output, spec.identity(), tile.width(),
-             tile.height(), descr, shape[0], shape[1], shape[2], models::to_string(precision));
+  fmt::print("{}: {} tile {}x{} -> {} ({}, {}, {}) {}\n", detail::escape_controls(arguments.output), spec.identity(),
+             tile.width(), tile.height(), descr, shape[0], shape[1], shape[2], models::to_string(precision));
   return 0;
 }
 

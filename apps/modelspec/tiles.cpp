@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "bioptimus/detail/text.hpp"
 #include "bioptimus/extraction/wsi/grid_layout.hpp"
 #include "bioptimus/extraction/wsi/megatile_extractor.hpp"
 #include "bioptimus/extraction/wsi/megatile_spec.hpp"
@@ -68,7 +69,7 @@ std::size_t tile_one_slide(Extractor& extractor, const TilesOptions& options, co
   const double seconds = seconds_since(start);
   if (terminal) {
     fmt::print(stderr, "{}: {} of {} {} -> {} ({:.2f} s)\n", label, regions.size(), candidates(extractor), unit,
-               written.string(), seconds);
+               detail::escape_controls(written.string()), seconds);
   }
   summary.update(
       {{"status", "ok"}, {std::string(unit), regions.size()}, {"seconds", seconds}, {"output", written.string()}});
@@ -97,7 +98,9 @@ int run_slides(Extractor& extractor, const TilesOptions& options, const models::
     const Clock::time_point slide_start = Clock::now();
     nlohmann::ordered_json summary{
         {"slide", slide.slide_path.string()}, {"slide_id", slide.slide_id}, {"model", spec.identity()}};
-    const std::string label = fmt::format("[{}/{}] {}", i + 1, slides.size(), slide.slide_path.string());
+    // Escaped: a slide path may hold control characters.
+    const std::string label =
+        fmt::format("[{}/{}] {}", i + 1, slides.size(), detail::escape_controls(slide.slide_path.string()));
     if (!run_one_slide(
             summary, [&] { extracted += tile_one_slide(extractor, options, slide, unit, label, terminal, summary); })) {
       ++failed;
