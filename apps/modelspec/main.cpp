@@ -204,6 +204,10 @@ int run(int argc, char** argv) {
       fmt::print("{}", render(bioptimus::apps::resolve_model(registry, show_target), show_format));
       return exit_ok;
     }
+  } catch (const ConfigError& error) {
+    // A manifest's diagnostics: one per line, each part escaped already.
+    fmt::print(stderr, "modelspec: {}\n", error.what());
+    return exit_failure;
   } catch (const std::exception& error) {
     // Escaped as every diagnostic: a path may hold control characters.
     fmt::print(stderr, "modelspec: {}\n", bioptimus::detail::escape_controls(error.what()));
