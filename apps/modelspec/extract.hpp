@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -22,6 +23,11 @@
 #include "manifest.hpp"
 
 namespace bioptimus::apps {
+
+/// The largest --batch-size and --threads (a batch of 65536 224 px tiles is
+/// 40 GB of input; no machine has 1024 cores for the reads).
+inline constexpr std::int64_t max_batch_size = 65536;
+inline constexpr std::int64_t max_threads = 1024;
 
 // The slide arguments are `tiles`'s (slides or --manifest, --slide-id,
 // --mpp-override, --summary), so that a workflow drives both the same way.

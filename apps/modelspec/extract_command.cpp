@@ -17,6 +17,7 @@
 
 #include "extract.hpp"
 #include "manifest.hpp"
+#include "number_options.hpp"
 
 namespace bioptimus::apps {
 
@@ -29,12 +30,13 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   extract->add_option("--weights", options->weights, "The model as TorchScript (docs/inference.md)")->required();
   extract->add_option("-o,--output", options->output, "Directory for the feature files")->required();
   extract->add_option("--format", options->format, "Feature file format")->check(CLI::IsMember({"h5", "npz"}));
-  extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")->check(CLI::PositiveNumber);
+  extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")
+      ->transform(whole_number(1, max_batch_size));
   extract->add_option("--threads", options->threads, "Threads reading and preprocessing tiles")
-      ->check(CLI::PositiveNumber);
+      ->transform(whole_number(1, max_threads));
   extract->add_option("--device", options->device, "LibTorch device: cpu, cuda or cuda:N");
   extract->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
-      ->check(CLI::Range(0.0, 1.0));
+      ->transform(decimal_number(0.0, 1.0));
   extract->add_flag("--overwrite", options->overwrite, "Redo slides whose feature file exists");
   extract->fallthrough();
   extract->callback([options] { check_slide_arguments(options->input); });

@@ -16,6 +16,7 @@
 #include "bioptimus/error.hpp"
 #include "bioptimus/models/registry.hpp"
 #include "input_file.hpp"
+#include "number_options.hpp"
 
 namespace bioptimus::apps {
 namespace {
@@ -352,8 +353,10 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
       } else {
         add_diagnostic(
             diagnostics, source, mpp_field->line, mpp_field->column, "mpp_override",
-            fmt::format("expected microns per pixel as a finite number > 0 (e.g. 0.25), or nothing, got \"{}\"",
-                        mpp_field->text));
+            fmt::format("expected microns per pixel as a decimal number in [{}, {}] (e.g. 0.25), or nothing, "
+                        "got \"{}\"",
+                        detail::format_plain_number(io::wsi::MPP::min_value),
+                        detail::format_plain_number(io::wsi::MPP::max_value), mpp_field->text));
         valid = false;
       }
     }
@@ -394,7 +397,8 @@ void add_slide_arguments(CLI::App& command, SlideArguments& arguments, std::stri
   command
       .add_option("--mpp-override", arguments.mpp_override,
                   "Level-0 um/px for slides without (or with a wrong) MPP; a manifest's own value wins")
-      ->check(CLI::PositiveNumber);
+      ->transform(decimal_number(io::wsi::MPP::min_value, io::wsi::MPP::max_value,
+                                 "microns per pixel as a decimal number", " (e.g. 0.25)"));
   command.add_option("--summary", arguments.summary, "Append one JSON line per slide (status, tiles, seconds) here");
 }
 

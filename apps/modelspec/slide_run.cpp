@@ -14,6 +14,7 @@
 
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
+#include "bioptimus/io/wsi/reader.hpp"
 #include "input_file.hpp"
 #include "json_text.hpp"
 #include "output_file.hpp"
@@ -125,6 +126,8 @@ bool run_one_slide(nlohmann::ordered_json& summary, const std::function<void()>&
   try {
     work();
     return true;
+  } catch (const io::wsi::SlideMppError& error) {
+    failure = std::string(error.what()) + " (--mpp-override, or a manifest's mpp_override column)";
   } catch (const std::exception& error) {
     failure = error.what();
   } catch (...) {

@@ -2,11 +2,14 @@
 // (which runs the command through modelspec-tiles) and the companions that
 // run it. No slide layer here.
 #include <charconv>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <system_error>
 #include <utility>
 
+#include "number_options.hpp"
 #include "tiles.hpp"
 
 namespace bioptimus::apps {
@@ -52,7 +55,7 @@ Subcommand add_tiles_command(CLI::App& app, TilesRunner run) {
   file->excludes(model);
   tiles->add_option("-o,--output", options->output, "Directory for the coordinate files")->required();
   tiles->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
-      ->check(CLI::Range(0.0, 1.0));
+      ->transform(decimal_number(0.0, 1.0));
   tiles->add_option("--format", options->format, "Coordinate file format")->check(CLI::IsMember({"h5", "csv", "json"}));
   tiles->add_flag("--thumbnail", options->thumbnail, "Also write DIR/<slide>.png with the mask and the tiles");
   tiles->add_option("--layout", options->layout, "Tile grid: rectangular, or hexagonal (odd rows shifted half a tile)")
@@ -68,15 +71,15 @@ Subcommand add_tiles_command(CLI::App& app, TilesRunner run) {
   tiles
       ->add_option("--min-valid-ratio", options->min_valid_ratio,
                    "Keep blocks with at least this share of tissue tiles (default 0.5)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->transform(decimal_number(0.0, 1.0))
       ->needs(megatile);
   tiles->add_option("--max-valid-ratio", options->max_valid_ratio, "... and at most this share (default: no bound)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->transform(decimal_number(0.0, 1.0))
       ->needs(megatile);
   tiles
       ->add_option("--max-megatiles", options->max_megatiles,
                    "At most this many blocks per slide, those with the most tissue tiles")
-      ->check(CLI::PositiveNumber)
+      ->transform(whole_number(1, std::numeric_limits<std::int64_t>::max()))
       ->needs(megatile);
   tiles->fallthrough();
   tiles->callback([model, file, options] {

@@ -89,17 +89,20 @@ TEST_CASE("Manifest errors: every one, located, naming the column", "[manifest]"
                   "a.svs,.hidden,nan\n"
                   "b.svs\n") ==
         std::vector<std::string>{
-            "cohort.csv:2:8: error: mpp_override: expected microns per pixel as a finite number > 0 (e.g. 0.25), or "
+            "cohort.csv:2:8: error: mpp_override: expected microns per pixel as a decimal number in [0.001, 100000] "
+            "(e.g. 0.25), or "
             "nothing, got \"0\"",
             "cohort.csv:3:7: error: slide_id: duplicate slide_id \"a\" (first on line 2)",
             "cohort.csv:4:1: error: slide_path: no such file: \"" + missing + "\"",
-            "cohort.csv:4:14: error: mpp_override: expected microns per pixel as a finite number > 0 (e.g. 0.25), or "
+            "cohort.csv:4:14: error: mpp_override: expected microns per pixel as a decimal number in [0.001, 100000] "
+            "(e.g. 0.25), or "
             "nothing, got \"abc\"",
             "cohort.csv:5:1: error: slide_path: the file stem \"sub dir\" is not a usable slide_id: it names the "
             "outputs, so use letters, digits, '.', '_' and '-' (not first '.'); give a slide_id column",
             "cohort.csv:6:7: error: slide_id: \".hidden\" is not a usable slide_id: it names the outputs, so use "
             "letters, digits, '.', '_' and '-' (not first '.')",
-            "cohort.csv:6:15: error: mpp_override: expected microns per pixel as a finite number > 0 (e.g. 0.25), or "
+            "cohort.csv:6:15: error: mpp_override: expected microns per pixel as a decimal number in [0.001, 100000] "
+            "(e.g. 0.25), or "
             "nothing, got \"nan\"",
             "cohort.csv:7:1: error: expected 3 fields as in the header, got 1",
         });

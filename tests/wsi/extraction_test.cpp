@@ -28,6 +28,7 @@ using namespace bioptimus::extraction::wsi;
 using bioptimus::io::wsi::Level;
 using bioptimus::io::wsi::MPP;
 using bioptimus::io::wsi::SlideError;
+using bioptimus::io::wsi::SlideMppError;
 using bioptimus::io::wsi::SlideReader;
 using bioptimus::testing::read_text;
 using bioptimus::testing::TempDir;
@@ -182,7 +183,8 @@ TEST_CASE("A slide without MPP: fit asks for an override, and works with one", "
   const fs::path path = bioptimus::testing::make_tissue_slide(dir.path() / "nompp.tif", "--size 4096x3072 --no-mpp");
   TileExtractor extractor{tiles_256_at_half_mpp};
   const SlideReader slide{path};
-  REQUIRE_THROWS_WITH(extractor.fit(slide), Contains(path.string()) && Contains("--mpp-override"));
+  REQUIRE_THROWS_AS(extractor.fit(slide), SlideMppError);
+  REQUIRE_THROWS_WITH(extractor.fit(slide), Contains(path.string()) && Contains("MPP override"));
   const SlideReader overridden{path, {.mpp_override = MPP{0.25}}};
   TissueMaskParams small;
   small.min_tissue_area_um2 = 10000.0;

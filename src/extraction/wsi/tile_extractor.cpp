@@ -19,6 +19,31 @@
 
 namespace bioptimus::extraction::wsi {
 
+namespace {
+
+// A plan refused because of the slide's MPP is told in the slide's terms
+// (which MPP, from which property, what to do); anything else as the plan
+// says it.
+[[noreturn]] void throw_plan_error(const io::wsi::SlideReader& slide, const ValidationError& error) {
+  const bool about_mpp =
+      std::any_of(error.violations().begin(), error.violations().end(),
+                  [](const Violation& violation) { return violation.field.starts_with("slide.mpp"); });
+  if (about_mpp) {
+    (void)slide.require_mpp_x();  // missing or unusable
+    const io::wsi::SlideProperties& properties = slide.properties();
+    const std::string source = properties.mpp ? " (" + properties.mpp->source + ")" : "";
+    throw io::wsi::SlideMppError(
+        slide.path(), "cannot plan the tiles: the slide's MPP, " + detail::format_number(slide.mpp_x()->value()) +
+                          " x " + detail::format_number(slide.mpp_y()->value()) + " um/px" + source +
+                          ", is not one a slide has (expected [" + detail::format_number(min_plausible_mpp) + ", " +
+                          detail::format_number(max_plausible_mpp) +
+                          "] um/px; likely a unit mistake); give the right one as an MPP override");
+  }
+  throw io::wsi::SlideError(slide.path(), std::string("cannot plan the tiles: ") + error.what());
+}
+
+}  // namespace
+
 TileExtractor::TileExtractor(TileSpec tile_spec, TileExtractorOptions options)
     : tile_spec_(std::move(tile_spec)), options_(std::move(options)) {
   const double threshold = options_.mask_threshold;
@@ -43,10 +68,7 @@ TileExtractor& TileExtractor::fit(const io::wsi::SlideReader& slide) {
   try {
     plan = plan_tiles(tile_spec_, slide.geometry(), tiling);
   } catch (const ValidationError& error) {
-    if (!slide.mpp_x()) {
-      (void)slide.require_mpp_x();  // the message that asks for an override
-    }
-    throw io::wsi::SlideError(slide.path(), std::string("cannot plan the tiles: ") + error.what());
+    throw_plan_error(slide, error);
   }
   std::optional<TissueMask> mask;
   if (options_.mask) {
