@@ -39,6 +39,15 @@ namespace {
 std::int64_t candidates(const extraction::wsi::TileExtractor& extractor) { return extractor.plan().size(); }
 std::int64_t candidates(const extraction::wsi::MegaTileExtractor& extractor) { return extractor.candidates(); }
 
+std::filesystem::path write_hdf5(const extraction::wsi::TileExtractor& extractor, const TilesOptions& options) {
+  return extractor.to_hdf5(options.output, options.h5_naming == "trident"
+                                               ? extraction::wsi::CoordinatesFileName::trident
+                                               : extraction::wsi::CoordinatesFileName::clam);
+}
+std::filesystem::path write_hdf5(const extraction::wsi::MegaTileExtractor& extractor, const TilesOptions& options) {
+  return extractor.to_hdf5(options.output);
+}
+
 // Runs `extractor` over every slide; `unit` names what it extracts.
 template <class Extractor>
 int run_slides(Extractor& extractor, const TilesOptions& options, const models::ModelSpec& spec,
@@ -63,7 +72,7 @@ int run_slides(Extractor& extractor, const TilesOptions& options, const models::
       } else if (options.format == "json") {
         written = extractor.to_json(options.output);
       } else {
-        written = extractor.to_hdf5(options.output);
+        written = write_hdf5(extractor, options);
       }
       if (options.thumbnail) {
         (void)extraction::wsi::write_thumbnail(options.output, slide, extractor);

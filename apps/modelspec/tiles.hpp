@@ -25,6 +25,8 @@ struct TilesOptions {
   std::string output;
   double mask_threshold = 0.5;
   std::string format = "h5";
+  /// HDF5 file names: "clam" (<slide>.h5) or "trident" (<slide>_patches.h5).
+  std::string h5_naming = "clam";
   bool thumbnail = false;
   std::string layout = "rectangular";
   std::optional<std::string> megatile;

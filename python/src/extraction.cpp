@@ -180,8 +180,19 @@ Raises ValidationError when mask_threshold is outside [0, 1].)")
           "(width, height) read at read_level, before resizing to the tile size; None without tiles.")
       .def_property_readonly("tile_spec", &TileExtractor::tile_spec)
       .def_property_readonly("slide_name", &TileExtractor::slide_name, "The fitted slide's file stem.")
-      .def("to_hdf5", &TileExtractor::to_hdf5, py::arg("directory"),
-           "Writes DIRECTORY/<slide>.h5 (coords int64 (N, 2) with CLAM's and TRIDENT's attributes); returns the path.")
+      .def(
+          "to_hdf5",
+          [](const TileExtractor& self, const std::filesystem::path& directory, const std::string& naming) {
+            if (naming != "clam" && naming != "trident") {
+              throw py::value_error("naming: expected 'clam' (<slide>.h5) or 'trident' (<slide>_patches.h5), got '" +
+                                    naming + "'");
+            }
+            return self.to_hdf5(directory, naming == "trident" ? extraction::wsi::CoordinatesFileName::trident
+                                                               : extraction::wsi::CoordinatesFileName::clam);
+          },
+          py::arg("directory"), py::arg("naming") = "clam",
+          "Writes DIRECTORY/<slide>.h5 (naming='trident': <slide>_patches.h5): coords int64 (N, 2) with the\n"
+          "attributes CLAM's and TRIDENT's readers need to crop exactly these tiles; returns the path.")
       .def("to_csv", &TileExtractor::to_csv, py::arg("directory"), "Writes DIRECTORY/<slide>.csv; returns the path.")
       .def("to_json", &TileExtractor::to_json, py::arg("directory"),
            "Writes DIRECTORY/<slide>.json; returns the path.");

@@ -245,17 +245,27 @@ TEST_CASE("Exports: CSV, JSON and an HDF5 file in CLAM's and TRIDENT's layout, r
   REQUIRE(attrs["downsampled_level_dim"] == nlohmann::json::array({8192, 6144}));
   REQUIRE(attrs["level_dim"] == nlohmann::json::array({8192, 6144}));
   REQUIRE(attrs["name"] == "case-7");
-  // TRIDENT
+  REQUIRE(attrs["save_path"] == out.string());
+  // TRIDENT: the magnification of the level read (level 0 of a 40x slide),
+  // so that its reader reads patch_size pixels there as CLAM's does.
   REQUIRE(attrs["patch_size_level0"] == 512);
   REQUIRE(attrs["level0_magnification"] == 40.0);
-  REQUIRE(attrs["target_magnification"] == 20.0);
+  REQUIRE(attrs["target_magnification"] == 40.0);
   REQUIRE(attrs["overlap"] == 0);
   REQUIRE(attrs["level0_width"] == 8192);
   REQUIRE(attrs["level0_height"] == 6144);
-  // Ours
+  REQUIRE(attrs["savetodir"] == out.string());
+  // Ours: the model's tiles.
   REQUIRE(attrs["model"] == "h0-mini@1.0.0");
   REQUIRE(attrs["tile_size"] == nlohmann::json::array({256, 256}));
+  REQUIRE(attrs["tile_stride"] == nlohmann::json::array({256, 256}));
+  REQUIRE(attrs["tile_resolution"] == "0.5 mpp");
   REQUIRE(attrs["target_mpp"] == 0.5);
+  REQUIRE(attrs["region_size"] == nlohmann::json::array({512, 512}));
+  REQUIRE(attrs["footprint"] == nlohmann::json::array({512, 512}));
+  REQUIRE(attrs["mask_threshold"] == 0.5);
+  REQUIRE(extractor.to_hdf5(out, CoordinatesFileName::trident) == out / "case-7_patches.h5");
+  REQUIRE(fs::is_regular_file(out / "case-7_patches.h5"));
 
   const fs::path png = write_thumbnail(out, slide, extractor, 512);
   const std::string bytes = read_text(png);
