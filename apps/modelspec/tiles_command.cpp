@@ -54,6 +54,11 @@ Subcommand add_tiles_command(CLI::App& app, TilesRunner run) {
   tiles->add_option("-o,--output", options->output, "Directory for the coordinate files")->required();
   tiles->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
       ->check(CLI::Range(0.0, 1.0));
+  tiles
+      ->add_option("--tissue-preset", options->tissue_preset,
+                   "Find tissue with CLAM's preset instead (tcga, bwh_biopsy, bwh_resection; default: ours, which "
+                   "keeps pieces down to 0.01 mm^2)")
+      ->check(CLI::IsMember({"tcga", "bwh_biopsy", "bwh_resection"}));
   tiles->add_option("--format", options->format, "Coordinate file format")->check(CLI::IsMember({"h5", "csv", "json"}));
   CLI::Option* naming = tiles
                             ->add_option("--h5-naming", options->h5_naming,

@@ -55,6 +55,9 @@ TileExtractor& TileExtractor::fit(const io::wsi::SlideReader& slide) {
     if (mask->mpp()) {
       (void)slide.require_mpp_x();  // a mask in microns needs the slide's MPP to be placed
     }
+  } else if (options_.clam_preset) {
+    const double mask_mpp = options_.segmentation ? options_.segmentation->mpp : TissueMaskParams{}.mpp;
+    mask = segment_tissue(slide, TissueMaskParams::clam_preset(*options_.clam_preset, slide.require_mpp_x(), mask_mpp));
   } else if (options_.segmentation) {
     mask = segment_tissue(slide, *options_.segmentation);
   }

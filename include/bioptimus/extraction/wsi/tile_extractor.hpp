@@ -53,6 +53,10 @@ struct TileExtractorOptions {
   /// Segment each slide at fit() with these parameters (when `mask` is
   /// empty). With neither, every tile counts as tissue.
   std::optional<TissueMaskParams> segmentation = TissueMaskParams{};
+  /// Segment with this CLAM preset instead, as CLAM applies it to each
+  /// slide (its areas count level-0 patches of that slide), at
+  /// segmentation's mask pixel size (8 um/px without one). Needs the slide's MPP.
+  std::optional<ClamPreset> clam_preset = std::nullopt;
   /// Grid options (partial tiles, bounds, level tolerance). The slide
   /// reader's MPP override is added at fit().
   TilingOptions tiling = {};
