@@ -174,7 +174,7 @@ std::vector<std::uint8_t> make_fragment_cells(std::uint32_t cells_x, std::uint32
     // One row: as many pieces as fit, in the list's order.
     double x = gap_um * px;
     double row_height = 0.0;
-    std::vector<std::array<double, 3>> row;  // centre x, radius, side
+    std::vector<std::array<double, 3>> row;  // centre x, radius, outline phase
     while (true) {
       const double side = sides_um[next % sides_um.size()];
       const double radius = side / std::sqrt(std::numbers::pi * wobble_area) * px;
@@ -182,7 +182,7 @@ std::vector<std::uint8_t> make_fragment_cells(std::uint32_t cells_x, std::uint32
       if (x + box + gap_um * px > width) {
         break;
       }
-      row.push_back({x + box / 2.0, radius, side});
+      row.push_back({x + box / 2.0, radius, 1.3 * static_cast<double>(next)});  // a shape of its own
       x += box + gap_um * px;
       row_height = std::max(row_height, box);
       ++next;
@@ -190,9 +190,8 @@ std::vector<std::uint8_t> make_fragment_cells(std::uint32_t cells_x, std::uint32
     if (row.empty() || y + row_height + gap_um * px > height) {
       break;
     }
-    for (const auto& [cx, radius, side] : row) {
-      const double phase = side * 0.37;
-      cells.paint(cx, y + row_height / 2.0, radius * reach, [&, radius = radius](double dx, double dy) {
+    for (const auto& [cx, radius, phase] : row) {
+      cells.paint(cx, y + row_height / 2.0, radius * reach, [&, radius = radius, phase = phase](double dx, double dy) {
         return std::hypot(dx, dy) <= radius * wobble(std::atan2(dy, dx), phase) ? tissue : background;
       });
     }
