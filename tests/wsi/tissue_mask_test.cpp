@@ -73,7 +73,7 @@ TEST_CASE("The default mask keeps every piece down to 150 um and no dust, on sli
   // make_tissue_slide's --fragments: physical pieces (150 x 150 um = 0.0225
   // mm^2 and up) and dust 20-90 um across; its default layout: five blobs
   // and nine specks in fractions of the slide (0.07-0.16 mm^2 blobs at
-  // 6000 x 6000, 0.3-0.7 mm^2 at 12000 x 9000).
+  // 6000 x 6000, 0.16-0.36 mm^2 at 12000 x 9000).
   const auto [size, layout] = GENERATE(table<std::string, std::string>({
       {"6000x6000", "--fragments 150,150,200"},
       {"12000x9000", "--fragments 150,200,300,500"},
