@@ -161,36 +161,6 @@ void load_batch(const io::wsi::SlideReader& slide, std::span<const TileRegion> t
   preprocessor(std::span<const image::ImageView>(batch.views), std::span<float>(batch.input), threads);
 }
 
-// CLAM's and TRIDENT's attributes of the tiles, from the slide and the extractor's plan.
-inference::CoordinateAttributes coordinate_attributes(const io::wsi::SlideReader& slide,
-                                                      const extraction::wsi::TileExtractor& extractor,
-                                                      const std::string& slide_id) {
-  const extraction::wsi::TilePlan& plan = extractor.plan();
-  const io::wsi::WSIDims level = slide.level_dimensions(plan.level());
-  const io::wsi::WSIDims level0 = slide.dimensions();
-  const double downsample = slide.level_downsample(plan.level());
-  inference::CoordinateAttributes attributes;
-  attributes.name = slide_id;
-  attributes.patch_size = plan.region_size().width;
-  attributes.patch_level = std::int64_t{plan.level().index()};
-  attributes.downsample = {.x = downsample, .y = downsample};
-  attributes.downsampled_level_dim = {.width = level.width, .height = level.height};
-  attributes.level_dim = {.width = level.width, .height = level.height};
-  attributes.patch_size_level0 = plan.footprint().width;
-  if (const std::optional<double> power = slide.properties().objective_power) {
-    attributes.level0_magnification = *power;
-  } else if (const std::optional<io::wsi::MPP> mpp = slide.mpp_x()) {
-    attributes.level0_magnification = 10.0 / mpp->value();
-  }
-  if (const std::optional<io::wsi::MPP> target = plan.target_mpp_x()) {
-    attributes.target_magnification = 10.0 / target->value();
-  }
-  attributes.overlap = extractor.tile_spec().overlap_pixels().width;
-  attributes.level0_width = level0.width;
-  attributes.level0_height = level0.height;
-  return attributes;
-}
-
 inference::FeatureFormat feature_format(const ExtractOptions& options) {
   return options.format == "npz" ? inference::FeatureFormat::npz : inference::FeatureFormat::hdf5;
 }
@@ -203,13 +173,13 @@ struct SlideResult {
 
 // Embeds one slide's tiles into `target`.
 SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::TileExtractor& extractor,
-                          const std::string& slide_id, const std::filesystem::path& target,
-                          const ExtractOptions& options, const models::Preprocessor& preprocessor,
-                          inference::Backbone& backbone, const std::string& label, bool terminal) {
+                          const std::filesystem::path& target, const ExtractOptions& options,
+                          const models::Preprocessor& preprocessor, inference::Backbone& backbone,
+                          const std::string& label, bool terminal) {
   const std::vector<TileRegion>& tiles = extractor.fit(slide).extract();
   const inference::FeatureFormat format = feature_format(options);
-  const std::unique_ptr<inference::FeatureWriter> writer = inference::open_feature_writer(
-      format, target, backbone.spec(), coordinate_attributes(slide, extractor, slide_id));
+  const std::unique_ptr<inference::FeatureWriter> writer =
+      inference::open_feature_writer(format, target, backbone.spec(), extractor.coordinate_attributes());
   const auto batch_size = static_cast<std::size_t>(options.batch_size);
   const std::size_t batches = (tiles.size() + batch_size - 1) / batch_size;
   const auto tiles_of = [&](std::size_t index) {
@@ -288,7 +258,7 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
       try {
         const io::wsi::SlideReader slide{slide_path, {.mpp_override = slides[i].mpp_override, .name = slide_id}};
         const SlideResult result =
-            extract_slide(slide, extractor, slide_id, target, options, preprocessor, backbone, label, terminal);
+            extract_slide(slide, extractor, target, options, preprocessor, backbone, label, terminal);
         total_tiles += result.tiles;
         model_seconds += result.model_seconds;
         summary.update({{"status", "ok"},
