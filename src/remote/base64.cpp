@@ -65,9 +65,6 @@ std::string base64_decode(std::string_view text, std::vector<std::uint8_t>& out)
   if (padding > 0 && text.size() % 4 != 0) {
     return "its padding ends a group of " + std::to_string(text.size() % 4) + " characters, not 4";
   }
-  if (length % 4 == 1) {
-    return "its length " + std::to_string(text.size()) + " is not one an encoder writes";
-  }
   out.reserve(length / 4 * 3 + 2);
   std::uint32_t group = 0;
   int bits = 0;
@@ -82,6 +79,10 @@ std::string base64_decode(std::string_view text, std::vector<std::uint8_t>& out)
       bits -= 8;
       out.push_back(static_cast<std::uint8_t>((group >> bits) & 0xFF));
     }
+  }
+  if (length % 4 == 1) {
+    out.clear();
+    return "its length " + std::to_string(text.size()) + " is not one an encoder writes";
   }
   return {};
 }

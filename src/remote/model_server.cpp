@@ -51,6 +51,10 @@ class SocketServer : public httplib::Server {
   }
 };
 
+std::size_t floats_of(const std::vector<std::int64_t>& shape) {
+  return static_cast<std::size_t>(std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>()));
+}
+
 // What the server runs once the model is loaded.
 struct Served {
   Served(const models::ModelSpec& model, BatchEmbedder embed, std::string metadata, detail::ServerMetrics& metrics,
@@ -60,8 +64,7 @@ struct Served {
         metadata_json(std::move(metadata)),
         tile{.width = model.input_shape()[2], .height = model.input_shape()[1]},
         input_floats(static_cast<std::size_t>(preprocessor.output_elements())),
-        output_floats(static_cast<std::size_t>(std::accumulate(model.output_shape().begin(), model.output_shape().end(),
-                                                               std::int64_t{1}, std::multiplies<>()))),
+        output_floats(floats_of(model.output_shape())),
         batcher(input_floats, output_floats, static_cast<std::size_t>(options.max_batch), options.max_delay,
                 std::move(embed), metrics) {}
 
