@@ -6,23 +6,33 @@
 # what is measured rather than the model.
 #
 #   bench/bench-serve.sh [SECONDS]     # per measurement, default 10
+#   BUILD_DIR=build/dev bench/bench-serve.sh   # an existing build instead of the release preset
+#   TORCH_THREADS=1 bench/bench-serve.sh       # LibTorch's threads in both servers (default 2)
 #
 # Load: wrk (Debian's), one connection per request in flight, each POSTing
 # the same one-tile request (a 64 x 64 PNG of a generated slide's tissue) in
 # a loop, at 1, 8 and 64 connections. Reported: requests/s, p50 and p99
 # latency, non-200 answers (must be 0), and for ours the mean batch size the
 # model ran (GET /metrics: tiles / model calls), which dynamic batching
-# raises above 1 under load. Both servers run LibTorch on 2 threads and
-# share the machine with wrk, so its load average (printed) matters:
-# compare the ratio, not the absolute figures.
+# raises above 1 under load. Both servers run LibTorch on TORCH_THREADS
+# threads and share the machine with wrk, so its load average (printed)
+# matters: compare the ratio, not the absolute figures. On a machine busy
+# with other work, LibTorch's OpenMP threads wait for each other (a tiny
+# model's call takes 10x longer with 2 threads than with 1): TORCH_THREADS=1
+# then measures the protocol better.
 #
 # Needs wrk, /usr/bin/python3 with fastapi, uvicorn, torch, PIL, yaml.
 set -euo pipefail
 seconds=${1:-10}
+export OMP_NUM_THREADS=${TORCH_THREADS:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
-build="$root/build/release"
-cmake --preset release -S "$root" > /dev/null
-cmake --build --preset release --target modelspec modelspec-serve >&2
+if [[ -n ${BUILD_DIR:-} ]]; then
+  build=$(cd "$BUILD_DIR" && pwd)
+else
+  build="$root/build/release"
+  cmake --preset release -S "$root" > /dev/null
+  cmake --build --preset release --target modelspec modelspec-serve >&2
+fi
 models="$root/tests/data/models"
 work=$(mktemp -d)
 pids=()
@@ -74,7 +84,7 @@ end
 LUA
 
 ours_port=$(free_port)
-OMP_NUM_THREADS=2 "$build/apps/modelspec" serve --model "$models/tiny-vit-reg4.yaml" \
+"$build/apps/modelspec" serve --model "$models/tiny-vit-reg4.yaml" \
   --weights "$models/tiny-vit-reg4.pt" --host 127.0.0.1 --port "$ours_port" --no-access-log \
   2> "$work/ours.log" &
 pids+=($!)
@@ -99,7 +109,7 @@ measure() {
 measure "$ours_port" 8 > /dev/null
 measure "$python_port" 8 > /dev/null
 
-echo "load average before: $(cat /proc/loadavg)"
+echo "LibTorch threads: $OMP_NUM_THREADS; build: $build; load average before: $(cat /proc/loadavg)"
 printf "%-12s %12s %10s %10s %8s %12s\n" "server" "connections" "req/s" "p50 ms" "p99 ms" "mean batch"
 declare -A rate
 for connections in 1 8 64; do

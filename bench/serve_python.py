@@ -10,12 +10,13 @@ POST /invocations takes one tile ({"image_data": base64 PNG, "model_name",
 torchvision-style ToTensor + Normalize with the spec's mean and std, the same
 TorchScript file, and the spec's readout (CLS next to the mean of the patch
 tokens after num_prefix_tokens). One tile per model call: no dynamic
-batching. GET /ping answers 200. Needs Debian's python3-fastapi,
+batching. GET /ping answers 200. LibTorch's threads: OMP_NUM_THREADS (2). Needs Debian's python3-fastapi,
 python3-uvicorn, python3-torch, python3-pil, python3-yaml.
 """
 import base64
 import binascii
 import io
+import os
 import sys
 
 import numpy as np
@@ -33,7 +34,7 @@ width, height = (spec["tile_spec"]["size"] * 2)[:2] if isinstance(spec["tile_spe
 mean = np.array(spec["mean"], np.float32).reshape(3, 1, 1)
 std = np.array(spec["std"], np.float32).reshape(3, 1, 1)
 prefix = spec.get("num_prefix_tokens", 1)
-torch.set_num_threads(2)
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
 model = torch.jit.load(MODEL_FILE).eval()
 app = FastAPI()
 ECHOED = ("slide_name", "x", "y", "width", "height", "tissue_ratio", "patch_idx", "resolution")

@@ -283,8 +283,6 @@ void ModelServer::State::invocations(const httplib::Request& request, httplib::R
                                      const httplib::ContentReader* reader) {
   (void)request;
   Served* model = served.load(std::memory_order_acquire);
-  // A request reading its body may join the next batch.
-  Announcement announcement(model == nullptr ? nullptr : &model->batcher);
   Scratch& work = scratch;
   work.body.clear();
   if (reader != nullptr) {
@@ -318,6 +316,9 @@ void ModelServer::State::invocations(const httplib::Request& request, httplib::R
     refuse(response, {400, "the request has no body: send a tile request as JSON (docs/serving.md)"});
     return;
   }
+  // From here on its tiles may join the next batch, which waits for them
+  // (not while the body arrives: a slow sender would hold every batch).
+  Announcement announcement(&model->batcher);
   json document;
   try {
     document = json::parse(work.body);

@@ -103,8 +103,8 @@ std::string connection_problem(httplib::Error error) {
   }
 }
 
-// Sends `body` with retries; `read` takes a 200 answer and says what is
-// wrong with it (empty when it was read).
+// Sends `body` with retries; `read` takes a 200 answer's JSON and says what
+// is wrong with it (empty when it was read).
 template <typename Reader>
 Outcome post(httplib::Client& client, const std::string& path, const std::string& body, const RemoteOptions& options,
              const std::atomic<bool>* abandon, Reader&& read, int& attempts) {
@@ -115,7 +115,8 @@ Outcome post(httplib::Client& client, const std::string& path, const std::string
     if (!result) {
       outcome = {.done = false, .retryable = true, .problem = connection_problem(result.error())};
     } else if (result->status == 200) {
-      std::string problem = read(result->body);
+      const json answer = json::parse(result->body, nullptr, false);
+      std::string problem = answer.is_discarded() ? "not JSON" : read(answer);
       if (problem.empty()) {
         return {.done = true, .retryable = false, .problem = {}};
       }
@@ -231,13 +232,7 @@ void RemoteBackend::State::check_model() {
   int attempts = 0;
   const Outcome outcome = post(
       client, endpoint.path, body, options, nullptr,
-      [&](const std::string& answer) -> std::string {
-        json served;
-        try {
-          served = json::parse(answer);
-        } catch (const json::parse_error&) {
-          return "not JSON";
-        }
+      [&](const json& served) -> std::string {
         if (!served.is_object()) {
           return "expected a JSON object";
         }
@@ -300,13 +295,7 @@ void RemoteBackend::State::send(Job& current, std::size_t request, httplib::Clie
   int attempts = 0;
   const Outcome outcome = post(
       client, endpoint.path, body, options, &current.failed,
-      [&](const std::string& answer) -> std::string {
-        json parsed;
-        try {
-          parsed = json::parse(answer);
-        } catch (const json::parse_error&) {
-          return "not JSON";
-        }
+      [&](const json& parsed) -> std::string {
         if (!batch) {
           return read_output(parsed, rows);
         }
