@@ -409,6 +409,9 @@ ModelServer::ModelServer(ServerOptions options) : state_(std::make_unique<State>
   if (opts.max_connections < 1) {
     throw Error("server: max_connections must be at least 1, got " + std::to_string(opts.max_connections));
   }
+  if (opts.idle_timeout.count() < 1) {
+    throw Error("server: idle_timeout must be at least 1 s");
+  }
   if (opts.max_body_bytes == 0) {
     throw Error("server: max_body_bytes must be at least 1");
   }
@@ -422,11 +425,12 @@ ModelServer::ModelServer(ServerOptions options) : state_(std::make_unique<State>
   // requests per connection beyond httplib's counter.
   constexpr std::size_t requests_per_connection = 1'000'000;
   http.set_keep_alive_max_count(requests_per_connection);
-  http.set_keep_alive_timeout(5);
   // A connection that sends nothing for this long is closed: a half-sent
   // request ("slowloris") holds its thread no longer.
-  http.set_read_timeout(5, 0);
-  http.set_write_timeout(5, 0);
+  const std::time_t idle_seconds = opts.idle_timeout.count();
+  http.set_keep_alive_timeout(idle_seconds);
+  http.set_read_timeout(idle_seconds, 0);
+  http.set_write_timeout(idle_seconds, 0);
   http.set_payload_max_length(opts.max_body_bytes);
 
   http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {

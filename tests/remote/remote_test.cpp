@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -231,8 +232,11 @@ TEST_CASE("RemoteBackend reports what went wrong, naming the endpoint and the ti
     CHECK(calls == 3);
   }
   SECTION("the server is gone: connection errors, retried, then reported") {
+    // Stopping waits for the client's idle kept-alive connections: 1 s.
     std::optional<ModelServer> server(
-        std::in_place, bioptimus::remote::ServerOptions{.host = "127.0.0.1", .port = 0, .access_log = false});
+        std::in_place,
+        bioptimus::remote::ServerOptions{
+            .host = "127.0.0.1", .port = 0, .idle_timeout = std::chrono::seconds(1), .access_log = false});
     server->serve(spec, stand_in_model, R"({"model_name": "tiny-vit-reg4", "version": "1.0.0"})");
     const int port = server->port();
     RemoteBackend remote(spec, {.endpoint = "http://127.0.0.1:" + std::to_string(port),

@@ -51,6 +51,10 @@ struct ServerOptions {
   std::size_t max_body_bytes = sagemaker_payload_limit;
   /// Connections served at once (one thread each); more wait for a free one.
   int max_connections = 512;
+  /// A connection that sends nothing for this long (a half-sent request, or
+  /// an idle kept-alive one) is closed; stop() waits this long at most for
+  /// idle kept-alive connections.
+  std::chrono::seconds idle_timeout{5};
   /// A line per request on stderr.
   bool access_log = true;
 };
