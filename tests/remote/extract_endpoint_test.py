@@ -4,9 +4,9 @@ extract_endpoint_test.py MODELSPEC MAKE_TISSUE_SLIDE MODELS_DIR.
 
 On a generated slide, the features through the server (one tile per request,
 and the batch form) are the local extract's (fp32, the same TorchScript file)
-at the same coordinates; a server serving another model version is refused
-before any slide; a server killed (SIGKILL) mid-slide fails that slide
-clearly, with no file left, and the rerun against a new server completes it.
+at the same coordinates; a server killed (SIGKILL) mid-slide fails that slide
+clearly, with no file left, and the rerun completes it. (A server of another
+model is refused: tests/remote/remote_test.cpp.)
 Exits 77 (skipped) without h5py or numpy."""
 import json
 import pathlib
@@ -25,10 +25,11 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from server_process import running  # noqa: E402
 
 TOOL, GENERATOR, MODELS = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
-SPEC, WEIGHTS = MODELS / "tiny-vit-reg4.yaml", MODELS / "tiny-vit-reg4.pt"
+WEIGHTS = MODELS / "tiny-vit-reg4.pt"
 
 
-def extract(slide, out, *extra, spec=SPEC):
+def extract(slide, out, *extra, spec=None):
+    spec = spec or SPEC
     command = [TOOL, "extract", str(slide), "--model", str(spec), "-o", str(out), "--threads", "2", *map(str, extra)]
     return subprocess.run(command, capture_output=True, text=True, check=False)
 
@@ -52,11 +53,14 @@ with tempfile.TemporaryDirectory() as work:
     work = pathlib.Path(work)
     slide = work / "good.tif"
     subprocess.run([GENERATOR, str(slide), "--size", "3072x2304", "--mpp", "1.0"], check=True)
+    # The tiny ViT's spec at 1.5 um/px: 96 px read and resized to 64, about a hundred tiles (fast).
+    SPEC = work / "tiny-vit-reg4.yaml"
+    SPEC.write_text((MODELS / "tiny-vit-reg4.yaml").read_text().replace("resolution: 0.5", "resolution: 1.5"))
     run = extract(slide, work / "local", "--weights", WEIGHTS, "--batch-size", "48")
     assert run.returncode == 0, run.stderr
     reference = read(work / "local" / "good.h5")
     tiles = len(reference[1])
-    assert tiles > 500, tiles
+    assert tiles > 80, tiles
 
     with running(TOOL, SPEC, WEIGHTS, "--no-access-log") as server:
         server.wait_ready()
@@ -65,14 +69,6 @@ with tempfile.TemporaryDirectory() as work:
         assert run.returncode == 0, run.stderr
         assert run.stdout.startswith(f"1 slides (0 failed, 0 skipped), {tiles} tiles"), run.stdout
         same_features(work / "remote" / "good.h5", reference)
-
-        # Another version of the model on the server: refused before any slide.
-        other = work / "tiny-vit-reg4.yaml"
-        other.write_text(SPEC.read_text().replace("version: 1.0.0", "version: 2.0.0"))
-        run = extract(slide, work / "other", "--endpoint", endpoint, spec=other)
-        assert run.returncode == 1, (run.returncode, run.stderr)
-        assert "serves tiny-vit-reg4@1.0.0, this run's model is tiny-vit-reg4@2.0.0" in run.stderr, run.stderr
-        assert not (work / "other").exists() or not any((work / "other").iterdir())
 
         # --weights and --endpoint together: a usage error.
         run = extract(slide, work / "both", "--endpoint", endpoint, "--weights", WEIGHTS)
@@ -84,11 +80,11 @@ with tempfile.TemporaryDirectory() as work:
             dying.wait_ready()
             doomed = f"http://127.0.0.1:{dying.port}"
             client = subprocess.Popen([TOOL, "extract", str(slide), "--model", str(SPEC), "-o", str(out),
-                                       "--endpoint", doomed, "--concurrency", "2", "--batch-size", "16", "--retries",
+                                       "--endpoint", doomed, "--concurrency", "2", "--batch-size", "8", "--retries",
                                        "2", "--summary", str(summary)],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
-                dying.wait_for_line(r'"POST /invocations" 200', count=40)
+                dying.wait_for_line(r'"POST /invocations" 200', count=20)
                 dying.kill()
                 stdout, stderr = client.communicate(timeout=60)
             finally:
@@ -102,7 +98,7 @@ with tempfile.TemporaryDirectory() as work:
         assert line["status"] == "failed" and doomed in line["error"], line
 
         # The rerun, against the first server (in the batch form), completes the slide.
-        run = extract(slide, out, "--endpoint", endpoint + "/invocations", "--tiles-per-request", "16",
+        run = extract(slide, out, "--endpoint", endpoint + "/invocations", "--tiles-per-request", "8",
                       "--summary", summary)
         assert run.returncode == 0, run.stderr
         same_features(out / "good.h5", reference)

@@ -249,14 +249,23 @@ TEST_CASE("RemoteBackend reports what went wrong, naming the endpoint and the ti
                       Catch::Contains("http://127.0.0.1:" + std::to_string(port) +
                                       "/invocations: tile 0 (x=0, y=0) failed after 2 attempts"));
   }
-  SECTION("a client error is not retried") {
-    std::atomic<int> calls{0};
+  SECTION("tiles not of the model's size are refused before sending") {
     ModelServer server({.host = "127.0.0.1", .port = 0, .access_log = false});
     server.serve(spec, stand_in_model, R"({"model_name": "tiny-vit-reg4", "version": "1.0.0"})");
     const std::vector<std::uint8_t> small = pixels(32, 32, 1);
     const std::vector<ImageView> wrong{view_of(small, 32, 32)};
     RemoteBackend remote(spec, {.endpoint = "http://127.0.0.1:" + std::to_string(server.port())});
     CHECK_THROWS_WITH(remote.embed(wrong, embeddings), Catch::Contains("must be rgb8 of 64x64"));
+  }
+  SECTION("a client error (4xx) is not retried") {
+    // A body limit that the metadata request fits in and a tile does not: 413.
+    ModelServer server({.host = "127.0.0.1", .port = 0, .max_body_bytes = 200, .access_log = false});
+    server.serve(spec, stand_in_model, R"({"model_name": "tiny-vit-reg4", "version": "1.0.0"})");
+    RemoteBackend remote(spec, {.endpoint = "http://127.0.0.1:" + std::to_string(server.port()), .retries = 3});
+    CHECK_THROWS_WITH(remote.embed(tiles, embeddings),
+                      Catch::Contains("failed after 1 attempt: HTTP 413: the request body is larger"));
+    CHECK(server.metrics().find("bioptimus_requests_total{route=\"/invocations\",status=\"413\"} 1\n") !=
+          std::string::npos);
   }
   SECTION("a bad endpoint") {
     CHECK_THROWS_WITH(RemoteBackend(spec, {.endpoint = "ftp://host:21"}),
