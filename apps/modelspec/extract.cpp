@@ -37,7 +37,7 @@
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/image/image.hpp"
 #include "bioptimus/inference/backbone.hpp"
-#include "bioptimus/inference/feature_writer.hpp"
+#include "bioptimus/writers/prediction_writer.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/models/preprocess.hpp"
 #include "manifest.hpp"

@@ -8,4 +8,4 @@ check_header_dependencies(
   bioptimus/error.hpp bioptimus/io/wsi/types.hpp bioptimus/extraction/wsi/types.hpp bioptimus/models/types.hpp
   bioptimus/models/readout.hpp bioptimus/image/image.hpp bioptimus/image/resize.hpp bioptimus/models/preprocess.hpp)
 check_header_dependencies("/torch/|/ATen/|/c10/|hdf5|/zip\\.h|yaml-cpp|/fmt/" "LibTorch, HDF5, libzip, yaml-cpp or fmt"
-                          bioptimus/inference/backbone.hpp bioptimus/inference/feature_writer.hpp)
+                          bioptimus/inference/backbone.hpp bioptimus/writers/prediction_writer.hpp)

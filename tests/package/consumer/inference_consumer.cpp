@@ -5,7 +5,7 @@
 
 #include "bioptimus/bioptimus.hpp"
 #include "bioptimus/inference/backbone.hpp"
-#include "bioptimus/inference/feature_writer.hpp"
+#include "bioptimus/writers/prediction_writer.hpp"
 
 int main() {
   using namespace bioptimus;

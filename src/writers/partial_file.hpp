@@ -1,8 +1,8 @@
 // A hidden temporary path beside a target file, renamed onto the target on
 // commit and removed otherwise: a reader never sees a half-written file
 // under the target's name.
-#ifndef BIOPTIMUS_SRC_INFERENCE_PARTIAL_FILE_HPP
-#define BIOPTIMUS_SRC_INFERENCE_PARTIAL_FILE_HPP
+#ifndef BIOPTIMUS_SRC_WRITERS_PARTIAL_FILE_HPP
+#define BIOPTIMUS_SRC_WRITERS_PARTIAL_FILE_HPP
 
 #include <filesystem>
 #include <string>
@@ -46,4 +46,4 @@ struct ModelRecord {
 
 }  // namespace bioptimus::inference::detail
 
-#endif  // BIOPTIMUS_SRC_INFERENCE_PARTIAL_FILE_HPP
+#endif  // BIOPTIMUS_SRC_WRITERS_PARTIAL_FILE_HPP

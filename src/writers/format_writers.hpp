@@ -1,8 +1,8 @@
 // The concrete writers, each in its own file with its own dependency, and
 // what they share: the checks on write() and commit(), and the list of
 // coordinate attributes.
-#ifndef BIOPTIMUS_SRC_INFERENCE_FEATURE_WRITERS_HPP
-#define BIOPTIMUS_SRC_INFERENCE_FEATURE_WRITERS_HPP
+#ifndef BIOPTIMUS_SRC_WRITERS_FORMAT_WRITERS_HPP
+#define BIOPTIMUS_SRC_WRITERS_FORMAT_WRITERS_HPP
 
 #include <array>
 #include <cstddef>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "bioptimus/inference/feature_writer.hpp"
+#include "bioptimus/writers/prediction_writer.hpp"
 
 namespace bioptimus::inference::detail {
 
@@ -76,4 +76,4 @@ void for_each_coordinate_attribute(const CoordinateAttributes& attributes, Visit
 
 }  // namespace bioptimus::inference::detail
 
-#endif  // BIOPTIMUS_SRC_INFERENCE_FEATURE_WRITERS_HPP
+#endif  // BIOPTIMUS_SRC_WRITERS_FORMAT_WRITERS_HPP

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "bioptimus/inference/feature_writer.hpp"
+#include "bioptimus/writers/prediction_writer.hpp"
 #include "bioptimus/models/registry.hpp"
 #include "host_hdf5_errors.hpp"
 #include "temp_dir.hpp"

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "bioptimus/inference/feature_writer.hpp"
+#include "bioptimus/writers/prediction_writer.hpp"
 #include "bioptimus/models/registry.hpp"
 #include "test_models.hpp"
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "feature_writers.hpp"
+#include "format_writers.hpp"
 #include "hdf5_handle.hpp"
 #include "partial_file.hpp"
 #include "quiet_hdf5_errors.hpp"

@@ -1,4 +1,4 @@
-#include "bioptimus/inference/feature_writer.hpp"
+#include "bioptimus/writers/prediction_writer.hpp"
 
 #include <random>
 #include <string>
@@ -7,7 +7,7 @@
 
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
-#include "feature_writers.hpp"
+#include "format_writers.hpp"
 #include "partial_file.hpp"
 
 namespace bioptimus::inference {

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "feature_writers.hpp"
+#include "format_writers.hpp"
 #include "partial_file.hpp"
 
 namespace bioptimus::inference::detail {

@@ -1,4 +1,4 @@
-// bioptimus/inference/feature_writer.hpp
+// bioptimus/writers/prediction_writer.hpp
 //
 // Streaming feature writers: tile embeddings and their level-0 coordinates,
 // appended batch by batch, so the slide's full feature array never sits in
@@ -17,8 +17,8 @@
 // A writer writes to a hidden temporary file beside the target and renames it
 // on commit(), so a crash or an error never leaves a file that looks
 // complete; a writer destroyed without commit() removes its temporary file.
-#ifndef BIOPTIMUS_INFERENCE_FEATURE_WRITER_HPP
-#define BIOPTIMUS_INFERENCE_FEATURE_WRITER_HPP
+#ifndef BIOPTIMUS_WRITERS_PREDICTION_WRITER_HPP
+#define BIOPTIMUS_WRITERS_PREDICTION_WRITER_HPP
 
 #include <cstdint>
 #include <filesystem>
@@ -147,4 +147,4 @@ class FeatureWriter {
 
 }  // namespace bioptimus::inference
 
-#endif  // BIOPTIMUS_INFERENCE_FEATURE_WRITER_HPP
+#endif  // BIOPTIMUS_WRITERS_PREDICTION_WRITER_HPP
