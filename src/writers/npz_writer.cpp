@@ -1,22 +1,26 @@
-// The NPZ feature writer: rows stream into two .npy files beside the target
-// (their headers rewritten with the final row count at commit), which libzip
-// then stores, with the metadata arrays, in the archive numpy.load reads.
+// The NPZ writer: rows stream into two nameless .npy files beside the target
+// (their headers rewritten with the final row count at close), which libzip
+// then stores, with the thumbnail, the mask and the attributes as small
+// arrays, in the archive numpy.load reads.
+#include <unistd.h>
 #include <zip.h>
 
 #include <bit>
 
-#include <array>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <string>
+#include <system_error>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "format_writers.hpp"
-#include "partial_file.hpp"
+#include "partial_output.hpp"
 
-namespace bioptimus::inference::detail {
+namespace bioptimus::writers::detail {
 namespace {
 
 static_assert(std::endian::native == std::endian::little, "arrays are written as numpy's little-endian <f4 and <i8");
@@ -73,8 +77,13 @@ std::string bytes_of(const T* values, std::size_t count) {
   return {reinterpret_cast<const char*>(values), count * sizeof(T)};
 }
 
+template <typename T>
+std::span<const std::byte> raw(std::span<const T> values) {
+  return std::as_bytes(values);
+}
+
 // numpy's unicode arrays hold UTF-32LE code points: decode the UTF-8 text
-// (our strings are valid UTF-8: the YAML loader checks it).
+// (WriterBase lets only valid UTF-8 through).
 std::string utf32_of(const std::string& text, std::size_t& characters) {
   std::string out;
   characters = 0;
@@ -94,33 +103,50 @@ std::string utf32_of(const std::string& text, std::size_t& characters) {
   return out;
 }
 
-class NpzWriter final : public RowWriter {
- public:
-  NpzWriter(const std::filesystem::path& path, const models::ModelSpec& spec, const CoordinateAttributes& attributes)
-      : RowWriter(path, spec),
-        archive_(path),
-        features_file_(path, ".features.npy"),
-        coords_file_(path, ".coords.npy") {
-    open_stream(features_, features_file_);
-    open_stream(coords_, coords_file_);
+// An attribute as a small .npy file: a 0-d array for a number or a string, a
+// 1-d array for a list of numbers.
+std::string npy_of(const MetadataValue& value) {
+  return std::visit(
+      [](const auto& held) {
+        using Held = std::decay_t<decltype(held)>;
+        if constexpr (std::is_same_v<Held, std::int64_t>) {
+          return npy_file("<i8", {}, bytes_of(&held, 1));
+        } else if constexpr (std::is_same_v<Held, double>) {
+          return npy_file("<f8", {}, bytes_of(&held, 1));
+        } else if constexpr (std::is_same_v<Held, std::string>) {
+          std::size_t characters = 0;
+          const std::string payload = utf32_of(held, characters);
+          return npy_file("<U" + std::to_string(characters == 0 ? 1 : characters), {},
+                          characters == 0 ? std::string(4, '\0') : payload);
+        } else {
+          const char* descr = std::is_same_v<Held, std::vector<double>> ? "<f8" : "<i8";
+          return npy_file(descr, {static_cast<std::int64_t>(held.size())}, bytes_of(held.data(), held.size()));
+        }
+      },
+      value);
+}
 
-    const ModelRecord record = record_of(spec);
-    add_string("name", attributes.name);
-    add_string("model", record.identity);
-    add_string("model_spec_yaml", record.spec_yaml);
-    add_string("bioptimus_version", record.library);
-    for_each_coordinate_attribute(attributes, [this](const char* name, const auto& value) { add_value(name, value); });
+class NpzWriter final : public WriterBase {
+ public:
+  explicit NpzWriter(WriterSetup setup)
+      : WriterBase(std::move(setup)),
+        archive_(path(), PartialOutput::Kind::file),
+        features_(create_anonymous_file(path().parent_path(), path())),
+        coords_(create_anonymous_file(path().parent_path(), path())) {
+    // The headers are written at close(), once the row count is known.
+    const std::string placeholder(npy_header_bytes, ' ');
+    for (const FileDescriptor* stream : {&features_, &coords_}) {
+      if (!write_all(stream->get(), std::as_bytes(std::span{placeholder}))) {
+        fail_with("cannot write a scratch file", errno);
+      }
+    }
   }
 
  private:
   void append(std::span<const float> features, std::span<const Coordinate> coordinates) override {
     static_assert(sizeof(Coordinate) == 2 * sizeof(std::int64_t));
-    features_.write(reinterpret_cast<const char*>(features.data()),
-                    static_cast<std::streamsize>(features.size_bytes()));
-    coords_.write(reinterpret_cast<const char*>(coordinates.data()),
-                  static_cast<std::streamsize>(coordinates.size_bytes()));
-    if (!features_ || !coords_) {
-      fail("cannot write " + std::to_string(coordinates.size()) + " rows (is the disk full?)");
+    if (!write_all(features_.get(), raw(features)) || !write_all(coords_.get(), raw(coordinates))) {
+      fail_with("cannot write " + std::to_string(coordinates.size()) + " rows", errno);
     }
   }
 
@@ -130,97 +156,109 @@ class NpzWriter final : public RowWriter {
     finish_stream(features_, npy_header("<f4", feature_shape, npy_header_bytes));
     finish_stream(coords_, npy_header("<i8", {rows(), 2}, npy_header_bytes));
 
+    // Every attribute once: `name` is on both features and coords elsewhere.
+    std::vector<std::pair<std::string, std::string>> members;
+    const auto add_member = [&members](const std::string& name, const MetadataValue& value) {
+      for (const auto& member : members) {
+        if (member.first == name) {
+          return;
+        }
+      }
+      members.emplace_back(name, npy_of(value));
+    };
+    for (const auto& list : {features_attributes(setup()), coords_attributes(setup()), metadata()}) {
+      for (const Attribute& attribute : list) {
+        add_member(attribute.name, attribute.value);
+      }
+    }
+    std::vector<std::pair<std::string, std::string>> images;
+    for (const auto& [name, image] : {std::pair{thumbnail_array, &thumbnail()}, {tissue_mask_array, &tissue_mask()}}) {
+      if (*image) {
+        const std::vector<std::uint8_t>& pixels = (*image)->pixels;
+        images.emplace_back(name, npy_file("|u1", (*image)->shape, bytes_of(pixels.data(), pixels.size())));
+        for (const Attribute& attribute : (*image)->attributes) {
+          add_member(std::string{name} + "_" + attribute.name, attribute.value);
+        }
+      }
+    }
+
     int error = 0;
     zip_t* zip = zip_open(archive_.path().c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
     if (zip == nullptr) {
       fail("cannot create the temporary archive " + archive_.path().filename().string());
     }
-    // numpy.savez stores its members uncompressed; so do we (the features do not compress well).
-    const auto add = [&](const std::string& name, zip_source_t* source) {
+    const auto add = [&](const std::string& name, zip_source_t* source, zip_int32_t method) {
       if (source == nullptr) {
         return false;
       }
-      const zip_int64_t index = zip_file_add(zip, name.c_str(), source, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8);
+      const zip_int64_t index = zip_file_add(zip, (name + ".npy").c_str(), source, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8);
       if (index < 0) {
         zip_source_free(source);
         return false;
       }
-      return zip_set_file_compression(zip, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) == 0;
+      return zip_set_file_compression(zip, static_cast<zip_uint64_t>(index), method, 0) == 0;
     };
-    bool added = add("features.npy", zip_source_file(zip, features_file_.path().c_str(), 0, -1)) &&
-                 add("coords.npy", zip_source_file(zip, coords_file_.path().c_str(), 0, -1));
-    for (const auto& [name, content] : metadata_) {
-      added = added && add(name + ".npy", zip_source_buffer(zip, content.data(), content.size(), 0));
+    // numpy.savez stores its members uncompressed, so do we for the rows (the
+    // features do not compress well); the pictures deflate several times.
+    bool added = add(features_array, stream_source(zip, features_), ZIP_CM_STORE) &&
+                 add(coords_array, stream_source(zip, coords_), ZIP_CM_STORE);
+    for (const auto& [name, content] : images) {
+      added = added && add(name, zip_source_buffer(zip, content.data(), content.size(), 0), ZIP_CM_DEFLATE);
+    }
+    for (const auto& [name, content] : members) {
+      added = added && add(name, zip_source_buffer(zip, content.data(), content.size(), 0), ZIP_CM_STORE);
     }
     if (!added) {
       const std::string reason = zip_strerror(zip);
       zip_discard(zip);
       fail("cannot build the archive: " + reason);
     }
+    // libzip reads the sources (`images`, `members`, the streams) here.
     if (zip_close(zip) != 0) {
       const std::string reason = zip_strerror(zip);
       zip_discard(zip);
       fail("cannot write the archive: " + reason);
     }
-    features_file_.discard();
-    coords_file_.discard();
-    archive_.commit();
+    archive_.publish();
   }
 
-  void open_stream(std::ofstream& stream, const PartialFile& file) const {
-    stream.open(file.path(), std::ios::binary | std::ios::trunc);
-    stream << std::string(npy_header_bytes, ' ');  // the header, written at commit
-    if (!stream) {
-      fail("cannot create the temporary file " + file.path().filename().string());
+  // The whole stream for libzip, which closes the FILE it is given.
+  zip_source_t* stream_source(zip_t* zip, const FileDescriptor& stream) const {
+    // libzip reads from where the FILE stands: the start, not where the rows ended.
+    const int copy = ::dup(stream.get());
+    std::FILE* file = copy < 0 || ::lseek(copy, 0, SEEK_SET) != 0 ? nullptr : ::fdopen(copy, "rb");
+    if (file == nullptr) {
+      if (copy >= 0) {
+        ::close(copy);
+      }
+      return nullptr;
+    }
+    zip_source_t* source = zip_source_filep(zip, file, 0, -1);
+    if (source == nullptr) {
+      std::fclose(file);
+    }
+    return source;
+  }
+
+  void finish_stream(const FileDescriptor& stream, const std::string& header) const {
+    if (!write_all_at(stream.get(), std::as_bytes(std::span{header}), 0)) {
+      fail_with("cannot finish a scratch .npy file", errno);
     }
   }
 
-  void finish_stream(std::ofstream& stream, const std::string& header) const {
-    stream.seekp(0);
-    stream << header;
-    stream.close();
-    if (!stream) {
-      fail("cannot finish a temporary .npy file (is the disk full?)");
-    }
+  [[noreturn]] void fail_with(const std::string& what, int error) const {
+    fail(what + ": " + std::system_category().message(error));
   }
 
-  void add_string(const std::string& name, const std::string& value) {
-    std::size_t characters = 0;
-    const std::string payload = utf32_of(value, characters);
-    metadata_.emplace_back(name, npy_file("<U" + std::to_string(characters == 0 ? 1 : characters), {},
-                                          characters == 0 ? std::string(4, '\0') : payload));
-  }
-
-  void add_value(const std::string& name, std::int64_t value) {
-    metadata_.emplace_back(name, npy_file("<i8", {}, bytes_of(&value, 1)));
-  }
-
-  void add_value(const std::string& name, double value) {
-    metadata_.emplace_back(name, npy_file("<f8", {}, bytes_of(&value, 1)));
-  }
-
-  void add_value(const std::string& name, const std::array<std::int64_t, 2>& values) {
-    metadata_.emplace_back(name, npy_file("<i8", {2}, bytes_of(values.data(), 2)));
-  }
-
-  void add_value(const std::string& name, const std::array<double, 2>& values) {
-    metadata_.emplace_back(name, npy_file("<f8", {2}, bytes_of(values.data(), 2)));
-  }
-
-  PartialFile archive_;
-  PartialFile features_file_;
-  PartialFile coords_file_;
-  std::ofstream features_;
-  std::ofstream coords_;
-  // Small .npy files, kept until the archive is written (libzip reads them at zip_close).
-  std::vector<std::pair<std::string, std::string>> metadata_;
+  PartialOutput archive_;
+  FileDescriptor features_;
+  FileDescriptor coords_;
 };
 
 }  // namespace
 
-std::unique_ptr<FeatureWriter> open_npz_writer(const std::filesystem::path& path, const models::ModelSpec& spec,
-                                               const CoordinateAttributes& attributes) {
-  return std::make_unique<NpzWriter>(path, spec, attributes);
+std::unique_ptr<PredictionWriter> open_npz_writer(WriterSetup setup) {
+  return std::make_unique<NpzWriter>(std::move(setup));
 }
 
-}  // namespace bioptimus::inference::detail
+}  // namespace bioptimus::writers::detail

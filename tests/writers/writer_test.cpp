@@ -1,26 +1,31 @@
-// Feature writers: what a reader can see before commit, after an error, and
-// after an abandoned write. (check_features.py reads the committed files
-// with h5py and numpy.)
+// Prediction writers, every format: what a reader can see before close,
+// after an error, and after an abandoned or killed write; the checks of
+// every call. (check_features.py reads the finished outputs with
+// zarr-python, h5py and numpy.)
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
-#include "bioptimus/writers/prediction_writer.hpp"
 #include "bioptimus/models/registry.hpp"
+#include "bioptimus/writers/prediction_writer.hpp"
 #include "host_hdf5_errors.hpp"
 #include "temp_dir.hpp"
 #include "test_models.hpp"
 
 namespace {
 
-using bioptimus::inference::Coordinate;
-using bioptimus::inference::CoordinateAttributes;
-using bioptimus::inference::FeatureFormat;
-using bioptimus::inference::open_feature_writer;
-using bioptimus::inference::WriterError;
+using bioptimus::writers::Coordinate;
+using bioptimus::writers::CoordinateAttributes;
+using bioptimus::writers::open_prediction_writer;
+using bioptimus::writers::OutputFormat;
+using bioptimus::writers::PredictionWriter;
+using bioptimus::writers::WriterError;
+using bioptimus::writers::WriterOptions;
 
 using bioptimus::testing::tiny_vit_spec;
 
@@ -29,63 +34,226 @@ std::vector<std::string> entries(const std::filesystem::path& dir) {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     names.push_back(entry.path().filename().string());
   }
+  std::sort(names.begin(), names.end());
   return names;
 }
 
-const FeatureFormat formats[] = {FeatureFormat::hdf5, FeatureFormat::npz};
+const OutputFormat formats[] = {OutputFormat::hdf5, OutputFormat::npz, OutputFormat::zarr};
+
+std::string name_for(OutputFormat format) { return "slide." + std::string{extension(format)}; }
+
+std::unique_ptr<PredictionWriter> open_for(OutputFormat format, const std::filesystem::path& target,
+                                           WriterOptions options = {}) {
+  options.format = format;
+  return open_prediction_writer(target, tiny_vit_spec(), CoordinateAttributes{.name = "slide"}, options);
+}
+
+void write_two_rows(PredictionWriter& writer) {
+  const std::vector<float> features(2 * 64, 1.0F);
+  const std::vector<Coordinate> coordinates{{.x = 0, .y = 0}, {.x = 224, .y = 0}};
+  writer.write(features, coordinates);
+}
 
 }  // namespace
 
-TEST_CASE("Nothing appears under the target name before commit, and an abandoned writer leaves nothing", "[writers]") {
-  for (const FeatureFormat format : formats) {
+TEST_CASE("Nothing appears under the target name before close, and an abandoned writer leaves nothing", "[writers]") {
+  for (const OutputFormat format : formats) {
     const bioptimus::testing::TempDir dir;
-    const std::filesystem::path target = dir.path() / ("slide." + std::string{extension(format)});
+    const std::filesystem::path target = dir.path() / name_for(format);
     {
-      auto writer = open_feature_writer(format, target, tiny_vit_spec(), CoordinateAttributes{.name = "slide"});
+      auto writer = open_for(format, target);
       REQUIRE(writer->row_size() == 64);
-      const std::vector<float> features(2 * 64, 1.0F);
-      const std::vector<Coordinate> coordinates{{.x = 0, .y = 0}, {.x = 224, .y = 0}};
-      writer->write(features, coordinates);
+      REQUIRE(writer->path() == target);
+      write_two_rows(*writer);
       REQUIRE(writer->rows() == 2);
-      REQUIRE_FALSE(std::filesystem::exists(target));
+      REQUIRE(entries(dir.path()) == std::vector<std::string>{"." + name_for(format) + ".partial"});
     }
     REQUIRE(entries(dir.path()).empty());
   }
 }
 
-TEST_CASE("commit replaces an existing file, and writing after it is an error", "[writers]") {
-  for (const FeatureFormat format : formats) {
+TEST_CASE("close replaces an existing output, and calls after it are errors", "[writers]") {
+  for (const OutputFormat format : formats) {
     const bioptimus::testing::TempDir dir;
-    const std::filesystem::path target = dir.write("old." + std::string{extension(format)}, "stale");
-    auto writer = open_feature_writer(format, target, tiny_vit_spec(), {});
-    writer->commit();
-    REQUIRE(std::filesystem::file_size(target) > 5);
-    REQUIRE(entries(dir.path()).size() == 1);
-    const std::vector<float> features(64);
-    const std::vector<Coordinate> coordinates{{.x = 0, .y = 0}};
-    REQUIRE_THROWS_AS(writer->write(features, coordinates), WriterError);
+    const std::filesystem::path target = dir.path() / name_for(format);
+    if (format == OutputFormat::zarr) {
+      // An older store: replaced whole, none of its chunks survive.
+      std::filesystem::create_directories(target / "features");
+      dir.write(name_for(format) + "/.zgroup", R"({"zarr_format": 2})");
+      dir.write(name_for(format) + "/features/9.0", "stale chunk");
+    } else {
+      dir.write(name_for(format), "stale");
+    }
+    auto writer = open_for(format, target);
+    writer->close();
+    REQUIRE(entries(dir.path()) == std::vector<std::string>{name_for(format)});
+    if (format == OutputFormat::zarr) {
+      REQUIRE(std::filesystem::exists(target / ".zgroup"));
+      REQUIRE_FALSE(std::filesystem::exists(target / "features" / "9.0"));
+    } else {
+      REQUIRE(std::filesystem::file_size(target) > 5);
+    }
+    REQUIRE_THROWS_MATCHES(write_two_rows(*writer), WriterError,
+                           Catch::Message(target.string() + ": write() after close()"));
+    REQUIRE_THROWS_AS(writer->set_metadata({{"key", std::int64_t{1}}}), WriterError);
+    REQUIRE_THROWS_AS(writer->close(), WriterError);
+  }
+}
+
+TEST_CASE("An output never replaces a directory that is not one of its kind", "[writers]") {
+  for (const OutputFormat format : formats) {
+    const bioptimus::testing::TempDir dir;
+    const std::filesystem::path target = dir.path() / name_for(format);
+    std::filesystem::create_directory(target);
+    dir.write(name_for(format) + "/notes.txt", "mine");
+    {
+      auto writer = open_for(format, target);
+      REQUIRE_THROWS_WITH(writer->close(),
+                          Catch::StartsWith(target.string() + ": exists and is ") && Catch::Contains("not replaced"));
+    }
+    REQUIRE(bioptimus::testing::read_text(target / "notes.txt") == "mine");
+    REQUIRE(entries(dir.path()) == std::vector<std::string>{name_for(format)});
+  }
+}
+
+TEST_CASE("A killed writer's temporary is removed by the next writer of its target, a live one's is kept",
+          "[writers]") {
+  for (const OutputFormat format : formats) {
+    const bioptimus::testing::TempDir dir;
+    const std::filesystem::path target = dir.path() / name_for(format);
+    const std::string partial = "." + name_for(format) + ".partial";
+    // What a SIGKILL leaves: the temporary, no longer locked by anyone.
+    if (format == OutputFormat::zarr) {
+      std::filesystem::create_directories(dir.path() / partial / "features");
+      dir.write(partial + "/features/0.0", "half a store");
+    } else {
+      dir.write(partial, "half a file");
+    }
+    auto first = open_for(format, target);
+    // The stale one is gone; the live writer holds the name now.
+    REQUIRE(entries(dir.path()) == std::vector<std::string>{partial});
+    REQUIRE_FALSE(std::filesystem::exists(dir.path() / partial / "features" / "0.0"));
+    {
+      // A second live writer of the same target leaves the first alone.
+      auto second = open_for(format, target);
+      REQUIRE(entries(dir.path()).size() == 2);
+      write_two_rows(*second);
+      second->close();
+    }
+    write_two_rows(*first);
+    first->close();
+    REQUIRE(entries(dir.path()) == std::vector<std::string>{name_for(format)});
   }
 }
 
 TEST_CASE("Rows whose feature count does not fit the coordinates are refused, naming the file", "[writers]") {
-  for (const FeatureFormat format : formats) {
+  for (const OutputFormat format : formats) {
     const bioptimus::testing::TempDir dir;
     const std::filesystem::path target = dir.path() / "slide.out";
-    auto writer = open_feature_writer(format, target, tiny_vit_spec(), {});
+    auto writer = open_for(format, target);
     const std::vector<float> features(63);
     const std::vector<Coordinate> coordinates{{.x = 0, .y = 0}};
     REQUIRE_THROWS_MATCHES(writer->write(features, coordinates), WriterError,
                            Catch::Message(target.string() + ": 1 coordinates need 64 feature values, got 63"));
     REQUIRE(writer->rows() == 0);
+    write_two_rows(*writer);  // the refusal wrote nothing: the writer goes on
+    REQUIRE(writer->rows() == 2);
   }
 }
 
 TEST_CASE("A target in a missing directory is an error naming it", "[writers]") {
-  for (const FeatureFormat format : formats) {
+  for (const OutputFormat format : formats) {
     const bioptimus::testing::TempDir dir;
     const std::filesystem::path target = dir.path() / "absent" / "slide.out";
-    const auto open_and_commit = [&] { open_feature_writer(format, target, tiny_vit_spec(), {})->commit(); };
-    REQUIRE_THROWS_AS(open_and_commit(), WriterError);
+    REQUIRE_THROWS_WITH(open_for(format, target), Catch::StartsWith(target.string() + ": cannot open its directory"));
+    REQUIRE(entries(dir.path()).empty());
+  }
+}
+
+TEST_CASE("close() refuses another row count than announced, and the output is then abandoned", "[writers]") {
+  for (const OutputFormat format : formats) {
+    const bioptimus::testing::TempDir dir;
+    const std::filesystem::path target = dir.path() / name_for(format);
+    {
+      auto writer = open_for(format, target, {.num_tiles = 3});
+      write_two_rows(*writer);
+      REQUIRE_THROWS_MATCHES(writer->close(), WriterError,
+                             Catch::Message(target.string() + ": 2 rows written where 3 were announced (num_tiles)"));
+    }
+    REQUIRE(entries(dir.path()).empty());
+  }
+}
+
+TEST_CASE("Writer options and row shapes are checked, every broken rule named", "[writers]") {
+  const bioptimus::testing::TempDir dir;
+  try {
+    (void)open_prediction_writer(dir.path() / "slide.zarr", {64, 0}, {},
+                                 {.num_tiles = -1, .compression_level = 10, .chunk_rows = -5});
+    FAIL("no error");
+  } catch (const bioptimus::ValidationError& error) {
+    std::vector<std::string> fields;
+    for (const bioptimus::Violation& violation : error.violations()) {
+      fields.push_back(violation.field);
+    }
+    REQUIRE(fields == std::vector<std::string>{"num_tiles", "compression_level", "chunk_rows", "row_shape[1]"});
+  }
+  REQUIRE(entries(dir.path()).empty());
+}
+
+TEST_CASE("Metadata keys and values that some format cannot keep are refused, naming the key", "[writers]") {
+  for (const OutputFormat format : formats) {
+    const bioptimus::testing::TempDir dir;
+    const std::filesystem::path target = dir.path() / name_for(format);
+    auto writer = open_for(format, target);
+    const auto refused = [&](const bioptimus::writers::Metadata& metadata, const std::string& message) {
+      REQUIRE_THROWS_MATCHES(writer->set_metadata(metadata), WriterError,
+                             Catch::Message(target.string() + ": set_metadata(): " + message));
+    };
+    refused({{"", std::int64_t{1}}}, "key : expected non-empty UTF-8 without '/' or NUL");
+    refused({{"a/b", std::int64_t{1}}}, "key a/b: expected non-empty UTF-8 without '/' or NUL");
+    refused({{"bad\xff", std::int64_t{1}}}, "key ?: expected non-empty UTF-8 without '/' or NUL");
+    for (const char* reserved : {"features", "tissue_mask", "name", "model", "patch_size", "thumbnail_mpp"}) {
+      refused({{"fine", std::int64_t{1}}, {reserved, std::int64_t{1}}},
+              "key " + std::string{reserved} + ": names an array or an attribute the writer records itself");
+    }
+    refused({{"ratio", std::numeric_limits<double>::quiet_NaN()}}, "key ratio: expected a finite number, got nan");
+    refused({{"scales", std::vector<double>{1.0, std::numeric_limits<double>::infinity()}}},
+            "key scales: expected finite numbers, got inf");
+    refused({{"text", std::string{"\xc3"}}}, "key text: expected UTF-8 text without NUL bytes");
+    writer->set_metadata({{"fine", std::int64_t{1}}});
+    writer->close();
+  }
+}
+
+TEST_CASE("Thumbnails and masks must match their stated sizes and placement", "[writers]") {
+  for (const OutputFormat format : formats) {
+    const bioptimus::testing::TempDir dir;
+    const std::filesystem::path target = dir.path() / name_for(format);
+    auto writer = open_for(format, target);
+    const std::vector<std::uint8_t> pixels(4 * 3 * 3);
+    REQUIRE_THROWS_MATCHES(writer->set_thumbnail({.pixels = pixels, .width = 4, .height = 4}), WriterError,
+                           Catch::Message(target.string() + ": set_thumbnail(): 4 x 4 x 3 needs 48 bytes, got 36"));
+    REQUIRE_THROWS_MATCHES(
+        writer->set_tissue_mask({.pixels = {}, .width = 0, .height = 3}), WriterError,
+        Catch::Message(target.string() + ": set_tissue_mask(): expected a width and height in [1, 65536], got 0 x 3"));
+    REQUIRE_THROWS_WITH(
+        writer->set_thumbnail({.pixels = pixels, .width = 4, .height = 3, .downsample = {.x = -1.0, .y = 2.0}}),
+        Catch::Contains("downsample: expected finite numbers > 0, got -1, 2"));
+    REQUIRE_THROWS_WITH(writer->set_tissue_mask({.pixels = pixels, .width = 12, .height = 3, .mpp = 0.0}),
+                        Catch::Contains("mpp: expected a finite number > 0, got 0"));
+    writer->set_thumbnail({.pixels = pixels, .width = 4, .height = 3});
+    writer->set_tissue_mask({.pixels = pixels, .width = 6, .height = 6});
+    writer->close();
+  }
+}
+
+TEST_CASE("A slide name that is not UTF-8 is refused at open in every format, naming the attribute", "[writers]") {
+  for (const OutputFormat format : formats) {
+    const bioptimus::testing::TempDir dir;
+    const std::filesystem::path target = dir.path() / name_for(format);
+    REQUIRE_THROWS_MATCHES(
+        open_prediction_writer(target, tiny_vit_spec(), CoordinateAttributes{.name = "slide\xff"}, {.format = format}),
+        WriterError, Catch::Message(target.string() + ": attribute name: expected UTF-8 text without NUL bytes"));
     REQUIRE(entries(dir.path()).empty());
   }
 }
@@ -94,19 +262,19 @@ TEST_CASE("The HDF5 writer leaves the host program's HDF5 error printing as it f
   const bioptimus::testing::HostHdf5Errors host;
   const bioptimus::testing::TempDir dir;
   {
-    auto writer = open_feature_writer(FeatureFormat::hdf5, dir.path() / "slide.h5", tiny_vit_spec(), {});
+    auto writer = open_for(OutputFormat::hdf5, dir.path() / "slide.h5");
     REQUIRE(host.installed());
-    const std::vector<float> features(64, 1.0F);
-    const std::vector<Coordinate> coordinates{{.x = 0, .y = 0}};
-    writer->write(features, coordinates);
+    write_two_rows(*writer);
     REQUIRE(host.installed());
-    writer->commit();
+    writer->close();
   }
   REQUIRE(host.installed());
 
-  // A failure inside HDF5 is reported by our exception, not printed through the host's handler.
-  REQUIRE_THROWS_AS(open_feature_writer(FeatureFormat::hdf5, dir.path() / "absent" / "slide.h5", tiny_vit_spec(), {}),
-                    WriterError);
+  // A failure inside HDF5 (an attribute beyond the 64 KiB an object header
+  // holds) is reported by our exception, not printed through the host's handler.
+  auto writer = open_for(OutputFormat::hdf5, dir.path() / "big.h5");
+  writer->set_metadata({{"big", std::vector<double>(10000, 1.0)}});
+  REQUIRE_THROWS_WITH(writer->close(), Catch::Contains("cannot write the attribute big"));
   REQUIRE(host.installed());
   REQUIRE(host.count == 0);
 }
