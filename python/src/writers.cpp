@@ -242,9 +242,12 @@ class PyPredictionWriter {
 
   void close() {
     writers::PredictionWriter& writer = opened("close()");
-    {
+    try {
       const py::gil_scoped_release release;
       writer.close();
+    } catch (...) {
+      abandon();  // a failed close leaves nothing to retry: the output is removed
+      throw;
     }
     writer_.reset();
     closed_ = true;
