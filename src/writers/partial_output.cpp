@@ -98,6 +98,8 @@ bool write_all_at(int descriptor, std::span<const std::byte> bytes, long long of
   return true;
 }
 
+void start_writeback(int descriptor) noexcept { ::sync_file_range(descriptor, 0, 0, SYNC_FILE_RANGE_WRITE); }
+
 FileDescriptor create_anonymous_file(const std::filesystem::path& directory, const std::filesystem::path& target) {
   const std::filesystem::path folder = directory.empty() ? std::filesystem::path(".") : directory;
   FileDescriptor file(::open(folder.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
@@ -175,12 +177,14 @@ void PartialOutput::make_directory(const std::string& relative) {
   directories_.push_back(relative);
 }
 
-FileDescriptor PartialOutput::create_file(const std::string& relative) const {
+FileDescriptor PartialOutput::create_file(const std::string& relative) {
   FileDescriptor file(
       ::openat(self_.get(), relative.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666));
   if (!file.valid()) {
     fail("cannot create " + (path_.filename() / relative).string(), errno);
   }
+  const std::lock_guard lock(files_mutex_);
+  files_.push_back(relative);
   return file;
 }
 
@@ -193,6 +197,14 @@ void PartialOutput::publish() {
       fail("cannot flush " + name + " to disk", errno);
     }
   } else {
+    // The files first, then the directories that name them.
+    const std::lock_guard lock(files_mutex_);
+    for (const std::string& file : files_) {
+      const FileDescriptor written(::openat(self_.get(), file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (!written.valid() || ::fsync(written.get()) != 0) {
+        fail("cannot flush " + (path_.filename() / file).string() + " to disk", errno);
+      }
+    }
     for (const std::string& directory : directories_) {
       const FileDescriptor folder(
           ::openat(self_.get(), directory.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -52,6 +53,9 @@ class FileDescriptor {
 [[nodiscard]] bool write_all(int descriptor, std::span<const std::byte> bytes) noexcept;
 /// The same at `offset`, leaving the descriptor's offset alone.
 [[nodiscard]] bool write_all_at(int descriptor, std::span<const std::byte> bytes, long long offset) noexcept;
+/// Starts writing the file's data to disk without waiting for it, so that
+/// the fsync at publish() finds little left to do. A hint: errors surface there.
+void start_writeback(int descriptor) noexcept;
 
 /// A file with no name in `directory` (removed by the system when its
 /// descriptor closes, even after a crash), for scratch data of the size of
@@ -84,11 +88,12 @@ class PartialOutput {
   /// parent first); publish() fsyncs it. @throws WriterError.
   void make_directory(const std::string& relative);
   /// Creates the new file `relative` inside a Kind::directory output, for
-  /// writing (O_EXCL, never through a link). @throws WriterError.
-  [[nodiscard]] FileDescriptor create_file(const std::string& relative) const;
+  /// writing (O_EXCL, never through a link); publish() fsyncs it. Callable
+  /// from several threads. @throws WriterError.
+  [[nodiscard]] FileDescriptor create_file(const std::string& relative);
 
   /// Makes the output durable (a file: fsync; a directory: fsync of every
-  /// directory made, its files being the writer's to fsync) and renames it
+  /// file and directory made in it, then of itself) and renames it
   /// onto the target, replacing a file there, or a directory when it is a
   /// Zarr store (or empty) and this output is one too.
   /// @throws WriterError naming the target; the temporary is then left for
@@ -109,6 +114,8 @@ class PartialOutput {
   FileDescriptor parent_;
   FileDescriptor self_;
   std::vector<std::string> directories_;
+  std::mutex files_mutex_;
+  std::vector<std::string> files_;
   bool done_ = false;
 };
 

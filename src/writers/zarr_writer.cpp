@@ -10,8 +10,10 @@
 //   tissue_mask/...     (H, W) |u1, when set
 //
 // Rows stream into a chunk buffer; each full chunk is handed to a worker
-// thread, which compresses it (blosc, byte shuffle), writes it and fsyncs
-// it while the caller fills the next buffer. The last chunk is padded to
+// thread, which compresses it (blosc, byte shuffle, on up to 4 threads) and
+// writes it while the caller fills the next buffer; the system starts
+// writing it to disk at once, and close() fsyncs every file before the
+// rename. The last chunk is padded to
 // the full chunk shape, as the format requires. Memory: two chunk buffers
 // per array, whatever the row count. The store is built under a hidden
 // name and renamed when complete (PartialOutput).
@@ -90,8 +92,12 @@ struct ChunkJob {
 // failure is kept and reported by the next call.
 class ChunkWorker {
  public:
-  ChunkWorker(const PartialOutput& store, Codec codec)
-      : store_(store), codec_(codec), cname_(to_string(codec.compressor)), thread_([this] { run(); }) {}
+  ChunkWorker(PartialOutput& store, Codec codec)
+      : store_(store),
+        codec_(codec),
+        cname_(to_string(codec.compressor)),
+        blosc_threads_(static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 4U))),
+        thread_([this] { run(); }) {}
   ChunkWorker(const ChunkWorker&) = delete;
   ChunkWorker& operator=(const ChunkWorker&) = delete;
   ~ChunkWorker() {
@@ -150,7 +156,7 @@ class ChunkWorker {
       compressed_.resize(job.bytes->size() + BLOSC_MAX_OVERHEAD);
       const int size =
           blosc_compress_ctx(codec_.level, BLOSC_SHUFFLE, job.item_size, job.bytes->size(), job.bytes->data(),
-                             compressed_.data(), compressed_.size(), cname_.c_str(), 0, 1);
+                             compressed_.data(), compressed_.size(), cname_.c_str(), 0, blosc_threads_);
       if (size <= 0) {
         return where() + "blosc could not compress the chunk " + job.key;
       }
@@ -158,10 +164,11 @@ class ChunkWorker {
     }
     try {
       const FileDescriptor file = store_.create_file(job.key);
-      if (!write_all(file.get(), bytes) || ::fsync(file.get()) != 0) {
+      if (!write_all(file.get(), bytes)) {
         const int error = errno;
         return where() + "cannot write the chunk " + job.key + ": " + std::system_category().message(error);
       }
+      start_writeback(file.get());
     } catch (const WriterError& error) {  // already names the store
       return std::string{error.what()};
     }
@@ -176,9 +183,10 @@ class ChunkWorker {
     }
   }
 
-  const PartialOutput& store_;
+  PartialOutput& store_;
   Codec codec_;
   std::string cname_;
+  int blosc_threads_;
   std::vector<std::byte> compressed_;
   std::mutex mutex_;
   std::condition_variable changed_;
@@ -344,11 +352,11 @@ class ZarrWriter final : public WriterBase {
     write_json(array.name() + "/.zattrs", json_of(image.attributes));
   }
 
-  void write_json(const std::string& key, const nlohmann::json& document) const {
+  void write_json(const std::string& key, const nlohmann::json& document) {
     // ASCII, non-ASCII characters escaped: zarr-python 2 decodes metadata as ASCII (zarr/util.py json_loads).
     const std::string text = document.dump(4, ' ', true);
     const FileDescriptor file = store_.create_file(key);
-    if (!write_all(file.get(), std::as_bytes(std::span(text))) || ::fsync(file.get()) != 0) {
+    if (!write_all(file.get(), std::as_bytes(std::span(text)))) {
       const int error = errno;
       fail("cannot write " + key + ": " + std::system_category().message(error));
     }
