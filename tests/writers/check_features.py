@@ -16,6 +16,10 @@ import numcodecs
 import numpy as np
 import zarr
 
+sys.dont_write_bytecode = True  # nothing left in the source tree
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from attributes import check_attributes, same_value  # noqa: E402  (tests/support/attributes.py)
+
 ROWS, WIDTH = 2500, 64
 CLAM = {"patch_size": 224, "patch_level": 1, "downsample": [4.0, 4.001], "downsampled_level_dim": [2500, 1800],
         "level_dim": [2500, 1800], "name": "slide-\u00e9"}
@@ -44,20 +48,6 @@ def thumbnail():
 def tissue_mask():
     y, x = np.meshgrid(np.arange(29), np.arange(41), indexing="ij")
     return ((x * x + y) % 3 == 0).astype(np.uint8)
-
-
-def same_value(actual, wanted):
-    if isinstance(wanted, str) or isinstance(actual, str):
-        return actual == wanted
-    actual, wanted = np.asarray(actual), np.asarray(wanted)
-    # An integer stays an integer and a real a real in every format.
-    return actual.dtype.kind == wanted.dtype.kind and np.array_equal(actual, wanted)
-
-
-def check_attributes(actual, wanted, where):
-    assert set(actual) == set(wanted), (where, sorted(actual), sorted(wanted))
-    for key, value in wanted.items():
-        assert same_value(actual[key], value), (where, key, actual[key], value)
 
 
 def check_h5(path, rows):
