@@ -1,6 +1,8 @@
 // The HDF5 writer (HDF5's C API): TRIDENT's layout, streamed into chunked
 // datasets that grow by one hyperslab per batch; the thumbnail and the mask
 // as deflated uint8 datasets, the metadata as attributes of the root group.
+// HDF5 writes into an OutputFile through Hdf5File's driver (hdf5_file.hpp),
+// so that a failed write leaves nothing of the file open in HDF5.
 #include <hdf5.h>
 
 #include <algorithm>
@@ -13,9 +15,10 @@
 #include <vector>
 
 #include "format_writers.hpp"
+#include "hdf5_file.hpp"
 #include "hdf5_handle.hpp"
 #include "hdf5_write.hpp"
-#include "partial_output.hpp"
+#include "output_file.hpp"
 #include "quiet_hdf5_errors.hpp"
 
 namespace bioptimus::writers::detail {
@@ -47,12 +50,12 @@ bool write_attribute(hid_t object, const Attribute& attribute) {
 
 class Hdf5Writer final : public WriterBase {
  public:
-  explicit Hdf5Writer(WriterSetup setup) : WriterBase(std::move(setup)), partial_(path(), PartialOutput::Kind::file) {
+  explicit Hdf5Writer(WriterSetup setup) : WriterBase(std::move(setup)), output_(path()), file_(output_) {
     const bioptimus::detail::QuietHdf5Errors quiet;
     try {
       open();
     } catch (...) {
-      close_file();  // while HDF5 is still quiet
+      (void)file_.close();  // while HDF5 is still quiet
       throw;
     }
   }
@@ -60,7 +63,7 @@ class Hdf5Writer final : public WriterBase {
   Hdf5Writer& operator=(const Hdf5Writer&) = delete;
   ~Hdf5Writer() override {
     const bioptimus::detail::QuietHdf5Errors quiet;
-    close_file();
+    (void)file_.close();
   }
 
  private:
@@ -77,26 +80,24 @@ class Hdf5Writer final : public WriterBase {
     write_attributes(coords_, coords_attributes(setup()));
     for (const auto& [name, image] : {std::pair{thumbnail_array, &thumbnail()}, {tissue_mask_array, &tissue_mask()}}) {
       if (*image) {
-        const Handle dataset =
-            check(bioptimus::detail::hdf5::write_image(file_.get(), name, (*image)->shape, (*image)->pixels),
-                  std::string{"cannot write the dataset "} + name);
+        const hid_t dataset =
+            file_.keep(check(bioptimus::detail::hdf5::write_image(file_.get(), name, (*image)->shape, (*image)->pixels),
+                             std::string{"cannot write the dataset "} + name));
         write_attributes(dataset, (*image)->attributes);
       }
     }
-    write_attributes(file_, metadata());
-    if (!close_file()) {
-      fail("cannot finish the file (is the disk full?)");
+    write_attributes(file_.get(), metadata());
+    if (!file_.close()) {
+      fail("cannot finish the file" + file_.failure());
     }
-    partial_.publish();
+    output_.commit();
   }
 
   void open() {
-    // Our PartialOutput holds the file's lock; HDF5 must not take its own.
-    const Handle access = check(Handle{H5Pcreate(H5P_FILE_ACCESS), H5Pclose}, "cannot set up HDF5");
-    check(H5Pset_file_locking(access.get(), false, true), "cannot set up HDF5");
-    file_ = check(Handle{H5Fcreate(partial_.path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose},
-                  "cannot create the temporary file " + partial_.path().filename().string());
-
+    if (!file_.valid()) {
+      fail("cannot create the temporary file " + output_.path().filename().string() +
+           bioptimus::detail::hdf5_system_error());
+    }
     std::vector<hsize_t> feature_dims{0};
     for (const std::int64_t extent : row_shape()) {
       feature_dims.push_back(static_cast<hsize_t>(extent));
@@ -107,36 +108,32 @@ class Hdf5Writer final : public WriterBase {
     coords_ = create_dataset(coords_array, H5T_STD_I64LE, {0, 2}, coords_chunk_rows);
   }
 
-  // Closes the datasets, then the file; false when HDF5 reports an error.
-  bool close_file() noexcept {
-    const bool features = features_.reset();
-    const bool coords = coords_.reset();
-    const bool file = file_.reset();
-    return features && coords && file;
-  }
-
+  // Right after the HDF5 call that gave `handle` or `status`: its system
+  // error is still known.
   Handle check(Handle handle, const std::string& what) const {
     if (!handle.valid()) {
-      fail(what);
+      fail(what + bioptimus::detail::hdf5_system_error());
     }
     return handle;
   }
 
   void check(herr_t status, const std::string& what) const {
     if (status < 0) {
-      fail(what);
+      fail(what + bioptimus::detail::hdf5_system_error());
     }
   }
 
-  void write_attributes(const Handle& object, const std::vector<Attribute>& attributes) const {
+  void write_attributes(hid_t object, const std::vector<Attribute>& attributes) const {
     for (const Attribute& attribute : attributes) {
-      if (!write_attribute(object.get(), attribute)) {
-        fail("cannot write the attribute " + attribute.name + " (HDF5 keeps an attribute under 64 KiB)");
+      if (!write_attribute(object, attribute)) {
+        fail("cannot write the attribute " + attribute.name + " (HDF5 keeps an attribute under 64 KiB)" +
+             bioptimus::detail::hdf5_system_error());
       }
     }
   }
 
-  Handle create_dataset(const char* name, hid_t type, const std::vector<hsize_t>& dims, hsize_t chunk_rows) const {
+  // The dataset stays open in file_ until it closes (hdf5_file.hpp).
+  hid_t create_dataset(const char* name, hid_t type, const std::vector<hsize_t>& dims, hsize_t chunk_rows) {
     std::vector<hsize_t> max_dims = dims;
     max_dims[0] = H5S_UNLIMITED;
     std::vector<hsize_t> chunk = dims;
@@ -146,18 +143,18 @@ class Hdf5Writer final : public WriterBase {
     const Handle space = check(Handle{H5Screate_simple(rank, dims.data(), max_dims.data()), H5Sclose}, what);
     const Handle properties = check(Handle{H5Pcreate(H5P_DATASET_CREATE), H5Pclose}, what);
     check(H5Pset_chunk(properties.get(), rank, chunk.data()), what);
-    return check(
+    return file_.keep(check(
         Handle{H5Dcreate2(file_.get(), name, type, space.get(), H5P_DEFAULT, properties.get(), H5P_DEFAULT), H5Dclose},
-        what);
+        what));
   }
 
   // Grows `dataset` by `count` rows and writes them from `data`.
-  void extend(const Handle& dataset, hid_t memory_type, const void* data, hsize_t count) const {
+  void extend(hid_t dataset, hid_t memory_type, const void* data, hsize_t count) const {
     const std::string what = "cannot append " + std::to_string(count) + " rows";
     std::vector<hsize_t> dims{static_cast<hsize_t>(rows()) + count};
     std::vector<hsize_t> start{static_cast<hsize_t>(rows())};
     std::vector<hsize_t> block{count};
-    if (dataset.get() == features_.get()) {
+    if (dataset == features_) {
       for (const std::int64_t extent : row_shape()) {
         dims.push_back(static_cast<hsize_t>(extent));
         start.push_back(0);
@@ -168,19 +165,19 @@ class Hdf5Writer final : public WriterBase {
       start.push_back(0);
       block.push_back(2);
     }
-    check(H5Dset_extent(dataset.get(), dims.data()), what);
-    const Handle file_space = check(Handle{H5Dget_space(dataset.get()), H5Sclose}, what);
+    check(H5Dset_extent(dataset, dims.data()), what);
+    const Handle file_space = check(Handle{H5Dget_space(dataset), H5Sclose}, what);
     check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr), what);
     const Handle memory_space =
         check(Handle{H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr), H5Sclose}, what);
-    check(H5Dwrite(dataset.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, data), what);
+    check(H5Dwrite(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, data), what);
   }
 
-  PartialOutput partial_;
-  // Closed by close_file(), before the partial file is removed.
-  Handle file_;
-  Handle features_;
-  Handle coords_;
+  bioptimus::detail::OutputFile output_;
+  // Closed before the output file is committed or removed.
+  bioptimus::detail::Hdf5File file_;
+  hid_t features_ = H5I_INVALID_HID;
+  hid_t coords_ = H5I_INVALID_HID;
 };
 
 }  // namespace

@@ -21,6 +21,21 @@ constexpr std::int64_t max_image_side = std::int64_t{1} << 16;
 // keep them side by side (NPZ).
 constexpr const char* image_attribute_names[] = {"downsample", "mpp"};
 
+// Runs `action`; the library's own Error (the output files throw it)
+// becomes the WriterError the interface promises.
+template <class Action>
+decltype(auto) as_writer_error(Action&& action) {
+  try {
+    return action();
+  } catch (const WriterError&) {
+    throw;
+  } catch (const ValidationError&) {
+    throw;
+  } catch (const Error& error) {
+    throw WriterError(error.what());
+  }
+}
+
 // Why `value` cannot be stored in every format, or nothing.
 std::optional<std::string> unstorable(const MetadataValue& value) {
   return std::visit(
@@ -119,7 +134,7 @@ void WriterBase::write(std::span<const float> features, std::span<const Coordina
   }
   // A failure may leave the output half-extended: nothing more goes in.
   broken_ = true;
-  append(features, coordinates);
+  as_writer_error([&] { append(features, coordinates); });
   broken_ = false;
   rows_ += static_cast<std::int64_t>(coordinates.size());
 }
@@ -195,7 +210,7 @@ void WriterBase::close() {
     fail(std::to_string(rows_) + " rows written where " + std::to_string(*expected) + " were announced (num_tiles)");
   }
   broken_ = true;
-  finish();
+  as_writer_error([&] { finish(); });
   broken_ = false;
   closed_ = true;
 }
@@ -235,15 +250,17 @@ void check(const WriterOptions& options, const std::vector<std::int64_t>& row_sh
 
 std::unique_ptr<PredictionWriter> open_writer(detail::WriterSetup setup) {
   check(setup.options, setup.row_shape);
-  switch (setup.options.format) {
-    case OutputFormat::zarr:
-      return detail::open_zarr_writer(std::move(setup));
-    case OutputFormat::npz:
-      return detail::open_npz_writer(std::move(setup));
-    case OutputFormat::hdf5:
-      break;
-  }
-  return detail::open_hdf5_writer(std::move(setup));
+  return detail::as_writer_error([&] {
+    switch (setup.options.format) {
+      case OutputFormat::zarr:
+        return detail::open_zarr_writer(std::move(setup));
+      case OutputFormat::npz:
+        return detail::open_npz_writer(std::move(setup));
+      case OutputFormat::hdf5:
+        break;
+    }
+    return detail::open_hdf5_writer(std::move(setup));
+  });
 }
 
 }  // namespace

@@ -16,7 +16,7 @@
 // rename. The last chunk is padded to
 // the full chunk shape, as the format requires. Memory: two chunk buffers
 // per array, whatever the row count. The store is built under a hidden
-// name and renamed when complete (PartialOutput).
+// name and renamed when complete (OutputDirectory, output_directory.hpp).
 #include <blosc.h>
 
 #include <nlohmann/json.hpp>
@@ -38,7 +38,7 @@
 #include <vector>
 
 #include "format_writers.hpp"
-#include "partial_output.hpp"
+#include "output_directory.hpp"
 
 namespace bioptimus::writers::detail {
 namespace {
@@ -92,7 +92,7 @@ struct ChunkJob {
 // failure is kept and reported by the next call.
 class ChunkWorker {
  public:
-  ChunkWorker(PartialOutput& store, Codec codec)
+  ChunkWorker(bioptimus::detail::OutputDirectory& store, Codec codec)
       : store_(store),
         codec_(codec),
         cname_(to_string(codec.compressor)),
@@ -163,13 +163,13 @@ class ChunkWorker {
       bytes = std::span<const std::byte>(compressed_).first(static_cast<std::size_t>(size));
     }
     try {
-      const FileDescriptor file = store_.create_file(job.key);
-      if (!write_all(file.get(), bytes)) {
+      const bioptimus::detail::FileDescriptor file = store_.create_file(job.key);
+      if (!file.write_all(bytes)) {
         const int error = errno;
         return where() + "cannot write the chunk " + job.key + ": " + std::system_category().message(error);
       }
-      start_writeback(file.get());
-    } catch (const WriterError& error) {  // already names the store
+      file.start_writeback();
+    } catch (const Error& error) {  // already names the store
       return std::string{error.what()};
     }
     return std::nullopt;
@@ -183,7 +183,7 @@ class ChunkWorker {
     }
   }
 
-  PartialOutput& store_;
+  bioptimus::detail::OutputDirectory& store_;
   Codec codec_;
   std::string cname_;
   int blosc_threads_;
@@ -201,7 +201,7 @@ class ChunkWorker {
 // chunk_rows whole rows, so rows stream in and chunks are written in order.
 class RowChunkedArray {
  public:
-  RowChunkedArray(PartialOutput& store, std::string name, std::string dtype, std::size_t item_size,
+  RowChunkedArray(bioptimus::detail::OutputDirectory& store, std::string name, std::string dtype, std::size_t item_size,
                   std::vector<std::int64_t> row_shape, std::int64_t chunk_rows)
       : name_(std::move(name)),
         dtype_(std::move(dtype)),
@@ -298,12 +298,30 @@ class RowChunkedArray {
   std::int64_t rows_written_ = 0;
 };
 
+// What a store may replace: a file (an output of another kind), a Zarr v2
+// group or array, or an empty directory; never a directory of the user's.
+bool is_replaceable(const std::filesystem::path& target) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(std::filesystem::symlink_status(target, error))) {
+    return true;
+  }
+  return std::filesystem::is_regular_file(target / ".zgroup", error) ||
+         std::filesystem::is_regular_file(target / ".zarray", error) ||
+         (std::filesystem::is_empty(target, error) && !error);
+}
+
+// `target`, once the stores a killed writer of it left are removed.
+const std::filesystem::path& without_stale_temporaries(const std::filesystem::path& target) {
+  (void)bioptimus::detail::remove_stale_directories(target.parent_path(), target.filename().string());
+  return target;
+}
+
 class ZarrWriter final : public WriterBase {
  public:
   explicit ZarrWriter(WriterSetup setup)
       : WriterBase(std::move(setup)),
         codec_{.compressor = this->setup().options.compressor, .level = this->setup().options.compression_level},
-        store_(path(), PartialOutput::Kind::directory),
+        store_(without_stale_temporaries(path())),
         features_(store_, features_array, "<f4", sizeof(float), row_shape(), feature_chunk_rows()),
         coords_(store_, coords_array, "<i8", sizeof(std::int64_t), {2}, chunk_rows_for(coords_chunk_rows)),
         worker_(store_, codec_) {}
@@ -332,7 +350,7 @@ class ZarrWriter final : public WriterBase {
     }
     // Last: without it the temporary directory is no Zarr group at all.
     write_json(".zgroup", {{"zarr_format", 2}});
-    store_.publish();
+    store_.commit(is_replaceable);
   }
 
   void write_image(const char* name, const StoredImage& image) {
@@ -355,8 +373,8 @@ class ZarrWriter final : public WriterBase {
   void write_json(const std::string& key, const nlohmann::json& document) {
     // ASCII, non-ASCII characters escaped: zarr-python 2 decodes metadata as ASCII (zarr/util.py json_loads).
     const std::string text = document.dump(4, ' ', true);
-    const FileDescriptor file = store_.create_file(key);
-    if (!write_all(file.get(), std::as_bytes(std::span(text)))) {
+    const bioptimus::detail::FileDescriptor file = store_.create_file(key);
+    if (!file.write_all(std::as_bytes(std::span(text)))) {
       const int error = errno;
       fail("cannot write " + key + ": " + std::system_category().message(error));
     }
@@ -378,7 +396,7 @@ class ZarrWriter final : public WriterBase {
   }
 
   Codec codec_;
-  PartialOutput store_;
+  bioptimus::detail::OutputDirectory store_;
   RowChunkedArray features_;
   RowChunkedArray coords_;
   // After the arrays: stopped (joined) before their buffers go.

@@ -66,7 +66,12 @@ TEST_CASE("Nothing appears under the target name before close, and an abandoned 
       REQUIRE(writer->path() == target);
       write_two_rows(*writer);
       REQUIRE(writer->rows() == 2);
-      REQUIRE(entries(dir.path()) == std::vector<std::string>{"." + name_for(format) + ".partial"});
+      // Only hidden temporaries of this target (NPZ: the archive and its two .npy files).
+      const std::vector<std::string> temporaries = entries(dir.path());
+      REQUIRE(temporaries.size() == (format == OutputFormat::npz ? 3U : 1U));
+      for (const std::string& name : temporaries) {
+        REQUIRE(name.rfind("." + name_for(format) + ".partial-", 0) == 0);
+      }
     }
     REQUIRE(entries(dir.path()).empty());
   }
@@ -108,42 +113,46 @@ TEST_CASE("An output never replaces a directory that is not one of its kind", "[
     dir.write(name_for(format) + "/notes.txt", "mine");
     {
       auto writer = open_for(format, target);
+      // A file cannot be renamed onto a directory; a store refuses one that is not a store.
       REQUIRE_THROWS_WITH(writer->close(),
-                          Catch::StartsWith(target.string() + ": exists and is ") && Catch::Contains("not replaced"));
+                          Catch::StartsWith(target.string() + ": ") &&
+                              Catch::Contains(format == OutputFormat::zarr ? "not replaced" : "Is a directory"));
     }
     REQUIRE(bioptimus::testing::read_text(target / "notes.txt") == "mine");
     REQUIRE(entries(dir.path()) == std::vector<std::string>{name_for(format)});
   }
 }
 
-TEST_CASE("A killed writer's temporary is removed by the next writer of its target, a live one's is kept",
+TEST_CASE("A killed Zarr writer's temporary store is removed by the next writer of its target, a live one's is kept",
           "[writers]") {
-  for (const OutputFormat format : formats) {
-    const bioptimus::testing::TempDir dir;
-    const std::filesystem::path target = dir.path() / name_for(format);
-    const std::string partial = "." + name_for(format) + ".partial";
-    // What a SIGKILL leaves: the temporary, no longer locked by anyone.
-    if (format == OutputFormat::zarr) {
-      std::filesystem::create_directories(dir.path() / partial / "features");
-      dir.write(partial + "/features/0.0", "half a store");
-    } else {
-      dir.write(partial, "half a file");
-    }
-    auto first = open_for(format, target);
-    // The stale one is gone; the live writer holds the name now.
-    REQUIRE(entries(dir.path()) == std::vector<std::string>{partial});
-    REQUIRE_FALSE(std::filesystem::exists(dir.path() / partial / "features" / "0.0"));
-    {
-      // A second live writer of the same target leaves the first alone.
-      auto second = open_for(format, target);
-      REQUIRE(entries(dir.path()).size() == 2);
-      write_two_rows(*second);
-      second->close();
-    }
-    write_two_rows(*first);
-    first->close();
-    REQUIRE(entries(dir.path()) == std::vector<std::string>{name_for(format)});
+  const bioptimus::testing::TempDir dir;
+  const std::filesystem::path target = dir.path() / "slide.zarr";
+  // What a SIGKILL leaves: the temporary, no longer locked by anyone; and
+  // what must stay: another target's, a link, a name that only looks alike.
+  const std::string stale = ".slide.zarr.partial-0123456789abcdef";
+  std::filesystem::create_directories(dir.path() / stale / "features");
+  dir.write(stale + "/features/0.0", "half a store");
+  std::filesystem::create_directories(dir.path() / ".other.zarr.partial-0123456789abcdef");
+  std::filesystem::create_directory_symlink(dir.path() / stale, dir.path() / ".slide.zarr.partial-fedcba9876543210");
+  std::filesystem::create_directories(dir.path() / ".slide.zarr.partial-notatag");
+  const std::vector<std::string> kept{".other.zarr.partial-0123456789abcdef", ".slide.zarr.partial-fedcba9876543210",
+                                      ".slide.zarr.partial-notatag"};
+  auto first = open_for(OutputFormat::zarr, target);
+  std::vector<std::string> now = entries(dir.path());
+  REQUIRE(now.size() == 4);
+  REQUIRE(std::find(now.begin(), now.end(), stale) == now.end());
+  {
+    // A second live writer of the same target leaves the first alone.
+    auto second = open_for(OutputFormat::zarr, target);
+    REQUIRE(entries(dir.path()).size() == 5);
+    write_two_rows(*second);
+    second->close();
   }
+  write_two_rows(*first);
+  first->close();
+  now = entries(dir.path());
+  now.erase(std::remove(now.begin(), now.end(), "slide.zarr"), now.end());
+  REQUIRE(now == kept);
 }
 
 TEST_CASE("Rows whose feature count does not fit the coordinates are refused, naming the file", "[writers]") {
@@ -165,7 +174,8 @@ TEST_CASE("A target in a missing directory is an error naming it", "[writers]") 
   for (const OutputFormat format : formats) {
     const bioptimus::testing::TempDir dir;
     const std::filesystem::path target = dir.path() / "absent" / "slide.out";
-    REQUIRE_THROWS_WITH(open_for(format, target), Catch::StartsWith(target.string() + ": cannot open its directory"));
+    REQUIRE_THROWS_WITH(open_for(format, target), Catch::StartsWith(target.string() + ": cannot ") &&
+                                                      Catch::Contains("No such file or directory"));
     REQUIRE(entries(dir.path()).empty());
   }
 }
