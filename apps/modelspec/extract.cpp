@@ -3,7 +3,8 @@
 // the TileExtractor), read on --threads threads, preprocessed as the model's
 // spec says, embedded by the TorchScript backbone in batches while the next
 // batch is being read, read out and written to DIR/<slide>.h5 (TRIDENT's
-// layout) or .npz. A slide whose file exists is skipped (the writers create
+// layout), .npz or .zarr (a Zarr v2 store), with the slide's thumbnail and
+// tissue mask. A slide whose output exists is skipped (the writers create
 // it only when complete) unless --overwrite; a slide that fails is reported
 // and the others still run; the exit status is 1 when any failed.
 #include "extract.hpp"
@@ -27,6 +28,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,9 +40,12 @@
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/image/image.hpp"
 #include "bioptimus/inference/backbone.hpp"
-#include "bioptimus/inference/feature_writer.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/models/preprocess.hpp"
+#include "bioptimus/writers/prediction_writer.hpp"
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+#include "bioptimus/remote/remote_backend.hpp"
+#endif
 #include "manifest.hpp"
 #include "model_argument.hpp"
 #include "slide_run.hpp"
@@ -108,19 +113,38 @@ class Progress {
   bool logged_end_ = false;
 };
 
+// What embeds the tiles: the TorchScript backbone here, or a model server
+// (--endpoint), which takes the tiles resized but not normalised.
+struct Model {
+  inference::Backbone* local = nullptr;
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+  remote::RemoteBackend* remote = nullptr;
+#endif
+  [[nodiscard]] bool takes_pixels() const {
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+    return remote != nullptr;
+#else
+    return false;
+#endif
+  }
+};
+
 // One batch in flight: the regions as OpenSlide writes them (reused from
-// batch to batch), the model input and the coordinates.
+// batch to batch), the model input (floats, or the resized pixels for a
+// server) and the coordinates.
 struct Batch {
   std::vector<image::Image> regions;
   std::vector<image::ImageView> views;
   std::vector<float> input;
-  std::vector<inference::Coordinate> coordinates;
+  std::vector<std::uint8_t> pixels;
+  std::vector<image::ImageView> tiles;
+  std::vector<writers::Coordinate> coordinates;
 };
 
 // Reads and preprocesses `tiles` into `batch`: the reads spread over
 // `threads` threads, then the Preprocessor's batch call on as many.
 void load_batch(const io::wsi::SlideReader& slide, std::span<const TileRegion> tiles,
-                const models::Preprocessor& preprocessor, int threads, Batch& batch) {
+                const models::Preprocessor& preprocessor, int threads, bool pixels_only, Batch& batch) {
   batch.regions.reserve(tiles.size());
   batch.views.resize(tiles.size());
   batch.coordinates.resize(tiles.size());
@@ -159,42 +183,53 @@ void load_batch(const io::wsi::SlideReader& slide, std::span<const TileRegion> t
   if (failure) {
     std::rethrow_exception(failure);
   }
+  if (pixels_only) {
+    const auto [channels, height, width] = preprocessor.output_shape();
+    const auto tile_bytes = static_cast<std::size_t>(channels * height * width);
+    batch.pixels.resize(tiles.size() * tile_bytes);
+    preprocessor.resize(std::span<const image::ImageView>(batch.views), std::span<std::uint8_t>(batch.pixels), threads);
+    batch.tiles.resize(tiles.size());
+    for (std::size_t i = 0; i < tiles.size(); ++i) {
+      batch.tiles[i] = {.data = batch.pixels.data() + i * tile_bytes,
+                        .width = width,
+                        .height = height,
+                        .stride_bytes = width * channels,
+                        .format = image::PixelFormat::rgb8};
+    }
+    return;
+  }
   batch.input.resize(tiles.size() * static_cast<std::size_t>(preprocessor.output_elements()));
   preprocessor(std::span<const image::ImageView>(batch.views), std::span<float>(batch.input), threads);
 }
 
-// CLAM's and TRIDENT's attributes of the tiles, from the slide and the extractor's plan.
-inference::CoordinateAttributes coordinate_attributes(const io::wsi::SlideReader& slide,
-                                                      const extraction::wsi::TileExtractor& extractor,
-                                                      const std::string& slide_id) {
-  const extraction::wsi::TilePlan& plan = extractor.plan();
-  const io::wsi::WSIDims level = slide.level_dimensions(plan.level());
-  const io::wsi::WSIDims level0 = slide.dimensions();
-  const double downsample = slide.level_downsample(plan.level());
-  inference::CoordinateAttributes attributes;
-  attributes.name = slide_id;
-  attributes.patch_size = plan.region_size().width;
-  attributes.patch_level = std::int64_t{plan.level().index()};
-  attributes.downsample = {.x = downsample, .y = downsample};
-  attributes.downsampled_level_dim = {.width = level.width, .height = level.height};
-  attributes.level_dim = {.width = level.width, .height = level.height};
-  attributes.patch_size_level0 = plan.footprint().width;
-  if (const std::optional<double> power = slide.properties().objective_power) {
-    attributes.level0_magnification = *power;
-  } else if (const std::optional<io::wsi::MPP> mpp = slide.mpp_x()) {
-    attributes.level0_magnification = 10.0 / mpp->value();
-  }
-  if (const std::optional<io::wsi::MPP> target = plan.target_mpp_x()) {
-    attributes.target_magnification = 10.0 / target->value();
-  }
-  attributes.overlap = extractor.tile_spec().overlap_pixels().width;
-  attributes.level0_width = level0.width;
-  attributes.level0_height = level0.height;
-  return attributes;
+// The command line checked both names (extract_command.cpp).
+writers::WriterOptions writer_options(const ExtractOptions& options, std::size_t tiles) {
+  return {.format = writers::parse_output_format(options.format).value_or(writers::OutputFormat::hdf5),
+          .num_tiles = static_cast<std::int64_t>(tiles),
+          .compressor = writers::parse_zarr_compressor(options.zarr_compressor).value_or(writers::ZarrCompressor::lz4)};
 }
 
-inference::FeatureFormat feature_format(const ExtractOptions& options) {
-  return options.format == "npz" ? inference::FeatureFormat::npz : inference::FeatureFormat::hdf5;
+// What the extractor saw of the slide: its thumbnail and the mask the tiles
+// were chosen on, with where they lie on level 0.
+void set_pictures(writers::PredictionWriter& writer, const extraction::wsi::TileExtractor& extractor) {
+  const auto mpp_of = [](std::optional<io::wsi::MPP> mpp) {
+    return mpp ? std::optional<double>{mpp->value()} : std::nullopt;
+  };
+  if (const auto& thumbnail = extractor.thumbnail()) {
+    writer.set_thumbnail({.pixels = thumbnail->rgb.bytes(),
+                          .width = thumbnail->rgb.width(),
+                          .height = thumbnail->rgb.height(),
+                          .downsample = {.x = thumbnail->downsample_x, .y = thumbnail->downsample_y},
+                          .mpp = mpp_of(thumbnail->mpp)});
+  }
+  if (const auto& mask = extractor.mask()) {
+    const std::array<double, 2> downsample = extractor.mask_downsample();
+    writer.set_tissue_mask({.pixels = mask->pixels(),
+                            .width = mask->width(),
+                            .height = mask->height(),
+                            .downsample = {.x = downsample[0], .y = downsample[1]},
+                            .mpp = mpp_of(mask->mpp())});
+  }
 }
 
 struct SlideResult {
@@ -206,12 +241,18 @@ struct SlideResult {
 // Embeds one slide's tiles into `target`.
 SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::TileExtractor& extractor,
                           const std::string& slide_id, const std::filesystem::path& target,
-                          const ExtractOptions& options, const models::Preprocessor& preprocessor,
-                          inference::Backbone& backbone, const std::string& label, bool terminal) {
+                          const ExtractOptions& options, const models::ModelSpec& spec,
+                          const models::Preprocessor& preprocessor, const Model& model, const std::string& label,
+                          bool terminal) {
   const std::vector<TileRegion>& tiles = extractor.fit(slide).extract();
-  const inference::FeatureFormat format = feature_format(options);
-  const std::unique_ptr<inference::FeatureWriter> writer = inference::open_feature_writer(
-      format, target, backbone.spec(), coordinate_attributes(slide, extractor, slide_id));
+  const std::unique_ptr<writers::PredictionWriter> writer = writers::open_prediction_writer(
+      target, spec, extractor.coordinate_attributes(), writer_options(options, tiles.size()));
+  set_pictures(*writer, extractor);
+  writer->set_metadata({{"slide_path", slide.path().string()}});  // mask_threshold is a coordinate attribute
+  const bool pixels_only = model.takes_pixels();
+  const std::vector<std::int64_t> output_shape = spec.output_shape();
+  const auto embedding_size = static_cast<std::size_t>(
+      std::accumulate(output_shape.begin(), output_shape.end(), std::int64_t{1}, std::multiplies<>()));
   const auto batch_size = static_cast<std::size_t>(options.batch_size);
   const std::size_t batches = (tiles.size() + batch_size - 1) / batch_size;
   const auto tiles_of = [&](std::size_t index) {
@@ -220,12 +261,16 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
   };
   std::array<Batch, 2> buffers;
   std::vector<float> embeddings;
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+  std::vector<remote::TilePosition> positions;
+#endif
   Progress progress(label, tiles.size(), terminal);
   progress.update(0);
   std::future<void> loading;
   if (batches > 0) {
-    loading = std::async(std::launch::async,
-                         [&] { load_batch(slide, tiles_of(0), preprocessor, options.threads, buffers[0]); });
+    loading = std::async(std::launch::async, [&] {
+      load_batch(slide, tiles_of(0), preprocessor, options.threads, pixels_only, buffers[0]);
+    });
   }
   double model_seconds = 0;
   try {
@@ -236,12 +281,26 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
       if (index + 1 < batches) {
         // The next batch is read while the backbone runs on this one.
         loading = std::async(std::launch::async, [&, index] {
-          load_batch(slide, tiles_of(index + 1), preprocessor, options.threads, buffers[(index + 1) % 2]);
+          load_batch(slide, tiles_of(index + 1), preprocessor, options.threads, pixels_only, buffers[(index + 1) % 2]);
         });
       }
-      embeddings.resize(batch.coordinates.size() * backbone.embedding_size());
+      embeddings.resize(batch.coordinates.size() * embedding_size);
       const Clock::time_point model_start = Clock::now();
-      backbone.embed(batch.input, embeddings);
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+      if (model.remote != nullptr) {
+        positions.resize(batch.coordinates.size());
+        for (std::size_t i = 0; i < positions.size(); ++i) {
+          positions[i] = {.x = batch.coordinates[i].x,
+                          .y = batch.coordinates[i].y,
+                          .patch_idx = static_cast<std::int64_t>(index * batch_size + i)};
+        }
+        model.remote->embed(batch.tiles, embeddings, slide_id, positions);
+      } else {
+        model.local->embed(batch.input, embeddings);
+      }
+#else
+      model.local->embed(batch.input, embeddings);
+#endif
       model_seconds += seconds_since(model_start);
       writer->write(embeddings, batch.coordinates);
       done += batch.coordinates.size();
@@ -251,7 +310,7 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
     progress.finish();  // the error goes on a line of its own
     throw;
   }
-  writer->commit();
+  writer->close();
   progress.finish();
   return {.tiles = tiles.size(), .model_seconds = model_seconds};
 }
@@ -263,16 +322,36 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   // The manifest, the names and the summary first: their errors must not
   // wait for the model to load.
   const std::vector<ManifestEntry> slides = slides_to_run(options.input);
-  const inference::FeatureFormat format = feature_format(options);
-  check_distinct_outputs(slides, {inference::extension(format)});
+  // ".h5", ".npz" or ".zarr" (a directory).
+  const std::string suffix = "." + std::string{writers::extension(writer_options(options, 0).format)};
+  check_distinct_outputs(slides, {suffix});
   SummaryFile summaries(options.input.summary);
   const models::ModelSpec spec = resolve_model(load_registry(), options.model);
   const models::Preprocessor preprocessor(spec);
-  inference::Backbone backbone = inference::Backbone::load(options.weights, spec, {.device = options.device});
+  std::optional<inference::Backbone> backbone;
+  Model model;
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+  std::optional<remote::RemoteBackend> remote;
+  if (!options.endpoint.empty()) {
+    remote.emplace(
+        spec, remote::RemoteOptions{
+                  .endpoint = options.endpoint,
+                  .concurrency = options.concurrency,
+                  .tiles_per_request = options.tiles_per_request,
+                  .timeout = std::chrono::milliseconds(static_cast<std::int64_t>(options.request_timeout * 1000.0)),
+                  .retries = options.retries,
+              });
+    model.remote = &*remote;
+  }
+#endif
+  if (!model.takes_pixels()) {
+    backbone.emplace(inference::Backbone::load(options.weights, spec, {.device = options.device}));
+    model.local = &*backbone;
+  }
   extraction::wsi::TileExtractor extractor{spec.tile_spec(),
                                            {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
   std::filesystem::create_directories(options.output);
-  remove_stale_temporaries(options.output, slides, {inference::extension(format)});
+  remove_stale_temporaries(options.output, slides, {suffix});
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
   std::size_t failed = 0;
   std::size_t skipped = 0;
@@ -281,8 +360,7 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   bool summarised = true;
   for (std::size_t i = 0; i < slides.size(); ++i) {
     const ManifestEntry& entry = slides[i];
-    const std::filesystem::path target =
-        std::filesystem::path(options.output) / (entry.slide_id + "." + std::string(inference::extension(format)));
+    const std::filesystem::path target = std::filesystem::path(options.output) / (entry.slide_id + suffix);
     // Escaped: a slide id from a file stem may hold control characters.
     const std::string label = fmt::format("[{}/{}] {}", i + 1, slides.size(), detail::escape_controls(entry.slide_id));
     const Clock::time_point slide_start = Clock::now();
@@ -299,7 +377,7 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
       }
       const io::wsi::SlideReader slide{entry.slide_path, {.mpp_override = entry.mpp_override, .name = entry.slide_id}};
       const SlideResult result =
-          extract_slide(slide, extractor, entry.slide_id, target, options, preprocessor, backbone, label, terminal);
+          extract_slide(slide, extractor, entry.slide_id, target, options, spec, preprocessor, model, label, terminal);
       total_tiles += result.tiles;
       model_seconds += result.model_seconds;
       summary.update({{"status", "ok"},

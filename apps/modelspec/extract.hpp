@@ -1,5 +1,5 @@
-// `modelspec extract`: tile embeddings of slides, one feature file per slide
-// (HDF5 in TRIDENT's layout, or NPZ).
+// `modelspec extract`: tile embeddings of slides, one output per slide
+// (HDF5 in TRIDENT's layout, NPZ, or a Zarr v2 store).
 //
 // The command line is registered by every modelspec (extract_command.cpp);
 // running it needs LibTorch (extract.cpp), whose loading alone costs more
@@ -24,10 +24,16 @@
 
 namespace bioptimus::apps {
 
-/// The largest --batch-size and --threads (a batch of 65536 224 px tiles is
-/// 40 GB of input; no machine has 1024 cores for the reads).
+/// The largest --batch-size (also --tiles-per-request) and --threads (also
+/// --concurrency): a batch of 65536 224 px tiles is 40 GB of input; no
+/// machine has 1024 cores for the reads.
 inline constexpr std::int64_t max_batch_size = 65536;
 inline constexpr std::int64_t max_threads = 1024;
+/// --retries and --request-timeout (seconds) of extract --endpoint: a day
+/// per byte is already no answer.
+inline constexpr std::int64_t max_retries = 100;
+inline constexpr double min_request_timeout = 0.001;
+inline constexpr double max_request_timeout = 86400.0;
 
 // The slide arguments are `tiles`'s (slides or --manifest, --slide-id,
 // --mpp-override, --summary), so that a workflow drives both the same way.
@@ -38,10 +44,17 @@ struct ExtractOptions {
   std::string output;
   double mask_threshold = 0.5;
   std::string format = "h5";
+  std::string zarr_compressor = "lz4";
   int batch_size = 64;
   int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::string device = "cpu";
   bool overwrite = false;
+  /// A server of the SDK's protocol instead of --weights (bioptimus/remote/remote_backend.hpp).
+  std::string endpoint;
+  int concurrency = 8;
+  int tiles_per_request = 1;
+  int retries = 5;
+  double request_timeout = 60.0;
 };
 
 using ExtractRunner = std::function<int(const ExtractOptions&, const RegistryLoader&)>;

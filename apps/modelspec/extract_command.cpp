@@ -24,12 +24,41 @@ namespace bioptimus::apps {
 Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   auto options = std::make_shared<ExtractOptions>();
   CLI::App* extract = app.add_subcommand(
-      "extract", "Embed the tissue tiles of slides with a TorchScript model (HDF5 as TRIDENT, or NPZ)");
+      "extract", "Embed the tissue tiles of slides with a TorchScript model (HDF5 as TRIDENT, NPZ or Zarr)");
   add_slide_arguments(*extract, options->input, "feature file");
   extract->add_option("--model", options->model, "Model name (see `list`) or a model config YAML")->required();
-  extract->add_option("--weights", options->weights, "The model as TorchScript (docs/inference.md)")->required();
-  extract->add_option("-o,--output", options->output, "Directory for the feature files")->required();
-  extract->add_option("--format", options->format, "Feature file format")->check(CLI::IsMember({"h5", "npz"}));
+  // No ExistingFile check: the runtime check says what the file is (input_file.hpp).
+  CLI::Option* weights =
+      extract->add_option("--weights", options->weights, "The model as TorchScript (docs/inference.md)");
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+  // The model on a server instead (docs/serving.md).
+  CLI::Option* endpoint = extract->add_option(
+      "--endpoint", options->endpoint,
+      "A model server (modelspec serve, the SDK's protocol): http://HOST:PORT instead of --weights");
+  weights->excludes(endpoint);
+  extract->add_option("--concurrency", options->concurrency, "Requests in flight to --endpoint")
+      ->transform(whole_number(1, max_threads));
+  extract
+      ->add_option("--tiles-per-request", options->tiles_per_request,
+                   "Tiles per request to --endpoint (more than 1: the batch form, modelspec serve only)")
+      ->transform(whole_number(1, max_batch_size));
+  extract
+      ->add_option("--retries", options->retries,
+                   "Retries of a request to --endpoint after a connection error or a 5xx answer")
+      ->transform(whole_number(0, max_retries));
+  extract
+      ->add_option("--request-timeout", options->request_timeout,
+                   "Seconds to wait for a connection to --endpoint, or for the next byte of an answer")
+      ->transform(decimal_number(min_request_timeout, max_request_timeout));
+#endif
+  extract->add_option("-o,--output", options->output, "Directory for the outputs")->required();
+  extract
+      ->add_option("--format", options->format, "Output format: h5 (TRIDENT's layout), npz, or zarr (a Zarr v2 store)")
+      ->check(CLI::IsMember({"h5", "npz", "zarr"}));
+  CLI::Option* compressor =
+      extract
+          ->add_option("--zarr-compressor", options->zarr_compressor, "Zarr chunks: blosc lz4, zstd or zlib, or none")
+          ->check(CLI::IsMember({"lz4", "zstd", "zlib", "none"}));
   extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")
       ->transform(whole_number(1, max_batch_size));
   extract->add_option("--threads", options->threads, "Threads reading and preprocessing tiles")
@@ -37,9 +66,22 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   extract->add_option("--device", options->device, "LibTorch device: cpu, cuda or cuda:N");
   extract->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
       ->transform(decimal_number(0.0, 1.0));
-  extract->add_flag("--overwrite", options->overwrite, "Redo slides whose feature file exists");
+  extract->add_flag("--overwrite", options->overwrite, "Redo slides whose output exists");
   extract->fallthrough();
-  extract->callback([options] { check_slide_arguments(options->input); });
+  extract->callback([options, compressor] {
+    check_slide_arguments(options->input);
+    if (options->weights.empty() && options->endpoint.empty()) {
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+      throw CLI::RequiredError("--weights or --endpoint");
+#else
+      throw CLI::RequiredError("--weights");
+#endif
+    }
+    if (compressor->count() > 0 && options->format != "zarr") {
+      throw CLI::ValidationError("--zarr-compressor",
+                                 "applies to --format zarr only (the format is " + options->format + ")");
+    }
+  });
   return {extract, [options, run = std::move(run)](const RegistryLoader& load_registry) {
             return run(*options, load_registry);
           }};

@@ -21,19 +21,19 @@
 
 namespace bioptimus::apps {
 
-std::vector<std::string> output_names(const ManifestEntry& slide, const std::vector<std::string_view>& extensions) {
+std::vector<std::string> output_names(const ManifestEntry& slide, const std::vector<std::string>& suffixes) {
   std::vector<std::string> names;
-  names.reserve(extensions.size());
-  for (const std::string_view extension : extensions) {
-    names.push_back(slide.slide_id + "." + std::string(extension));
+  names.reserve(suffixes.size());
+  for (const std::string& suffix : suffixes) {
+    names.push_back(slide.slide_id + suffix);
   }
   return names;
 }
 
-void check_distinct_outputs(const std::vector<ManifestEntry>& slides, const std::vector<std::string_view>& extensions) {
+void check_distinct_outputs(const std::vector<ManifestEntry>& slides, const std::vector<std::string>& suffixes) {
   std::map<std::string, const ManifestEntry*, std::less<>> writer_of;
   for (const ManifestEntry& slide : slides) {
-    for (std::string& name : output_names(slide, extensions)) {
+    for (std::string& name : output_names(slide, suffixes)) {
       const auto [first, inserted] = writer_of.emplace(std::move(name), &slide);
       if (!inserted) {
         throw Error(first->second->slide_path.string() + " and " + slide.slide_path.string() + " would both write " +
@@ -46,10 +46,10 @@ void check_distinct_outputs(const std::vector<ManifestEntry>& slides, const std:
 }
 
 void remove_stale_temporaries(const std::filesystem::path& directory, const std::vector<ManifestEntry>& slides,
-                              const std::vector<std::string_view>& extensions) {
+                              const std::vector<std::string>& suffixes) {
   std::set<std::string, std::less<>> names;
   for (const ManifestEntry& slide : slides) {
-    for (std::string& name : output_names(slide, extensions)) {
+    for (std::string& name : output_names(slide, suffixes)) {
       names.insert(std::move(name));
     }
   }

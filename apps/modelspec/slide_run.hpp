@@ -19,21 +19,22 @@
 
 namespace bioptimus::apps {
 
-/// The file names a slide's outputs take in the output folder: its
-/// slide_id with each extension ("slide.h5", "slide.png").
+/// The names a slide's outputs take in the output folder: its slide_id
+/// followed by each suffix (".h5", "_patches.h5", ".png": "slide.h5").
 [[nodiscard]] std::vector<std::string> output_names(const ManifestEntry& slide,
-                                                    const std::vector<std::string_view>& extensions);
+                                                    const std::vector<std::string>& suffixes);
 
 /// Refuses two slides whose outputs would share a file: both paths are
 /// named (the same file given twice, or two files of one stem).
 /// @throws Error before any slide is read.
-void check_distinct_outputs(const std::vector<ManifestEntry>& slides, const std::vector<std::string_view>& extensions);
+void check_distinct_outputs(const std::vector<ManifestEntry>& slides, const std::vector<std::string>& suffixes);
 
-/// Removes from `directory` the temporaries that a killed run left for the
-/// outputs of `slides` (never those of a run still writing there: see
-/// src/detail/output_file.hpp), and says on stderr how many it removed.
+/// Removes from `directory` the temporaries (files, or a Zarr store's
+/// directories) that a killed run left for the outputs of `slides` (never
+/// those of a run still writing there: see src/detail/output_file.hpp), and
+/// says on stderr how many it removed.
 void remove_stale_temporaries(const std::filesystem::path& directory, const std::vector<ManifestEntry>& slides,
-                              const std::vector<std::string_view>& extensions);
+                              const std::vector<std::string>& suffixes);
 
 /// The --summary file: opened (created, for appending) before the first
 /// slide, so that one that cannot be written is refused then; then one JSON

@@ -4,6 +4,8 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -32,7 +34,7 @@ using io::wsi::SlideReader;
 
 py::tuple dims_to_python(io::wsi::WSIDims dims) { return py::make_tuple(dims.width, dims.height); }
 
-// The SDK's constructor keywords, plus the two CLAM areas that small slides need lowered.
+// The SDK's constructor keywords, plus the two CLAM areas.
 struct ExtractorArguments {
   double mask_threshold;
   bool segment;
@@ -62,6 +64,15 @@ TileExtractorOptions options_of(const ExtractorArguments& arguments, std::string
     options.segmentation = std::nullopt;
   }
   return options;
+}
+
+// Where a picture over the slide lies, as PredictionWriter.set_thumbnail and
+// set_tissue_mask take it: {"downsample": (x, y), "mpp": float or None}.
+py::dict placement(double downsample_x, double downsample_y, std::optional<io::wsi::MPP> mpp) {
+  py::dict result;
+  result["downsample"] = py::make_tuple(downsample_x, downsample_y);
+  result["mpp"] = mpp ? py::object(py::float_(mpp->value())) : py::object(py::none());
+  return result;
 }
 
 // (N, 2) int64 level-0 (x, y), the layout of CLAM's and TRIDENT's `coords`.
@@ -139,7 +150,8 @@ segment: find tissue with CLAM's method at fit() (False: every tile is tissue).
 mask: your own (height, width) tissue mask instead, non-zero = tissue, spanning
 the whole slide, or pixels of mask_mpp microns when given.
 min_tissue_area_um2, min_hole_area_um2: CLAM's a_t and a_h in square microns
-(defaults: its tcga preset at 40x, 262144 and 65536).
+(defaults: 10000 and 10000, every piece of tissue down to 0.01 mm^2; CLAM's
+tcga preset on a 40x slide says 262144 and 65536).
 Raises ValidationError when mask_threshold is outside [0, 1].)")
       .def("fit", &TileExtractor::fit, py::arg("slide"), py::call_guard<py::gil_scoped_release>(),
            py::return_value_policy::reference_internal,
@@ -180,10 +192,63 @@ Raises ValidationError when mask_threshold is outside [0, 1].)")
             return self.regions().empty() ? py::object(py::none()) : dims_to_python(self.regions().front().size);
           },
           "(width, height) read at read_level, before resizing to the tile size; None without tiles.")
+      .def_property_readonly(
+          "thumbnail",
+          [](const TileExtractor& self) -> py::object {
+            const auto& thumbnail = self.thumbnail();
+            if (!thumbnail) {
+              return py::none();
+            }
+            py::array_t<std::uint8_t> pixels({thumbnail->rgb.height(), thumbnail->rgb.width(), std::int64_t{3}});
+            std::copy(thumbnail->rgb.bytes().begin(), thumbnail->rgb.bytes().end(), pixels.mutable_data());
+            return pixels;
+          },
+          "uint8 (H, W, 3): the fitted slide, small (the picture its mask was segmented on), or None.")
+      .def_property_readonly(
+          "thumbnail_placement",
+          [](const TileExtractor& self) -> py::object {
+            const auto& thumbnail = self.thumbnail();
+            return thumbnail ? py::object(placement(thumbnail->downsample_x, thumbnail->downsample_y, thumbnail->mpp))
+                             : py::object(py::none());
+          },
+          "{'downsample': (x, y), 'mpp': float or None} of the thumbnail (PredictionWriter.set_thumbnail's keywords).")
+      .def_property_readonly(
+          "tissue_mask",
+          [](const TileExtractor& self) -> py::object {
+            const auto& mask = self.mask();
+            if (!mask) {
+              return py::none();
+            }
+            py::array_t<std::uint8_t> pixels({mask->height(), mask->width()});
+            std::copy(mask->pixels().begin(), mask->pixels().end(), pixels.mutable_data());
+            return pixels;
+          },
+          "uint8 (H, W): the mask the tiles were chosen on (non-zero = tissue), or None.")
+      .def_property_readonly(
+          "tissue_mask_placement",
+          [](const TileExtractor& self) -> py::object {
+            if (!self.mask()) {
+              return py::none();
+            }
+            const std::array<double, 2> downsample = self.mask_downsample();
+            return placement(downsample[0], downsample[1], self.mask()->mpp());
+          },
+          "{'downsample': (x, y), 'mpp': float or None} of the mask (PredictionWriter.set_tissue_mask's keywords).")
       .def_property_readonly("tile_spec", &TileExtractor::tile_spec)
       .def_property_readonly("slide_name", &TileExtractor::slide_name, "The fitted slide's file stem.")
-      .def("to_hdf5", &TileExtractor::to_hdf5, py::arg("directory"),
-           "Writes DIRECTORY/<slide>.h5 (coords int64 (N, 2) with CLAM's and TRIDENT's attributes); returns the path.")
+      .def(
+          "to_hdf5",
+          [](const TileExtractor& self, const std::filesystem::path& directory, const std::string& naming) {
+            if (naming != "clam" && naming != "trident") {
+              throw py::value_error("naming: expected 'clam' (<slide>.h5) or 'trident' (<slide>_patches.h5), got '" +
+                                    naming + "'");
+            }
+            return self.to_hdf5(directory, naming == "trident" ? extraction::wsi::CoordinatesFileName::trident
+                                                               : extraction::wsi::CoordinatesFileName::clam);
+          },
+          py::arg("directory"), py::arg("naming") = "clam",
+          "Writes DIRECTORY/<slide>.h5 (naming='trident': <slide>_patches.h5): coords int64 (N, 2) with the\n"
+          "attributes CLAM's and TRIDENT's readers need to crop exactly these tiles; returns the path.")
       .def("to_csv", &TileExtractor::to_csv, py::arg("directory"), "Writes DIRECTORY/<slide>.csv; returns the path.")
       .def("to_json", &TileExtractor::to_json, py::arg("directory"),
            "Writes DIRECTORY/<slide>.json; returns the path.");

@@ -1,11 +1,15 @@
 // TileExtractor::to_hdf5: the coordinates file CLAM's and TRIDENT's feature
 // extraction read (docs/tile-extraction.md lists every attribute); and
-// MegaTileExtractor::to_hdf5, the blocks (docs/megatiles.md).
+// MegaTileExtractor::to_hdf5, the blocks (docs/megatiles.md). Both keep the
+// slide's thumbnail and the tissue mask, as the prediction writers do.
 #include <hdf5.h>
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -15,6 +19,7 @@
 #include "detail/export_file.hpp"
 #include "hdf5_file.hpp"
 #include "hdf5_handle.hpp"
+#include "hdf5_write.hpp"
 #include "quiet_hdf5_errors.hpp"
 
 namespace bioptimus::extraction::wsi {
@@ -33,37 +38,19 @@ class Writer {
     }
   }
 
-  void attribute(hid_t object, const char* name, std::int64_t value) const {
-    write_attribute(object, name, H5T_NATIVE_INT64, {}, &value);
-  }
-  void attribute(hid_t object, const char* name, double value) const {
-    write_attribute(object, name, H5T_NATIVE_DOUBLE, {}, &value);
-  }
-  void attribute(hid_t object, const char* name, std::array<std::int64_t, 2> value) const {
-    write_attribute(object, name, H5T_NATIVE_INT64, {2}, value.data());
-  }
-  void attribute(hid_t object, const char* name, std::array<double, 2> value) const {
-    write_attribute(object, name, H5T_NATIVE_DOUBLE, {2}, value.data());
-  }
-  // A variable-length UTF-8 string, as h5py writes a Python str (read back as str).
-  void attribute(hid_t object, const char* name, const std::string& value) const {
-    const Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-    check(type.valid() && H5Tset_size(type.get(), H5T_VARIABLE) >= 0 && H5Tset_cset(type.get(), H5T_CSET_UTF8) >= 0,
-          "make a string type");
-    const char* text = value.c_str();
-    write_attribute(object, name, type.get(), {}, &text);
+  // An int64, a double, a pair of either, or a string (as h5py writes a Python str).
+  template <class Value>
+  void attribute(hid_t object, const char* name, const Value& value) const {
+    bool written = false;
+    if constexpr (std::is_same_v<Value, std::array<std::int64_t, 2>> || std::is_same_v<Value, std::array<double, 2>>) {
+      written = bioptimus::detail::hdf5::write_attribute(object, name, std::span{value});
+    } else {
+      written = bioptimus::detail::hdf5::write_attribute(object, name, value);
+    }
+    check(written, std::string("write attribute ") + name);
   }
 
  private:
-  void write_attribute(hid_t object, const char* name, hid_t type, std::vector<hsize_t> dims, const void* data) const {
-    const Handle space(
-        dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-        H5Sclose);
-    check(space.valid(), std::string("make the space of attribute ") + name);
-    const Handle attr(H5Acreate2(object, name, type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-    check(attr.valid() && H5Awrite(attr.get(), type, data) >= 0, std::string("write attribute ") + name);
-  }
-
   std::string file_;
 };
 
@@ -85,6 +72,27 @@ hid_t write_dataset(const Writer& writer, bioptimus::detail::Hdf5File& file, con
   return set;
 }
 
+// The slide's thumbnail and tissue mask, as the prediction writers store
+// them: uint8 datasets with their placement (`downsample` [x, y], `mpp`).
+void write_pictures(const Writer& writer, bioptimus::detail::Hdf5File& file, const TileExtractor& extractor) {
+  const auto write = [&](const char* name, const std::vector<std::int64_t>& shape, std::span<const std::uint8_t> pixels,
+                         std::array<double, 2> downsample, std::optional<io::wsi::MPP> mpp) {
+    const hid_t dataset = file.keep(bioptimus::detail::hdf5::write_image(file.get(), name, shape, pixels));
+    writer.check(dataset >= 0, std::string("write dataset ") + name);
+    writer.attribute(dataset, "downsample", downsample);
+    if (mpp) {
+      writer.attribute(dataset, "mpp", mpp->value());
+    }
+  };
+  if (const std::optional<SlideThumbnail>& thumbnail = extractor.thumbnail()) {
+    write("thumbnail", {thumbnail->rgb.height(), thumbnail->rgb.width(), 3}, thumbnail->rgb.bytes(),
+          {thumbnail->downsample_x, thumbnail->downsample_y}, thumbnail->mpp);
+  }
+  if (const std::optional<TissueMask>& mask = extractor.mask()) {
+    write("tissue_mask", {mask->height(), mask->width()}, mask->pixels(), extractor.mask_downsample(), mask->mpp());
+  }
+}
+
 // Writes an HDF5 file to `target` (atomically): `body(writer, file)` fills it.
 template <class Body>
 void write_hdf5(const std::filesystem::path& target, Body&& body) {
@@ -102,10 +110,11 @@ void write_hdf5(const std::filesystem::path& target, Body&& body) {
 
 }  // namespace
 
-std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& directory) const {
+std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& directory, CoordinatesFileName naming) const {
   require_fitted("to_hdf5");
-  const TilePlan& plan = *plan_;
-  const std::filesystem::path target = directory / (slide_name_ + ".h5");
+  const CoordinateAttributes attributes = coordinate_attributes();
+  const std::filesystem::path target =
+      directory / (slide_name_ + (naming == CoordinatesFileName::trident ? "_patches.h5" : ".h5"));
   detail::require_storable_name(slide_name_, target);
   write_hdf5(target, [&](const Writer& writer, bioptimus::detail::Hdf5File& h5) {
     const auto count = static_cast<hsize_t>(regions_.size());
@@ -121,43 +130,14 @@ std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& direct
     const hid_t set = write_dataset(writer, h5, "coords", H5T_STD_I64LE, H5T_NATIVE_INT64, {count, 2}, coords);
     write_dataset(writer, h5, "tissue_fraction", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {count}, fractions);
 
-    const auto level = static_cast<std::size_t>(plan.level().index());
-    const io::wsi::WSIDims level_dims = facts_.level_dimensions[level];
-    const io::wsi::WSIDims level0 = facts_.level_dimensions.front();
-    const double downsample = facts_.level_downsamples[level];
-    // CLAM: patch_size pixels are read at patch_level (its reader does
-    // read_region(coord, patch_level, (patch_size, patch_size))).
-    writer.attribute(set, "patch_size", plan.region_size().width);
-    writer.attribute(set, "patch_level", std::int64_t{plan.level().index()});
-    writer.attribute(set, "downsample", std::array<double, 2>{downsample, downsample});
-    writer.attribute(set, "downsampled_level_dim", std::array<std::int64_t, 2>{level_dims.width, level_dims.height});
-    writer.attribute(set, "level_dim", std::array<std::int64_t, 2>{level_dims.width, level_dims.height});
-    writer.attribute(set, "name", slide_name_);
-    // TRIDENT: the footprint in level-0 pixels and the magnifications.
-    writer.attribute(set, "patch_size_level0", plan.footprint().width);
-    const std::optional<io::wsi::MPP> target_mpp = plan.target_mpp_x();
-    const std::optional<io::wsi::MPP> slide_mpp = facts_.mpp_x;
-    if (facts_.objective_power || slide_mpp) {
-      writer.attribute(set, "level0_magnification",
-                       facts_.objective_power ? *facts_.objective_power : 10.0 / slide_mpp->value());
-    }
-    if (target_mpp) {
-      writer.attribute(set, "target_magnification", 10.0 / target_mpp->value());
-      writer.attribute(set, "target_mpp", target_mpp->value());
-    }
-    writer.attribute(set, "overlap", tile_spec_.overlap_pixels().width);
-    writer.attribute(set, "level0_width", level0.width);
-    writer.attribute(set, "level0_height", level0.height);
-    // Ours: which model and which tiles.
+    writer.attribute(set, "name", attributes.name);
+    for_each_coordinate_attribute(attributes,
+                                  [&](const char* name, const auto& value) { writer.attribute(set, name, value); });
+    const std::string saved_in = save_directory_of(target);
+    writer.attribute(set, "save_path", saved_in);  // CLAM's writer records it,
+    writer.attribute(set, "savetodir", saved_in);  // and TRIDENT's
     writer.attribute(set, "model", options_.model);
-    writer.attribute(set, "tile_size", std::array<std::int64_t, 2>{plan.tile_size().width, plan.tile_size().height});
-    writer.attribute(set, "tile_stride",
-                     std::array<std::int64_t, 2>{tile_spec_.stride_pixels().width, tile_spec_.stride_pixels().height});
-    writer.attribute(set, "tile_resolution", io::wsi::describe(tile_spec_.resolution()));
-    writer.attribute(set, "region_size",
-                     std::array<std::int64_t, 2>{plan.region_size().width, plan.region_size().height});
-    writer.attribute(set, "footprint", std::array<std::int64_t, 2>{plan.footprint().width, plan.footprint().height});
-    writer.attribute(set, "mask_threshold", options_.mask_threshold);
+    write_pictures(writer, h5, *this);
   });
   return target;
 }
@@ -234,6 +214,7 @@ std::filesystem::path MegaTileExtractor::to_hdf5(const std::filesystem::path& di
     }
     writer.attribute(h5.get(), "mask_threshold", options_.mask_threshold);
     writer.attribute(h5.get(), "candidates", candidates_);
+    write_pictures(writer, h5, tiles_);
   });
   return target;
 }

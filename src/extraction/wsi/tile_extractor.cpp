@@ -14,6 +14,7 @@
 
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
+#include "detail/downsample.hpp"
 #include "detail/export_file.hpp"
 #include "detail/json_export.hpp"
 
@@ -58,6 +59,7 @@ TileExtractor& TileExtractor::fit(const io::wsi::SlideReader& slide) {
   // leaves the extractor unfitted rather than half-fitted.
   plan_.reset();
   mask_.reset();
+  thumbnail_.reset();
   regions_.clear();
   slide_name_.clear();
   TilingOptions tiling = options_.tiling;
@@ -71,13 +73,26 @@ TileExtractor& TileExtractor::fit(const io::wsi::SlideReader& slide) {
     throw_plan_error(slide, error);
   }
   std::optional<TissueMask> mask;
+  std::optional<SlideThumbnail> thumbnail;
+  const std::int64_t max_side = options_.thumbnail_max_side;
   if (options_.mask) {
     mask = options_.mask;
     if (mask->mpp()) {
       (void)slide.require_mpp_x();  // a mask in microns needs the slide's MPP to be placed
     }
+  } else if (options_.clam_preset) {
+    const double mask_mpp = options_.segmentation ? options_.segmentation->mpp : TissueMaskParams{}.mpp;
+    mask = segment_tissue(slide, TissueMaskParams::clam_preset(*options_.clam_preset, slide.require_mpp_x(), mask_mpp));
   } else if (options_.segmentation) {
-    mask = segment_tissue(slide, *options_.segmentation);
+    // The picture the mask is segmented on is the thumbnail too: the slide is read once.
+    SlideThumbnail picture = detail::read_mask_picture(slide, *options_.segmentation);
+    mask = segment_tissue(picture.rgb.view(), io::wsi::MPP{options_.segmentation->mpp}, *options_.segmentation);
+    if (max_side > 0) {
+      thumbnail = detail::reduce_thumbnail(std::move(picture), max_side);
+    }
+  }
+  if (!thumbnail && max_side > 0) {
+    thumbnail = detail::read_thumbnail(slide, max_side);
   }
   const io::wsi::SlideProperties& props = slide.properties();
   facts_ = SlideFacts{.level_dimensions = props.level_dimensions,
@@ -87,6 +102,7 @@ TileExtractor& TileExtractor::fit(const io::wsi::SlideReader& slide) {
                       .objective_power = props.objective_power};
   slide_name_ = slide.name();
   mask_ = std::move(mask);
+  thumbnail_ = std::move(thumbnail);
   plan_ = plan;
   return *this;
 }
@@ -100,6 +116,19 @@ void TileExtractor::require_fitted(const char* operation) const {
 const TilePlan& TileExtractor::plan() const {
   require_fitted("plan");
   return *plan_;
+}
+
+std::array<double, 2> TileExtractor::mask_downsample() const {
+  require_fitted("mask_downsample");
+  if (!mask_) {
+    throw Error("TileExtractor::mask_downsample: the extractor of " + slide_name_ + " has no tissue mask");
+  }
+  if (mask_->mpp()) {
+    return {mask_->mpp()->value() / facts_.mpp_x->value(), mask_->mpp()->value() / facts_.mpp_y->value()};
+  }
+  const io::wsi::WSIDims level0 = facts_.level_dimensions.front();
+  return {static_cast<double>(level0.width) / static_cast<double>(mask_->width()),
+          static_cast<double>(level0.height) / static_cast<double>(mask_->height())};
 }
 
 const std::vector<TileRegion>& TileExtractor::extract() {
@@ -116,16 +145,7 @@ const std::vector<TileRegion>& TileExtractor::extract() {
   }
   const TissueMask& mask = *mask_;
   // Level-0 pixels per mask pixel.
-  double scale_x = 0.0;
-  double scale_y = 0.0;
-  if (mask.mpp()) {
-    scale_x = mask.mpp()->value() / facts_.mpp_x->value();
-    scale_y = mask.mpp()->value() / facts_.mpp_y->value();
-  } else {
-    const io::wsi::WSIDims level0 = facts_.level_dimensions.front();
-    scale_x = static_cast<double>(level0.width) / static_cast<double>(mask.width());
-    scale_y = static_cast<double>(level0.height) / static_cast<double>(mask.height());
-  }
+  const auto [scale_x, scale_y] = mask_downsample();
   // Sums of 0/1 over any rectangle in O(1); doubles count exactly up to 2^53.
   cv::Mat binary(static_cast<int>(mask.height()), static_cast<int>(mask.width()), CV_8U);
   std::transform(mask.pixels().begin(), mask.pixels().end(), binary.data,
@@ -163,6 +183,54 @@ const std::vector<TileRegion>& TileExtractor::extract() {
     }
   }
   return regions_;
+}
+
+CoordinateAttributes TileExtractor::coordinate_attributes() const {
+  require_fitted("coordinate_attributes");
+  const TilePlan& plan = *plan_;
+  const auto level = static_cast<std::size_t>(plan.level().index());
+  const io::wsi::WSIDims level_dims = facts_.level_dimensions[level];
+  const io::wsi::WSIDims level0 = facts_.level_dimensions.front();
+  const double downsample = facts_.level_downsamples[level];
+  CoordinateAttributes attributes;
+  attributes.name = slide_name_;
+  // CLAM reads patch_size pixels at patch_level: exactly the region we read.
+  attributes.patch_size = plan.region_size().width;
+  attributes.patch_level = std::int64_t{plan.level().index()};
+  attributes.downsample = {.x = downsample, .y = downsample};
+  attributes.downsampled_level_dim = {.width = level_dims.width, .height = level_dims.height};
+  attributes.level_dim = attributes.downsampled_level_dim;
+  attributes.patch_size_level0 = plan.footprint().width;
+  // TRIDENT reads round(patch_size * level0_magnification /
+  // target_magnification) level-0 pixels. With target_magnification the
+  // magnification of the level read, that ratio is the level's own
+  // downsample, so TRIDENT reads CLAM's patch_size pixels there, whatever
+  // the slide's MPP and objective power say about each other (a "40x" slide
+  // at 0.2465 um/px, say). 10 / the model's MPP would need patch_size in
+  // model pixels, which CLAM would then read at patch_level.
+  if (facts_.objective_power) {
+    attributes.level0_magnification = *facts_.objective_power;
+  } else if (facts_.mpp_x) {
+    attributes.level0_magnification = 10.0 / facts_.mpp_x->value();
+  }
+  if (attributes.level0_magnification) {
+    attributes.target_magnification = *attributes.level0_magnification / downsample;
+  }
+  // In patch_size's unit (pixels at patch_level), as TRIDENT steps its grid
+  // by patch_size - overlap.
+  attributes.overlap = plan.region_size().width - std::llround(static_cast<double>(plan.stride().width) / downsample);
+  attributes.level0_width = level0.width;
+  attributes.level0_height = level0.height;
+  attributes.tile_size = {.width = plan.tile_size().width, .height = plan.tile_size().height};
+  attributes.tile_stride = {.width = tile_spec_.stride_pixels().width, .height = tile_spec_.stride_pixels().height};
+  attributes.tile_resolution = io::wsi::describe(tile_spec_.resolution());
+  if (const std::optional<io::wsi::MPP> target = plan.target_mpp_x()) {
+    attributes.target_mpp = target->value();
+  }
+  attributes.region_size = {.width = plan.region_size().width, .height = plan.region_size().height};
+  attributes.footprint = {.width = plan.footprint().width, .height = plan.footprint().height};
+  attributes.mask_threshold = options_.mask_threshold;
+  return attributes;
 }
 
 std::filesystem::path TileExtractor::to_csv(const std::filesystem::path& directory) const {

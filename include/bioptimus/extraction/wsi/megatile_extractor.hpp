@@ -72,6 +72,10 @@ struct MegaTileExtractorOptions {
   /// Segment each slide at fit() with these parameters (when `mask` is
   /// empty). With neither, every tile is available.
   std::optional<TissueMaskParams> segmentation = TissueMaskParams{};
+  /// Segment with this CLAM preset instead, as CLAM applies it to each
+  /// slide (its areas count level-0 patches of that slide), at
+  /// segmentation's mask pixel size (8 um/px without one). Needs the slide's MPP.
+  std::optional<ClamPreset> clam_preset = std::nullopt;
   /// Partial tiles, bounds, level tolerance. The layout is the spec's: a
   /// grid_layout here must be the default (rectangular) or the spec's.
   TilingOptions tiling = {};
@@ -106,6 +110,8 @@ class MegaTileExtractor {
   [[nodiscard]] const TilePlan& plan() const;
   /// The mask used by the last fit(), if any.
   [[nodiscard]] const std::optional<TissueMask>& mask() const noexcept { return tiles_.mask(); }
+  /// The thumbnail kept by the last fit(), if any.
+  [[nodiscard]] const std::optional<SlideThumbnail>& thumbnail() const noexcept { return tiles_.thumbnail(); }
   /// Every block position of the last extract() (kept or not).
   [[nodiscard]] std::int64_t candidates() const noexcept { return candidates_; }
   /// The blocks of the last extract().

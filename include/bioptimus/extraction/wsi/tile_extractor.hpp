@@ -1,7 +1,8 @@
 // bioptimus/extraction/wsi/tile_extractor.hpp
 //
 // TileExtractor (target bioptimus::extraction): the SDK's fit / extract /
-// export lifecycle. fit() binds a slide and builds its tissue mask; extract()
+// export lifecycle. fit() binds a slide, builds its tissue mask and keeps a
+// thumbnail (the picture the mask was segmented on, reduced); extract()
 // lays the grid with plan_tiles(), measures each tile's tissue fraction on
 // the mask with an integral image and keeps those >= mask_threshold; the
 // exports write the kept tiles as CSV, JSON or an HDF5 file in the layout
@@ -14,15 +15,18 @@
 #ifndef BIOPTIMUS_EXTRACTION_WSI_TILE_EXTRACTOR_HPP
 #define BIOPTIMUS_EXTRACTION_WSI_TILE_EXTRACTOR_HPP
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "bioptimus/extraction/wsi/coordinate_attributes.hpp"
 #include "bioptimus/extraction/wsi/tile_spec.hpp"
 #include "bioptimus/extraction/wsi/tiling.hpp"
 #include "bioptimus/extraction/wsi/tissue_mask.hpp"
+#include "bioptimus/image/image.hpp"
 #include "bioptimus/io/wsi/level.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/io/wsi/slide.hpp"
@@ -43,6 +47,17 @@ struct TileRegion {
   friend bool operator==(const TileRegion&, const TileRegion&) = default;
 };
 
+/// A small RGB picture of a whole slide, and where its pixels lie on level 0.
+struct SlideThumbnail {
+  /// rgb8, at most TileExtractorOptions::thumbnail_max_side on its longer side.
+  image::Image rgb;
+  /// Level-0 pixels per thumbnail pixel, per axis.
+  double downsample_x;
+  double downsample_y;
+  /// The thumbnail's pixel size, when the slide's MPP is known.
+  std::optional<io::wsi::MPP> mpp;
+};
+
 /// How a TileExtractor finds tissue and which tiles it keeps.
 struct TileExtractorOptions {
   /// Keep a tile when its tissue fraction is >= this, in [0, 1] (SDK mask_threshold).
@@ -52,11 +67,27 @@ struct TileExtractorOptions {
   /// Segment each slide at fit() with these parameters (when `mask` is
   /// empty). With neither, every tile counts as tissue.
   std::optional<TissueMaskParams> segmentation = TissueMaskParams{};
+  /// Segment with this CLAM preset instead, as CLAM applies it to each
+  /// slide (its areas count level-0 patches of that slide), at
+  /// segmentation's mask pixel size (8 um/px without one). Needs the slide's MPP.
+  std::optional<ClamPreset> clam_preset = std::nullopt;
   /// Grid options (partial tiles, bounds, level tolerance). The slide
   /// reader's MPP override is added at fit().
   TilingOptions tiling = {};
   /// The model the tiles are for ("h0-mini@1.0.0"), written into the exports.
   std::string model = {};
+  /// The longest side of the thumbnail fit() keeps, in pixels (0: keep none).
+  /// When segmenting, it is the segmentation's own picture, reduced; else
+  /// fit() reads one.
+  std::int64_t thumbnail_max_side = 1024;
+};
+
+/// How to_hdf5() names its file. The peers disagree: CLAM's
+/// extract_features_fp.py reads `patches/<slide>.h5`, TRIDENT's Processor
+/// `patches/<slide>_patches.h5`.
+enum class CoordinatesFileName {
+  clam,     ///< `<slide>.h5`
+  trident,  ///< `<slide>_patches.h5`
 };
 
 /// See the file comment. Not thread-safe (fit and extract change it); use one per thread.
@@ -81,17 +112,34 @@ class TileExtractor {
   [[nodiscard]] const TilePlan& plan() const;
   /// The mask used by the last fit(), if any.
   [[nodiscard]] const std::optional<TissueMask>& mask() const noexcept { return mask_; }
+  /// Level-0 pixels per mask pixel, [x, y]: mask MPP / slide MPP, or, for a
+  /// mask without an MPP, level-0 size / mask size.
+  /// @throws Error before fit() or without a mask.
+  [[nodiscard]] std::array<double, 2> mask_downsample() const;
+  /// The thumbnail kept by the last fit(), if any.
+  [[nodiscard]] const std::optional<SlideThumbnail>& thumbnail() const noexcept { return thumbnail_; }
   /// The tiles of the last extract().
   [[nodiscard]] const std::vector<TileRegion>& regions() const noexcept { return regions_; }
+
+  /// The attributes of the fitted slide's tiles in a coordinates file, as
+  /// to_hdf5() and the feature writers write them: CLAM's and TRIDENT's
+  /// (their readers crop exactly these tiles) and ours
+  /// (coordinate_attributes.hpp, docs/tile-extraction.md).
+  /// @throws Error before fit().
+  [[nodiscard]] CoordinateAttributes coordinate_attributes() const;
 
   /// Writes DIR/<slide>.csv: a header, then x,y,level,width,height,tissue_fraction per tile.
   /// Each export writes a temporary file and renames it. Returns the path written.
   std::filesystem::path to_csv(const std::filesystem::path& directory) const;
   /// Writes DIR/<slide>.json: slide, model, tile spec, plan and tiles.
   std::filesystem::path to_json(const std::filesystem::path& directory) const;
-  /// Writes DIR/<slide>.h5: dataset `coords` int64 (N, 2) of level-0 (x, y)
-  /// with CLAM's and TRIDENT's attributes, and `tissue_fraction` float32 (N).
-  std::filesystem::path to_hdf5(const std::filesystem::path& directory) const;
+  /// Writes DIR/<slide>.h5 (DIR/<slide>_patches.h5 with
+  /// CoordinatesFileName::trident): dataset `coords` int64 (N, 2) of level-0
+  /// (x, y) with coordinate_attributes() and the directory (CLAM's
+  /// `save_path`, TRIDENT's `savetodir`), `tissue_fraction` float32 (N), and uint8 `thumbnail`
+  /// (H, W, 3) and `tissue_mask` (H, W) when kept.
+  std::filesystem::path to_hdf5(const std::filesystem::path& directory,
+                                CoordinatesFileName naming = CoordinatesFileName::clam) const;
 
  private:
   // What the exports need of the slide, copied at fit() so that they do not
@@ -112,6 +160,7 @@ class TileExtractor {
   SlideFacts facts_;
   std::optional<TilePlan> plan_;
   std::optional<TissueMask> mask_;
+  std::optional<SlideThumbnail> thumbnail_;
   std::vector<TileRegion> regions_;
 };
 

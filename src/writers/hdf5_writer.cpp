@@ -1,22 +1,27 @@
-// The HDF5 feature writer (HDF5's C API): TRIDENT's layout, streamed into
-// chunked datasets that grow by one hyperslab per batch.
+// The HDF5 writer (HDF5's C API): TRIDENT's layout, streamed into chunked
+// datasets that grow by one hyperslab per batch; the thumbnail and the mask
+// as deflated uint8 datasets, the metadata as attributes of the root group.
+// HDF5 writes into an OutputFile through Hdf5File's driver (hdf5_file.hpp),
+// so that a failed write leaves nothing of the file open in HDF5.
 #include <hdf5.h>
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
-#include "feature_writers.hpp"
+#include "format_writers.hpp"
 #include "hdf5_file.hpp"
 #include "hdf5_handle.hpp"
+#include "hdf5_write.hpp"
 #include "output_file.hpp"
 #include "quiet_hdf5_errors.hpp"
 
-namespace bioptimus::inference::detail {
+namespace bioptimus::writers::detail {
 namespace {
 
 static_assert(sizeof(Coordinate) == 2 * sizeof(std::int64_t), "coords rows are written straight from Coordinate");
@@ -29,13 +34,26 @@ constexpr hsize_t coords_chunk_rows = 4096;
 
 using Handle = bioptimus::detail::Hdf5Handle;
 
-class Hdf5Writer final : public RowWriter {
+bool write_attribute(hid_t object, const Attribute& attribute) {
+  return std::visit(
+      [&](const auto& value) {
+        namespace hdf5 = bioptimus::detail::hdf5;
+        using Value = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<Value, std::vector<std::int64_t>> || std::is_same_v<Value, std::vector<double>>) {
+          return hdf5::write_attribute(object, attribute.name.c_str(), std::span{value});
+        } else {
+          return hdf5::write_attribute(object, attribute.name.c_str(), value);
+        }
+      },
+      attribute.value);
+}
+
+class Hdf5Writer final : public WriterBase {
  public:
-  Hdf5Writer(const std::filesystem::path& path, const models::ModelSpec& spec, const CoordinateAttributes& attributes)
-      : RowWriter(path, spec), output_(path), file_(output_) {
+  explicit Hdf5Writer(WriterSetup setup) : WriterBase(std::move(setup)), output_(path()), file_(output_) {
     const bioptimus::detail::QuietHdf5Errors quiet;
     try {
-      open(spec, attributes);
+      open();
     } catch (...) {
       (void)file_.close();  // while HDF5 is still quiet
       throw;
@@ -50,9 +68,6 @@ class Hdf5Writer final : public RowWriter {
 
  private:
   void append(std::span<const float> features, std::span<const Coordinate> coordinates) override {
-    if (coordinates.empty()) {
-      return;
-    }
     const bioptimus::detail::QuietHdf5Errors quiet;
     const auto count = static_cast<hsize_t>(coordinates.size());
     extend(features_, H5T_NATIVE_FLOAT, features.data(), count);
@@ -61,36 +76,36 @@ class Hdf5Writer final : public RowWriter {
 
   void finish() override {
     const bioptimus::detail::QuietHdf5Errors quiet;
+    write_attributes(features_, features_attributes(setup()));
+    write_attributes(coords_, coords_attributes(setup()));
+    for (const auto& [name, image] : {std::pair{thumbnail_array, &thumbnail()}, {tissue_mask_array, &tissue_mask()}}) {
+      if (*image) {
+        const hid_t dataset =
+            file_.keep(check(bioptimus::detail::hdf5::write_image(file_.get(), name, (*image)->shape, (*image)->pixels),
+                             std::string{"cannot write the dataset "} + name));
+        write_attributes(dataset, (*image)->attributes);
+      }
+    }
+    write_attributes(file_.get(), metadata());
     if (!file_.close()) {
       fail("cannot finish the file" + file_.failure());
     }
     output_.commit();
   }
 
-  void open(const models::ModelSpec& spec, const CoordinateAttributes& attributes) {
+  void open() {
     if (!file_.valid()) {
       fail("cannot create the temporary file " + output_.path().filename().string() +
            bioptimus::detail::hdf5_system_error());
     }
-
     std::vector<hsize_t> feature_dims{0};
     for (const std::int64_t extent : row_shape()) {
       feature_dims.push_back(static_cast<hsize_t>(extent));
     }
     const hsize_t feature_rows =
         std::clamp<hsize_t>(feature_chunk_bytes / (row_size() * sizeof(float)), 1, max_feature_chunk_rows);
-    features_ = create_dataset("features", H5T_IEEE_F32LE, feature_dims, feature_rows);
-    coords_ = create_dataset("coords", H5T_STD_I64LE, {0, 2}, coords_chunk_rows);
-
-    const ModelRecord record = record_of(spec);
-    write_string(features_, "name", attributes.name);
-    write_string(features_, "model", record.identity);
-    write_string(features_, "model_spec_yaml", record.spec_yaml);
-    write_string(features_, "bioptimus_version", record.library);
-
-    write_string(coords_, "name", attributes.name);
-    for_each_coordinate_attribute(attributes,
-                                  [this](const char* name, const auto& value) { write_value(coords_, name, value); });
+    features_ = create_dataset(features_array, H5T_IEEE_F32LE, feature_dims, feature_rows);
+    coords_ = create_dataset(coords_array, H5T_STD_I64LE, {0, 2}, coords_chunk_rows);
   }
 
   // Right after the HDF5 call that gave `handle` or `status`: its system
@@ -108,6 +123,15 @@ class Hdf5Writer final : public RowWriter {
     }
   }
 
+  void write_attributes(hid_t object, const std::vector<Attribute>& attributes) const {
+    for (const Attribute& attribute : attributes) {
+      if (!write_attribute(object, attribute)) {
+        fail("cannot write the attribute " + attribute.name + " (HDF5 keeps an attribute under 64 KiB)" +
+             bioptimus::detail::hdf5_system_error());
+      }
+    }
+  }
+
   // The dataset stays open in file_ until it closes (hdf5_file.hpp).
   hid_t create_dataset(const char* name, hid_t type, const std::vector<hsize_t>& dims, hsize_t chunk_rows) {
     std::vector<hsize_t> max_dims = dims;
@@ -119,12 +143,9 @@ class Hdf5Writer final : public RowWriter {
     const Handle space = check(Handle{H5Screate_simple(rank, dims.data(), max_dims.data()), H5Sclose}, what);
     const Handle properties = check(Handle{H5Pcreate(H5P_DATASET_CREATE), H5Pclose}, what);
     check(H5Pset_chunk(properties.get(), rank, chunk.data()), what);
-    const hid_t dataset = file_.keep(
-        Handle{H5Dcreate2(file_.get(), name, type, space.get(), H5P_DEFAULT, properties.get(), H5P_DEFAULT), H5Dclose});
-    if (dataset < 0) {
-      fail(what + bioptimus::detail::hdf5_system_error());
-    }
-    return dataset;
+    return file_.keep(check(
+        Handle{H5Dcreate2(file_.get(), name, type, space.get(), H5P_DEFAULT, properties.get(), H5P_DEFAULT), H5Dclose},
+        what));
   }
 
   // Grows `dataset` by `count` rows and writes them from `data`.
@@ -152,49 +173,8 @@ class Hdf5Writer final : public RowWriter {
     check(H5Dwrite(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, data), what);
   }
 
-  void write_attribute(hid_t object, const char* name, hid_t file_type, hid_t memory_type, const Handle& space,
-                       const void* value) const {
-    const std::string what = std::string{"cannot write the attribute "} + name;
-    const Handle attribute =
-        check(Handle{H5Acreate2(object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose}, what);
-    check(H5Awrite(attribute.get(), memory_type, value), what);
-  }
-
-  void write_value(hid_t object, const char* name, std::int64_t value) const {
-    const Handle scalar = check(Handle{H5Screate(H5S_SCALAR), H5Sclose}, name);
-    write_attribute(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, scalar, &value);
-  }
-
-  void write_value(hid_t object, const char* name, double value) const {
-    const Handle scalar = check(Handle{H5Screate(H5S_SCALAR), H5Sclose}, name);
-    write_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar, &value);
-  }
-
-  void write_value(hid_t object, const char* name, std::array<std::int64_t, 2> values) const {
-    const hsize_t two = 2;
-    const Handle pair = check(Handle{H5Screate_simple(1, &two, nullptr), H5Sclose}, name);
-    write_attribute(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, pair, values.data());
-  }
-
-  void write_value(hid_t object, const char* name, std::array<double, 2> values) const {
-    const hsize_t two = 2;
-    const Handle pair = check(Handle{H5Screate_simple(1, &two, nullptr), H5Sclose}, name);
-    write_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, pair, values.data());
-  }
-
-  // A variable-length UTF-8 string: what h5py writes for a Python str, and reads back as one.
-  void write_string(hid_t object, const char* name, const std::string& value) const {
-    const std::string what = std::string{"cannot write the attribute "} + name;
-    const Handle type = check(Handle{H5Tcopy(H5T_C_S1), H5Tclose}, what);
-    check(H5Tset_size(type.get(), H5T_VARIABLE), what);
-    check(H5Tset_cset(type.get(), H5T_CSET_UTF8), what);
-    const Handle scalar = check(Handle{H5Screate(H5S_SCALAR), H5Sclose}, what);
-    const char* text = value.c_str();
-    write_attribute(object, name, type.get(), type.get(), scalar, &text);
-  }
-
   bioptimus::detail::OutputFile output_;
-  // Closed (file_.close()) before the temporary is committed or removed.
+  // Closed before the output file is committed or removed.
   bioptimus::detail::Hdf5File file_;
   hid_t features_ = H5I_INVALID_HID;
   hid_t coords_ = H5I_INVALID_HID;
@@ -202,9 +182,8 @@ class Hdf5Writer final : public RowWriter {
 
 }  // namespace
 
-std::unique_ptr<FeatureWriter> open_hdf5_writer(const std::filesystem::path& path, const models::ModelSpec& spec,
-                                                const CoordinateAttributes& attributes) {
-  return std::make_unique<Hdf5Writer>(path, spec, attributes);
+std::unique_ptr<PredictionWriter> open_hdf5_writer(WriterSetup setup) {
+  return std::make_unique<Hdf5Writer>(std::move(setup));
 }
 
-}  // namespace bioptimus::inference::detail
+}  // namespace bioptimus::writers::detail

@@ -1,24 +1,27 @@
-// The NPZ feature writer: rows stream into two .npy files beside the target
-// (their headers rewritten with the final row count at commit), which libzip
-// then stores, with the metadata arrays, in the archive numpy.load reads.
+// The NPZ writer: rows stream into two temporary .npy files beside the
+// target (their headers rewritten with the final row count at close), which
+// libzip then stores, with the thumbnail, the mask and the attributes as
+// small arrays, in the archive numpy.load reads, written straight into the
+// archive's OutputFile.
 #include <unistd.h>
 #include <zip.h>
 
-#include <algorithm>
-#include <array>
 #include <bit>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
-#include "feature_writers.hpp"
+#include "format_writers.hpp"
 #include "output_file.hpp"
 
-namespace bioptimus::inference::detail {
+namespace bioptimus::writers::detail {
 namespace {
 
 static_assert(std::endian::native == std::endian::little, "arrays are written as numpy's little-endian <f4 and <i8");
@@ -76,7 +79,7 @@ std::string bytes_of(const T* values, std::size_t count) {
 }
 
 // numpy's unicode arrays hold UTF-32LE code points: decode the UTF-8 text
-// (valid UTF-8: the YAML loader checks the spec's, open_feature_writer the name).
+// (WriterBase lets only valid UTF-8 through).
 std::string utf32_of(const std::string& text, std::size_t& characters) {
   std::string out;
   characters = 0;
@@ -96,10 +99,34 @@ std::string utf32_of(const std::string& text, std::size_t& characters) {
   return out;
 }
 
+// An attribute as a small .npy file: a 0-d array for a number or a string, a
+// 1-d array for a list of numbers.
+std::string npy_of(const MetadataValue& value) {
+  return std::visit(
+      [](const auto& held) {
+        using Held = std::decay_t<decltype(held)>;
+        if constexpr (std::is_same_v<Held, std::int64_t>) {
+          return npy_file("<i8", {}, bytes_of(&held, 1));
+        } else if constexpr (std::is_same_v<Held, double>) {
+          return npy_file("<f8", {}, bytes_of(&held, 1));
+        } else if constexpr (std::is_same_v<Held, std::string>) {
+          std::size_t characters = 0;
+          const std::string payload = utf32_of(held, characters);
+          return npy_file("<U" + std::to_string(characters == 0 ? 1 : characters), {},
+                          characters == 0 ? std::string(4, '\0') : payload);
+        } else {
+          const char* descr = std::is_same_v<Held, std::vector<double>> ? "<f8" : "<i8";
+          return npy_file(descr, {static_cast<std::int64_t>(held.size())}, bytes_of(held.data(), held.size()));
+        }
+      },
+      value);
+}
+
 // libzip writes the archive straight into the OutputFile's descriptor (its
 // own file sources would write a temporary of their own beside it and rename
 // it over ours, unlocked and never synced). A read/write source as
-// zip_source_function(3) describes it, for a new archive.
+// zip_source_function(3) describes it, for a new archive. (From issue #22's
+// branch, as written there, so that both land as one.)
 class DescriptorArchive {
  public:
   explicit DescriptorArchive(int descriptor) noexcept : descriptor_(descriptor) { zip_error_init(&error_); }
@@ -218,23 +245,17 @@ class DescriptorArchive {
   bool written_ = false;
 };
 
-class NpzWriter final : public RowWriter {
+class NpzWriter final : public WriterBase {
  public:
-  NpzWriter(const std::filesystem::path& path, const models::ModelSpec& spec, const CoordinateAttributes& attributes)
-      : RowWriter(path, spec),
-        archive_(path),
-        features_(path, ".features.npy"),
-        coords_(path, ".coords.npy"),
+  explicit NpzWriter(WriterSetup setup)
+      : WriterBase(std::move(setup)),
+        archive_(path()),
+        features_(path(), ".features.npy"),
+        coords_(path(), ".coords.npy"),
         archive_source_(archive_.descriptor()) {
-    features_.write(std::string(npy_header_bytes, ' '));  // the header, written at commit
+    // The headers are written at close(), once the row count is known.
+    features_.write(std::string(npy_header_bytes, ' '));
     coords_.write(std::string(npy_header_bytes, ' '));
-
-    const ModelRecord record = record_of(spec);
-    add_string("name", attributes.name);
-    add_string("model", record.identity);
-    add_string("model_spec_yaml", record.spec_yaml);
-    add_string("bioptimus_version", record.library);
-    for_each_coordinate_attribute(attributes, [this](const char* name, const auto& value) { add_value(name, value); });
   }
 
  private:
@@ -250,6 +271,29 @@ class NpzWriter final : public RowWriter {
     features_.write_at(0, npy_header("<f4", feature_shape, npy_header_bytes));
     coords_.write_at(0, npy_header("<i8", {rows(), 2}, npy_header_bytes));
 
+    // Every attribute once: `name` is on both features and coords elsewhere.
+    std::vector<std::pair<std::string, std::string>> members;
+    const auto add_member = [&members](const std::string& name, const MetadataValue& value) {
+      if (std::none_of(members.begin(), members.end(), [&](const auto& member) { return member.first == name; })) {
+        members.emplace_back(name, npy_of(value));
+      }
+    };
+    for (const auto& list : {features_attributes(setup()), coords_attributes(setup()), metadata()}) {
+      for (const Attribute& attribute : list) {
+        add_member(attribute.name, attribute.value);
+      }
+    }
+    std::vector<std::pair<std::string, std::string>> images;
+    for (const auto& [name, image] : {std::pair{thumbnail_array, &thumbnail()}, {tissue_mask_array, &tissue_mask()}}) {
+      if (*image) {
+        const std::vector<std::uint8_t>& pixels = (*image)->pixels;
+        images.emplace_back(name, npy_file("|u1", (*image)->shape, bytes_of(pixels.data(), pixels.size())));
+        for (const Attribute& attribute : (*image)->attributes) {
+          add_member(std::string{name} + "_" + attribute.name, attribute.value);
+        }
+      }
+    }
+
     zip_error_t error;
     zip_error_init(&error);
     zip_source_t* source = zip_source_function_create(&DescriptorArchive::callback, &archive_source_, &error);
@@ -261,29 +305,34 @@ class NpzWriter final : public RowWriter {
       fail("cannot create the archive: " + reason);
     }
     zip_error_fini(&error);
-    // numpy.savez stores its members uncompressed; so do we (the features do not compress well).
-    const auto add = [&](const std::string& name, zip_source_t* member) {
+    const auto add = [&](const std::string& name, zip_source_t* member, zip_int32_t method) {
       if (member == nullptr) {
         return false;
       }
-      const zip_int64_t index = zip_file_add(zip, name.c_str(), member, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8);
+      const zip_int64_t index = zip_file_add(zip, (name + ".npy").c_str(), member, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8);
       if (index < 0) {
         zip_source_free(member);
         return false;
       }
-      return zip_set_file_compression(zip, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) == 0;
+      return zip_set_file_compression(zip, static_cast<zip_uint64_t>(index), method, 0) == 0;
     };
+    // numpy.savez stores its members uncompressed, so do we for the rows (the
+    // features do not compress well); the pictures deflate several times.
     // The .npy temporaries are read through /proc/self/fd: always these files.
-    bool added = add("features.npy", zip_source_file(zip, features_.reopen_path().c_str(), 0, -1)) &&
-                 add("coords.npy", zip_source_file(zip, coords_.reopen_path().c_str(), 0, -1));
-    for (const auto& [name, content] : metadata_) {
-      added = added && add(name + ".npy", zip_source_buffer(zip, content.data(), content.size(), 0));
+    bool added = add(features_array, zip_source_file(zip, features_.reopen_path().c_str(), 0, -1), ZIP_CM_STORE) &&
+                 add(coords_array, zip_source_file(zip, coords_.reopen_path().c_str(), 0, -1), ZIP_CM_STORE);
+    for (const auto& [name, content] : images) {
+      added = added && add(name, zip_source_buffer(zip, content.data(), content.size(), 0), ZIP_CM_DEFLATE);
+    }
+    for (const auto& [name, content] : members) {
+      added = added && add(name, zip_source_buffer(zip, content.data(), content.size(), 0), ZIP_CM_STORE);
     }
     if (!added) {
       const std::string reason = zip_strerror(zip);
       zip_discard(zip);
       fail("cannot build the archive: " + reason);
     }
+    // libzip reads the sources (`images`, `members`, the .npy files) here.
     if (zip_close(zip) != 0) {
       const std::string reason = zip_strerror(zip);
       zip_discard(zip);
@@ -294,42 +343,16 @@ class NpzWriter final : public RowWriter {
     archive_.commit();
   }
 
-  void add_string(const std::string& name, const std::string& value) {
-    std::size_t characters = 0;
-    const std::string payload = utf32_of(value, characters);
-    metadata_.emplace_back(name, npy_file("<U" + std::to_string(characters == 0 ? 1 : characters), {},
-                                          characters == 0 ? std::string(4, '\0') : payload));
-  }
-
-  void add_value(const std::string& name, std::int64_t value) {
-    metadata_.emplace_back(name, npy_file("<i8", {}, bytes_of(&value, 1)));
-  }
-
-  void add_value(const std::string& name, double value) {
-    metadata_.emplace_back(name, npy_file("<f8", {}, bytes_of(&value, 1)));
-  }
-
-  void add_value(const std::string& name, const std::array<std::int64_t, 2>& values) {
-    metadata_.emplace_back(name, npy_file("<i8", {2}, bytes_of(values.data(), 2)));
-  }
-
-  void add_value(const std::string& name, const std::array<double, 2>& values) {
-    metadata_.emplace_back(name, npy_file("<f8", {2}, bytes_of(values.data(), 2)));
-  }
-
   bioptimus::detail::OutputFile archive_;
   bioptimus::detail::OutputFile features_;
   bioptimus::detail::OutputFile coords_;
   DescriptorArchive archive_source_;
-  // Small .npy files, kept until the archive is written (libzip reads them at zip_close).
-  std::vector<std::pair<std::string, std::string>> metadata_;
 };
 
 }  // namespace
 
-std::unique_ptr<FeatureWriter> open_npz_writer(const std::filesystem::path& path, const models::ModelSpec& spec,
-                                               const CoordinateAttributes& attributes) {
-  return std::make_unique<NpzWriter>(path, spec, attributes);
+std::unique_ptr<PredictionWriter> open_npz_writer(WriterSetup setup) {
+  return std::make_unique<NpzWriter>(std::move(setup));
 }
 
-}  // namespace bioptimus::inference::detail
+}  // namespace bioptimus::writers::detail
