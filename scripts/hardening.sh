@@ -5,15 +5,19 @@
 # ThreadSanitizer, and bounded libFuzzer runs of the YAML loader (any bytes end
 # in a spec or a ConfigError), of the round trip (every accepted spec
 # survives to_yaml -> parse_spec and to_json) and of the mega-tile spec decoder, from a seed corpus of every
-# config and test fixture. Exits non-zero on any failure.
+# config and test fixture; then, shorter, of the tool's .npy header parser and
+# cohort manifest reader from their few seeds in fuzz/seeds/. Exits non-zero
+# on any failure.
 #
-#   BIOPTIMUS_FUZZ_SECONDS  fuzzing time per target (default 45)
+#   BIOPTIMUS_FUZZ_SECONDS        fuzzing time per YAML target (default 45)
+#   BIOPTIMUS_FUZZ_INPUT_SECONDS  fuzzing time per input-file target (default 15)
 #   BIOPTIMUS_HARDENING     steps to run (default "shared asan tsan fuzz")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 fuzz_seconds=${BIOPTIMUS_FUZZ_SECONDS:-45}
+input_fuzz_seconds=${BIOPTIMUS_FUZZ_INPUT_SECONDS:-15}
 steps=${BIOPTIMUS_HARDENING:-shared asan tsan fuzz}
 timings=()
 work=""
@@ -49,26 +53,43 @@ fuzz() {
     cp "$seed" "$work/corpus/$(echo "$seed" | tr '/' '_')"
   done < <(find configs tests/data -type f \( -name '*.yaml' -o -name '*.yml' -o -path '*/fuzz-regressions/*' \) -print0)
   echo "seed corpus: $(find "$work/corpus" -type f | wc -l) files"
-  local fuzzer status
+  local fuzzer
   for fuzzer in parse_spec_fuzzer roundtrip_fuzzer parse_megatile_spec_fuzzer; do
     # Each target grows its own copy of the seeds.
     mkdir -p "$work/$fuzzer"
     cp "$work"/corpus/* "$work/$fuzzer/"
-    status=0
-    echo "--- ${fuzzer} for ${fuzz_seconds} s"
-    ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1} \
-      UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-      "build/fuzz/fuzz/$fuzzer" -dict=fuzz/yaml.dict -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
-      -timeout=10 -print_final_stats=1 -artifact_prefix="$work/artifacts/${fuzzer}-" "$work/$fuzzer" || status=$?
-    if ((status != 0)) || [[ -n $(ls -A "$work/artifacts") ]]; then
-      mkdir -p build/fuzz/artifacts
-      cp "$work"/artifacts/* build/fuzz/artifacts/ 2>/dev/null || true
-      echo "hardening: ${fuzzer} found a failing input (exit ${status}); kept in build/fuzz/artifacts/." >&2
-      echo "hardening: reproduce with build/fuzz/fuzz/${fuzzer} FILE, fix, then add it to" \
-        "tests/data/fuzz-regressions/ named after what it exercises." >&2
-      return 1
-    fi
+    run_fuzzer "$fuzzer" "$fuzz_seconds" -dict=fuzz/yaml.dict || return 1
   done
+  # The input-file parsers (issue 22): small formats, a few seeds each, and
+  # less time, as CI is near its budget.
+  local seeds
+  for fuzzer in npy_header_fuzzer:npy manifest_fuzzer:manifest; do
+    seeds=${fuzzer#*:}
+    fuzzer=${fuzzer%%:*}
+    mkdir -p "$work/$fuzzer"
+    cp fuzz/seeds/"$seeds"/* "$work/$fuzzer/"
+    run_fuzzer "$fuzzer" "$input_fuzz_seconds" || return 1
+  done
+}
+
+# run_fuzzer NAME SECONDS [OPTIONS...]: fuzzes NAME from $work/NAME; a
+# finding is kept in build/fuzz/artifacts/.
+run_fuzzer() {
+  local fuzzer=$1 seconds=$2 status=0
+  shift 2
+  echo "--- ${fuzzer} for ${seconds} s"
+  ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
+    "build/fuzz/fuzz/$fuzzer" "$@" -max_total_time="$seconds" -rss_limit_mb=2048 \
+    -timeout=10 -print_final_stats=1 -artifact_prefix="$work/artifacts/${fuzzer}-" "$work/$fuzzer" || status=$?
+  if ((status != 0)) || [[ -n $(ls -A "$work/artifacts") ]]; then
+    mkdir -p build/fuzz/artifacts
+    cp "$work"/artifacts/* build/fuzz/artifacts/ 2>/dev/null || true
+    echo "hardening: ${fuzzer} found a failing input (exit ${status}); kept in build/fuzz/artifacts/." >&2
+    echo "hardening: reproduce with build/fuzz/fuzz/${fuzzer} FILE, fix, then add it to" \
+      "tests/data/fuzz-regressions/ named after what it exercises." >&2
+    return 1
+  fi
 }
 
 for name in $steps; do
@@ -76,7 +97,7 @@ for name in $steps; do
     shared) step "shared: whole test suite, BUILD_SHARED_LIBS=ON" preset_suite shared ;;
     asan) step "asan: whole test suite, ASan + UBSan" preset_suite asan ;;
     tsan) step "tsan: concurrency tests (the registry, the model server and remote backend), ThreadSanitizer" preset_suite tsan ;;
-    fuzz) step "fuzz: parse_spec_fuzzer, roundtrip_fuzzer and parse_megatile_spec_fuzzer, ${fuzz_seconds} s each" fuzz ;;
+    fuzz) step "fuzz: parse_spec_fuzzer, roundtrip_fuzzer and parse_megatile_spec_fuzzer, ${fuzz_seconds} s each; npy_header_fuzzer and manifest_fuzzer, ${input_fuzz_seconds} s each" fuzz ;;
     *)
       echo "hardening: unknown step ${name} (expected shared, asan, tsan or fuzz)" >&2
       exit 2
