@@ -11,6 +11,7 @@
 #include <exception>
 #include <map>
 #include <set>
+#include <span>
 
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
@@ -103,22 +104,14 @@ bool SummaryFile::append(const nlohmann::ordered_json& line) {
     return path_.empty();
   }
   const std::string text = json_text(line) + "\n";
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ::ssize_t count = ::write(descriptor_, text.data() + done, text.size() - done);
-    if (count < 0 && errno == EINTR) {
-      continue;
-    }
-    if (count <= 0) {
-      if (!reported_) {
-        report(path_.string() + ": cannot append to the summary: " + std::strerror(count < 0 ? errno : ENOSPC));
-        reported_ = true;
-      }
-      return false;
-    }
-    done += static_cast<std::size_t>(count);
+  if (detail::write_all(descriptor_, std::as_bytes(std::span(text.data(), text.size())))) {
+    return true;
   }
-  return true;
+  if (!reported_) {
+    report(path_.string() + ": cannot append to the summary: " + std::strerror(errno));
+    reported_ = true;
+  }
+  return false;
 }
 
 bool run_one_slide(nlohmann::ordered_json& summary, const std::function<void()>& work) {

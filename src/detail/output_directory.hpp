@@ -71,20 +71,7 @@ class FileDescriptor {
   /// Writes all of `bytes` at the descriptor's position (retrying short
   /// writes); false with errno set when a write fails (ENOSPC...).
   [[nodiscard]] bool write_all(std::span<const std::byte> bytes) const noexcept {
-    while (!bytes.empty()) {
-      const ::ssize_t written = ::write(descriptor_, bytes.data(), bytes.size());
-      if (written < 0 && errno == EINTR) {
-        continue;
-      }
-      if (written <= 0) {
-        if (written == 0) {
-          errno = ENOSPC;
-        }
-        return false;
-      }
-      bytes = bytes.subspan(static_cast<std::size_t>(written));
-    }
-    return true;
+    return detail::write_all(descriptor_, bytes);
   }
 
   /// Starts writing the file's data to disk without waiting for it, so that

@@ -103,6 +103,26 @@ inline int fsync_retrying(int descriptor) noexcept {
   return status;
 }
 
+/// Writes all of `bytes` at the descriptor's position, retrying short and
+/// interrupted writes; false with errno set when a write fails (ENOSPC when
+/// one writes nothing).
+[[nodiscard]] inline bool write_all(int descriptor, std::span<const std::byte> bytes) noexcept {
+  while (!bytes.empty()) {
+    const ::ssize_t written = ::write(descriptor, bytes.data(), bytes.size());
+    if (written < 0 && errno == EINTR) {
+      continue;
+    }
+    if (written <= 0) {
+      if (written == 0) {
+        errno = ENOSPC;
+      }
+      return false;
+    }
+    bytes = bytes.subspan(static_cast<std::size_t>(written));
+  }
+  return true;
+}
+
 /// A file being written to a temporary beside `target` (see the file comment).
 class OutputFile {
  public:
@@ -178,16 +198,8 @@ class OutputFile {
   /// Appends `bytes` at the descriptor's position.
   /// @throws Error naming the target (a full disk, a closed descriptor).
   void write(std::span<const std::byte> bytes) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      const ::ssize_t count = ::write(descriptor_, bytes.data() + done, bytes.size() - done);
-      if (count < 0 && errno == EINTR) {
-        continue;
-      }
-      if (count <= 0) {
-        fail_system("cannot write");
-      }
-      done += static_cast<std::size_t>(count);
+    if (!write_all(descriptor_, bytes)) {
+      fail_system("cannot write");
     }
   }
   void write(std::string_view text) { write(std::as_bytes(std::span(text.data(), text.size()))); }
