@@ -248,7 +248,11 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
   const std::unique_ptr<writers::PredictionWriter> writer = writers::open_prediction_writer(
       target, spec, extractor.coordinate_attributes(), writer_options(options, tiles.size()));
   set_pictures(*writer, extractor);
-  writer->set_metadata({{"slide_path", slide.path().string()}});  // mask_threshold is a coordinate attribute
+  // mask_threshold is a coordinate attribute. The outputs store text as
+  // UTF-8: a path that is not is stored as messages show it (caf\xe9.tif).
+  const std::string& slide_path = slide.path().native();
+  writer->set_metadata(
+      {{"slide_path", detail::is_valid_utf8(slide_path) ? slide_path : detail::escape_controls(slide_path)}});
   const bool pixels_only = model.takes_pixels();
   const std::vector<std::int64_t> output_shape = spec.output_shape();
   const auto embedding_size = static_cast<std::size_t>(

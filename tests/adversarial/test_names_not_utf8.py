@@ -54,9 +54,13 @@ def test_a_slide_name_that_is_not_utf8_is_refused_with_a_way_out(tmp_path, comma
     elif written.suffix == ".npz":
         with np.load(written) as archive:
             assert str(archive["name"]) == "cafe"
+            if command == "extract":  # the path, escaped as messages show it
+                assert str(archive["slide_path"]).endswith("/caf\\xe9.tif"), str(archive["slide_path"])
     else:
         with h5py.File(written, "r") as h5:
             assert h5["coords"].attrs["name"] == "cafe"
+            if command == "extract":
+                assert h5.attrs["slide_path"].endswith("/caf\\xe9.tif"), h5.attrs["slide_path"]
 
 
 @pytest.mark.parametrize("command", ["tiles", "extract"])
