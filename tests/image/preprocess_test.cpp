@@ -89,8 +89,13 @@ TEST_CASE("bad preprocessor input is a clear error", "[preprocess]") {
   const std::vector<image::ImageView> views{tile.view(), image::ImageView{}};
   CHECK_THROWS_WITH(pre(views, out, 2), Contains("tile 1: pixel data is null"));
   CHECK_THROWS_WITH(pre(views, out, 0), Contains("threads must be at least 1"));
-  CHECK_THROWS_WITH(models::Preprocessor(spec_with("color_space: HED\n")), Contains("HED"));
-  CHECK_THROWS_WITH(models::Preprocessor(spec_with("stain_normalization: macenko\n")), Contains("macenko"));
+  CHECK_THROWS_WITH(models::Preprocessor(spec_with("stain_normalization: macenko\n"),
+                                         {.stain = {.estimation = models::StainEstimation::per_slide}}),
+                    Contains("test-model@1.0.0") && Contains("per-slide estimation needs slide_stains"));
+  CHECK_THROWS_WITH(
+      models::Preprocessor(spec_with("stain_normalization: macenko\n"),
+                           {.stain = {.target = models::reference_lab_statistics}}),
+      Contains("target: expected stain vectors (hematoxylin, eosin, max_concentrations), got LAB statistics"));
   CHECK_THROWS_WITH(models::Preprocessor(spec_with("interpolation: area\nantialias: false\n")),
                     Contains("box has no non-antialiased form"));
 }

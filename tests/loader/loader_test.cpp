@@ -216,7 +216,8 @@ TEST_CASE("An unknown key far from any known one lists the known keys", "[loader
   require_diagnostic(minimal + "colour: pink\n",
                      "t.yaml:13:1: error: colour: unknown key \"colour\"; expected one of model_name | version | "
                      "weights_source | license | tile_spec | num_channels | mean | std | interpolation | antialias | "
-                     "color_space | stain_normalization | architecture | patch_size | num_prefix_tokens | "
+                     "color_space | stain_normalization | stain_target | architecture | patch_size | "
+                     "num_prefix_tokens | "
                      "embedding_dim | output_type | output_spatial_dims | precision");
 }
 
@@ -441,6 +442,7 @@ TEST_CASE("to_yaml writes every key in schema order", "[loader][roundtrip]") {
                                        "antialias:",
                                        "color_space:",
                                        "stain_normalization:",
+                                       "stain_target:",
                                        "architecture:",
                                        "patch_size:",
                                        "num_prefix_tokens:",
