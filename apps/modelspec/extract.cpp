@@ -42,6 +42,7 @@
 #include "bioptimus/models/preprocess.hpp"
 #include "manifest.hpp"
 #include "model_argument.hpp"
+#include "preprocess_command.hpp"
 
 namespace bioptimus::apps {
 namespace {
@@ -191,6 +192,34 @@ inference::CoordinateAttributes coordinate_attributes(const io::wsi::SlideReader
   return attributes;
 }
 
+// --stain-estimation slide: the stains of up to 32 tiles spread evenly over
+// the slide's tissue, estimated once at the model's size, are the source of
+// every tile. A slide with too little tissue for one estimate keeps each
+// tile's own stains, and says so.
+models::Preprocessor slide_stain_preprocessor(const io::wsi::SlideReader& slide, std::span<const TileRegion> tiles,
+                                              const models::ModelSpec& spec, models::PreprocessOptions options,
+                                              const models::Preprocessor& per_tile, const std::string& label) {
+  constexpr std::size_t sample_size = 32;
+  const std::size_t count = std::min(sample_size, tiles.size());
+  std::vector<image::Image> regions;
+  std::vector<image::ImageView> views;
+  regions.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const TileRegion& tile = tiles[i * tiles.size() / count];
+    regions.emplace_back(tile.size.width, tile.size.height, image::PixelFormat::argb32_premultiplied);
+    slide.read_level_into(tile.level, tile.x, tile.y, regions.back().mutable_view());
+    views.push_back(regions.back().view());
+  }
+  try {
+    options.stain.slide_stains = per_tile.fit_stains(views);
+  } catch (const Error& error) {
+    fmt::print(stderr, "{}: no slide-level stains ({}); each tile uses its own\n", label, error.what());
+    return per_tile;
+  }
+  options.stain.estimation = models::StainEstimation::per_slide;
+  return models::Preprocessor(spec, options);
+}
+
 inference::FeatureFormat feature_format(const ExtractOptions& options) {
   return options.format == "npz" ? inference::FeatureFormat::npz : inference::FeatureFormat::hdf5;
 }
@@ -204,9 +233,14 @@ struct SlideResult {
 // Embeds one slide's tiles into `target`.
 SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::TileExtractor& extractor,
                           const std::string& slide_id, const std::filesystem::path& target,
-                          const ExtractOptions& options, const models::Preprocessor& preprocessor,
-                          inference::Backbone& backbone, const std::string& label, bool terminal) {
+                          const ExtractOptions& options, const models::Preprocessor& per_tile,
+                          const models::PreprocessOptions& preprocess_options, inference::Backbone& backbone,
+                          const std::string& label, bool terminal) {
   const std::vector<TileRegion>& tiles = extractor.fit(slide).extract();
+  const models::Preprocessor preprocessor =
+      options.stain_estimation == "slide" && !tiles.empty()
+          ? slide_stain_preprocessor(slide, tiles, backbone.spec(), preprocess_options, per_tile, label)
+          : per_tile;
   const inference::FeatureFormat format = feature_format(options);
   const std::unique_ptr<inference::FeatureWriter> writer = inference::open_feature_writer(
       format, target, backbone.spec(), coordinate_attributes(slide, extractor, slide_id));
@@ -261,7 +295,11 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   // The manifest first: its errors must not wait for the model to load.
   const std::vector<ManifestEntry> slides = slides_to_run(options.input);
   const models::ModelSpec spec = resolve_model(load_registry(), options.model);
-  const models::Preprocessor preprocessor(spec);
+  if (options.stain_estimation == "slide" && !spec.stain_normalization()) {
+    throw Error("--stain-estimation slide: " + spec.identity() + " has no stain_normalization");
+  }
+  const models::PreprocessOptions preprocess_options = stain_target_options(options.stain_target, spec);
+  const models::Preprocessor preprocessor(spec, preprocess_options);
   inference::Backbone backbone = inference::Backbone::load(options.weights, spec, {.device = options.device});
   extraction::wsi::TileExtractor extractor{spec.tile_spec(),
                                            {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
@@ -287,8 +325,8 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
     } else {
       try {
         const io::wsi::SlideReader slide{slide_path, {.mpp_override = slides[i].mpp_override, .name = slide_id}};
-        const SlideResult result =
-            extract_slide(slide, extractor, slide_id, target, options, preprocessor, backbone, label, terminal);
+        const SlideResult result = extract_slide(slide, extractor, slide_id, target, options, preprocessor,
+                                                 preprocess_options, backbone, label, terminal);
         total_tiles += result.tiles;
         model_seconds += result.model_seconds;
         summary.update({{"status", "ok"},

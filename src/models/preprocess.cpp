@@ -283,6 +283,34 @@ std::size_t Preprocessor::output_bytes(Precision precision) const noexcept {
 
 Precision Preprocessor::precision() const noexcept { return state_->precision; }
 
+StainTarget Preprocessor::fit_stains(std::span<const image::ImageView> tiles) const {
+  const bioptimus::detail::PreprocessorState& state = *state_;
+  if (!state.stain) {
+    throw Error("Preprocessor: fit_stains: the spec has no stain_normalization");
+  }
+  if (tiles.empty()) {
+    throw Error("Preprocessor: fit_stains: no tile given");
+  }
+  const std::int64_t row_bytes = state.width * 3;
+  std::vector<std::uint8_t> resized(tiles.size() * static_cast<std::size_t>(row_bytes * state.height));
+  std::vector<image::ImageView> views;
+  views.reserve(tiles.size());
+  image::ResizeScratch scratch;
+  for (std::size_t i = 0; i < tiles.size(); ++i) {
+    image::validate(tiles[i], "tile " + std::to_string(i));
+    const image::MutableImageView destination{
+        .data = resized.data() + i * static_cast<std::size_t>(row_bytes * state.height),
+        .width = state.width,
+        .height = state.height,
+        .stride_bytes = row_bytes,
+        .format = image::PixelFormat::rgb8};
+    image::resize_into(tiles[i], state.plan_for({.width = tiles[i].width, .height = tiles[i].height}), destination,
+                       scratch, state.background);
+    views.push_back(destination);
+  }
+  return state.stain->fit(views);
+}
+
 void Preprocessor::operator()(const image::ImageView& tile, std::span<float> out) const {
   (*this)(std::span<const image::ImageView>(&tile, 1), std::as_writable_bytes(out), Precision::fp32, 1);
 }

@@ -72,6 +72,13 @@ class Preprocessor {
   /// The spec's precision, the default of the byte-buffer overloads' callers.
   [[nodiscard]] Precision precision() const noexcept;
 
+  /// The stains of `tiles` pooled, each first resized to the model's tile
+  /// size as a tile is before its normalisation: a slide's own stains
+  /// (StainOptions::slide_stains, with StainEstimation::per_slide) from a
+  /// sample of its tissue tiles. Throws bioptimus::Error when the spec has no
+  /// stain_normalization, a view is invalid, or there is too little tissue.
+  [[nodiscard]] StainTarget fit_stains(std::span<const image::ImageView> tiles) const;
+
   /// One tile as float32 CHW into `out`, which must hold output_elements() values.
   void operator()(const image::ImageView& tile, std::span<float> out) const;
   /// A batch as float32 NCHW; `out` holds tiles.size() * output_elements()
