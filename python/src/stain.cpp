@@ -83,17 +83,22 @@ py::array_t<std::uint8_t> normalize(const StainNormalizer& self, const py::handl
     throw py::value_error("expected one image, got " + std::to_string(views.size()));
   }
   // The normaliser reads rgb8: other layouts are converted first.
-  const image::Image tile = image::to_rgb8(views[0]);
-  py::array_t<std::uint8_t> out(
-      {static_cast<py::ssize_t>(tile.height()), static_cast<py::ssize_t>(tile.width()), py::ssize_t{3}});
+  std::optional<image::Image> converted;
+  if (views[0].format != image::PixelFormat::rgb8) {
+    converted.emplace(image::to_rgb8(views[0]));
+  }
+  const image::ImageView tile = converted ? converted->view() : views[0];
+  py::array_t<std::uint8_t> out({static_cast<py::ssize_t>(tile.height), static_cast<py::ssize_t>(tile.width),
+                                 py::ssize_t{3}});
   {
     const py::gil_scoped_release release;
-    models::StainScratch scratch;
-    (void)self(tile.view(),
+    // One scratch per thread, kept: nothing is allocated per tile.
+    thread_local models::StainScratch scratch;
+    (void)self(tile,
                image::MutableImageView{.data = out.mutable_data(),
-                                       .width = tile.width(),
-                                       .height = tile.height(),
-                                       .stride_bytes = tile.width() * 3,
+                                       .width = tile.width,
+                                       .height = tile.height,
+                                       .stride_bytes = tile.width * 3,
                                        .format = image::PixelFormat::rgb8},
                scratch);
   }

@@ -1,8 +1,10 @@
 // Macenko stain normalisation as torchstain's numpy backend computes it
 // (EIDOSLAB/torchstain@c94179d, torchstain/numpy/normalizers/macenko.py),
-// float64 throughout like numpy, with the per-pixel work turned into table
-// lookups: every per-pixel quantity is a sum over the three channels of a
-// function of one 8-bit value.
+// float64 throughout like numpy. Optical density comes from a table of the
+// 256 values; percentiles come from selection, not sorting (and most values
+// only from being counted below a bracket, see stain_math.hpp); the passes
+// over densities are vectorised (macenko_simd.cpp); the output is a product
+// of per-channel tables.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -36,38 +38,6 @@ const int max_tissue_value_cached = [] {
   return last;
 }();
 
-// Per-channel tables of a linear function of OD: row j, channel c.
-using LinearTables = std::array<std::array<std::array<double, 256>, 3>, 2>;
-
-void fill_linear_tables(const std::array<std::array<double, 3>, 2>& coefficients, LinearTables& tables) noexcept {
-  for (std::size_t j = 0; j < 2; ++j) {
-    for (std::size_t c = 0; c < 3; ++c) {
-      for (std::size_t value = 0; value < 256; ++value) {
-        tables[j][c][value] = coefficients[j][c] * optical_density_table[value];
-      }
-    }
-  }
-}
-
-[[nodiscard]] double apply_row(const std::array<std::array<double, 256>, 3>& row, PackedColour colour) noexcept {
-  return row[0][colour & 0xFFU] + row[1][(colour >> 8) & 0xFFU] + row[2][(colour >> 16) & 0xFFU];
-}
-
-// A key that orders 2-D vectors as atan2(y, x) does over (-pi, pi], signed
-// zeros included, without a transcendental: y / (|x| + |y|) in [-1, 1] for
-// x >= 0, mirrored out to (1, 2] above and [-2, -1) below for x < 0.
-[[nodiscard]] double angle_key(double x, double y) noexcept {
-  const double sum = std::abs(x) + std::abs(y);
-  if (sum == 0) {
-    return std::signbit(x) ? (std::signbit(y) ? -2.0 : 2.0) : 0.0;
-  }
-  const double p = y / sum;
-  if (!std::signbit(x)) {
-    return p;
-  }
-  return std::signbit(y) ? -2 - p : 2 - p;
-}
-
 // The least-squares inverse (HE^T HE)^-1 HE^T of a 3x2 stain matrix, or
 // nothing when its columns are (nearly) parallel.
 [[nodiscard]] std::optional<std::array<std::array<double, 3>, 2>> pseudo_inverse(const Vector3& h,
@@ -89,29 +59,6 @@ void fill_linear_tables(const std::array<std::array<double, 3>, 2>& coefficients
   return inverse;
 }
 
-// The 99th percentiles of both stains' concentrations over every pixel
-// (macenko.py:70, background included), with `row` the per-channel tables
-// of each stain's concentration.
-[[nodiscard]] std::array<double, 2> max_concentrations(const RgbPixels& pixels, const LinearTables& tables,
-                                                       StainWork& work) {
-  const auto count = static_cast<std::size_t>(pixels.count());
-  for (auto& values : work.concentrations) {
-    values.resize(count);
-  }
-  std::size_t i = 0;
-  for (std::int64_t y = 0; y < pixels.height; ++y) {
-    const std::uint8_t* row = pixels.row(y);
-    for (std::int64_t x = 0; x < pixels.width; ++x, ++i) {
-      const std::uint8_t* p = row + x * 3;
-      for (std::size_t j = 0; j < 2; ++j) {
-        work.concentrations[j][i] = tables[j][0][p[0]] + tables[j][1][p[1]] + tables[j][2][p[2]];
-      }
-    }
-  }
-  return {percentile(work.concentrations[0], max_concentration_percentile),
-          percentile(work.concentrations[1], max_concentration_percentile)};
-}
-
 }  // namespace
 
 const std::array<double, 256>& optical_density() noexcept { return optical_density_table; }
@@ -131,58 +78,58 @@ std::int64_t count_tissue(const RgbPixels& pixels) noexcept {
   return count;
 }
 
-void collect_tissue(const RgbPixels& pixels, StainWork& work) {
+TissueDensities collect_tissue(const RgbPixels& pixels, StainWork& work, bool keep_background) {
   const int limit = max_tissue_value_cached;
-  work.tissue.resize(static_cast<std::size_t>(pixels.count()));
+  const std::array<double, 256>& od = optical_density_table;
+  const auto capacity = static_cast<std::size_t>(pixels.count());
+  for (std::vector<double>& channel : work.density) {
+    channel.resize(std::max(channel.size(), capacity));
+  }
+  work.background.resize(std::max(work.background.size(), capacity));
+  double* r = work.density[0].data();
+  double* g = work.density[1].data();
+  double* b = work.density[2].data();
+  std::uint32_t* background = work.background.data();
   std::size_t count = 0;
+  std::size_t others = 0;
   for (std::int64_t y = 0; y < pixels.height; ++y) {
     const std::uint8_t* row = pixels.row(y);
     for (std::int64_t x = 0; x < pixels.width; ++x) {
       const std::uint8_t* p = row + x * 3;
-      // Written unconditionally, kept when tissue: no branch to mispredict.
-      work.tissue[count] = static_cast<PackedColour>(p[0]) | (static_cast<PackedColour>(p[1]) << 8U) |
-                           (static_cast<PackedColour>(p[2]) << 16U);
-      count += static_cast<std::size_t>(std::max({p[0], p[1], p[2]}) <= limit);
-    }
-  }
-  work.tissue.resize(count);
-}
-
-std::optional<StainVectors> macenko_estimate(const RgbPixels& pixels, std::int64_t min_tissue_pixels, StainWork& work) {
-  collect_tissue(pixels, work);
-  const std::vector<PackedColour>& tissue = work.tissue;
-  const auto count = static_cast<std::int64_t>(tissue.size());
-  if (count < std::max<std::int64_t>(min_tissue_pixels, 2)) {
-    return std::nullopt;
-  }
-  const std::array<double, 256>& od = optical_density_table;
-
-  // np.cov(ODhat.T): centred, divided by n - 1.
-  Vector3 mean{};
-  for (const PackedColour colour : tissue) {
-    mean[0] += od[colour & 0xFFU];
-    mean[1] += od[(colour >> 8) & 0xFFU];
-    mean[2] += od[(colour >> 16) & 0xFFU];
-  }
-  for (double& value : mean) {
-    value /= static_cast<double>(count);
-  }
-  Matrix3 covariance{};
-  for (const PackedColour colour : tissue) {
-    const Vector3 d{od[colour & 0xFFU] - mean[0], od[(colour >> 8) & 0xFFU] - mean[1],
-                    od[(colour >> 16) & 0xFFU] - mean[2]};
-    for (std::size_t r = 0; r < 3; ++r) {
-      for (std::size_t c = r; c < 3; ++c) {
-        covariance[r][c] += d[r] * d[c];
+      const auto tissue = static_cast<std::size_t>(std::max({p[0], p[1], p[2]}) <= limit);
+      // Written unconditionally, kept by advancing: no branch to mispredict.
+      r[count] = od[p[0]];
+      g[count] = od[p[1]];
+      b[count] = od[p[2]];
+      count += tissue;
+      if (keep_background) {
+        background[others] = static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8U) |
+                             (static_cast<std::uint32_t>(p[2]) << 16U);
+        others += 1 - tissue;
       }
     }
   }
-  for (std::size_t r = 0; r < 3; ++r) {
-    for (std::size_t c = r; c < 3; ++c) {
-      covariance[r][c] /= static_cast<double>(count - 1);
-      covariance[c][r] = covariance[r][c];
-    }
+  work.tissue_count = count;
+  work.background_count = others;
+  return {r, g, b, count};
+}
+
+std::optional<StainVectors> macenko_estimate(const RgbPixels& pixels, std::int64_t min_tissue_pixels, StainWork& work) {
+  const TissueDensities tissue = collect_tissue(pixels, work, true);
+  const auto count = static_cast<std::int64_t>(tissue.count);
+  if (count < std::max<std::int64_t>(min_tissue_pixels, 2)) {
+    return std::nullopt;
   }
+
+  // np.cov(ODhat.T): centred (as numpy centres before it multiplies), divided by n - 1.
+  const auto n = static_cast<double>(count);
+  const Vector3 sums = density_sums(tissue);
+  const Vector3 mean{sums[0] / n, sums[1] / n, sums[2] / n};
+  const std::array<double, 6> products = centred_products(tissue, mean);
+  const double scale = n - 1;
+  const Matrix3 covariance{{{products[0] / scale, products[1] / scale, products[2] / scale},
+                            {products[1] / scale, products[3] / scale, products[4] / scale},
+                            {products[2] / scale, products[4] / scale, products[5] / scale}}};
 
   // The plane of the two largest eigenvalues (eigh's columns 1 and 2). An
   // eigenvector's sign is arbitrary, and numpy's (LAPACK's) sign can put the
@@ -200,36 +147,41 @@ std::optional<StainVectors> macenko_estimate(const RgbPixels& pixels, std::int64
       }
     }
   }
-  LinearTables projection{};
-  fill_linear_tables({plane[0], plane[1]}, projection);
-
   // phi = arctan2(That[:, 1], That[:, 0]); its 1st and 99th percentiles by
-  // selection on an order-preserving key, then the exact arctan2 of the
-  // pixels selected.
-  work.angles.resize(tissue.size());
-  for (std::size_t i = 0; i < tissue.size(); ++i) {
-    work.angles[i] = {.key = angle_key(apply_row(projection[0], tissue[i]), apply_row(projection[1], tissue[i])),
-                      .index = static_cast<std::uint32_t>(i)};
-  }
-  const auto by_key = [](const StainWork::AngleKey& a, const StainWork::AngleKey& b) { return a.key < b.key; };
-  const auto phi_of = [&](const StainWork::AngleKey& angle) {
-    const PackedColour colour = tissue[angle.index];
-    return std::atan2(apply_row(projection[1], colour), apply_row(projection[0], colour));
+  // selection on an order-preserving key (a vectorised pass counts the keys
+  // below and keeps those inside brackets from a sample), then the exact
+  // arctan2 of the pixels selected.
+  AngleJob job{.plane = {plane[0], plane[1]}, .low = {}, .high = {}};
+  const auto keys_of = [&](std::size_t i) { return job.keys(tissue, i); };
+  const auto phi_of = [&](const Ranked& angle) {
+    return std::atan2(job.project(1, tissue, angle.index), job.project(0, tissue, angle.index));
   };
   const PercentileRanks low = percentile_ranks(count, angle_percentile);
   const PercentileRanks high = percentile_ranks(count, 100 - angle_percentile);
-  const auto begin = work.angles.begin();
-  const auto end = work.angles.end();
-  std::nth_element(begin, begin + low.below, end, by_key);
-  const double low_below = phi_of(begin[low.below]);
-  const double low_above =
-      low.above == low.below ? low_below : phi_of(*std::min_element(begin + low.below + 1, end, by_key));
-  std::nth_element(begin + low.below + 1, begin + high.below, end, by_key);
-  const double high_below = phi_of(begin[high.below]);
-  const double high_above =
-      high.above == high.below ? high_below : phi_of(*std::min_element(begin + high.below + 1, end, by_key));
-  const double min_phi = numpy_lerp(low_below, low_above, low.fraction);
-  const double max_phi = numpy_lerp(high_below, high_above, high.fraction);
+  const std::array<std::size_t, 2> ranks{static_cast<std::size_t>(low.below), static_cast<std::size_t>(high.below)};
+  std::optional<std::array<std::array<Ranked, 2>, 2>> pairs;
+  if (const auto brackets = bracket_ranks(tissue.count, ranks, keys_of, work.selection)) {
+    job.low = brackets->low;
+    job.high = brackets->high;
+    AngleBracketResult result{.under = {}, .kept = &work.selection.kept};
+    for (std::vector<Ranked>& kept : work.selection.kept) {
+      kept.clear();
+    }
+    angle_brackets(tissue, job, result);
+    pairs = finish_ranks(ranks, result.under, work.selection);
+  }
+  if (!pairs) {
+    pairs = rank_all(
+        ranks,
+        [&](const auto& emit) {
+          for (std::size_t i = 0; i < tissue.count; ++i) {
+            emit(keys_of(i), i);
+          }
+        },
+        work.selection);
+  }
+  const double min_phi = numpy_lerp(phi_of((*pairs)[0][0]), phi_of((*pairs)[0][1]), low.fraction);
+  const double max_phi = numpy_lerp(phi_of((*pairs)[1][0]), phi_of((*pairs)[1][1]), high.fraction);
 
   Vector3 v_min{};
   Vector3 v_max{};
@@ -245,9 +197,65 @@ std::optional<StainVectors> macenko_estimate(const RgbPixels& pixels, std::int64
   if (!inverse) {
     return std::nullopt;
   }
-  LinearTables concentration{};
-  fill_linear_tables(*inverse, concentration);
-  const std::array<double, 2> max_c = max_concentrations(pixels, concentration, work);
+  // macenko.py:70, over every pixel (background included): the same
+  // bracketed selection, on both stains' concentrations in one pass, the
+  // tissue's from its densities (vectorised), the other pixels' from tables.
+  AngleJob concentrations{.plane = *inverse, .low = {}, .high = {}};
+  const std::array<double, 256>& od = optical_density_table;
+  std::array<std::array<std::array<double, 256>, 3>, 2> tables{};
+  for (std::size_t j = 0; j < 2; ++j) {
+    for (std::size_t c = 0; c < 3; ++c) {
+      for (std::size_t value = 0; value < 256; ++value) {
+        tables[j][c][value] = (*inverse)[j][c] * od[value];
+      }
+    }
+  }
+  const std::uint32_t* background = work.background.data();
+  const std::size_t others = work.background_count;
+  const auto background_forms = [&](std::size_t j) {
+    const std::uint32_t colour = background[j];
+    const auto form = [&](std::size_t k) {
+      return tables[k][0][colour & 0xFFU] + tables[k][1][(colour >> 8) & 0xFFU] + tables[k][2][(colour >> 16) & 0xFFU];
+    };
+    return std::array<double, 2>{form(0), form(1)};
+  };
+  // Tissue pixels first, then the others: indices past tissue.count are background.
+  const auto forms_of = [&](std::size_t i) {
+    return i < tissue.count ? concentrations.forms(tissue, i) : background_forms(i - tissue.count);
+  };
+  const std::size_t total = tissue.count + others;
+  const PercentileRanks top = percentile_ranks(static_cast<std::int64_t>(total), max_concentration_percentile);
+  const auto top_rank = static_cast<std::size_t>(top.below);
+  const std::array<std::size_t, 2> top_ranks{top_rank, top_rank};
+  std::optional<std::array<std::array<Ranked, 2>, 2>> top_pairs;
+  if (const auto brackets = bracket_ranks(total, top_ranks, forms_of, work.selection)) {
+    concentrations.low = brackets->low;
+    concentrations.high = brackets->high;
+    AngleBracketResult result{.under = {}, .kept = &work.selection.kept};
+    for (std::vector<Ranked>& kept : work.selection.kept) {
+      kept.clear();
+    }
+    form_brackets(tissue, concentrations, result);
+    for (std::size_t j = 0; j < others; ++j) {
+      const std::array<double, 2> values = background_forms(j);
+      result.under[0] += values[0] < concentrations.low[0] ? 1U : 0U;
+      result.under[1] += values[1] < concentrations.low[1] ? 1U : 0U;
+      result.keep(values, tissue.count + j, concentrations);
+    }
+    top_pairs = finish_ranks(top_ranks, result.under, work.selection);
+  }
+  if (!top_pairs) {
+    top_pairs = rank_all(
+        top_ranks,
+        [&](const auto& emit) {
+          for (std::size_t i = 0; i < total; ++i) {
+            emit(forms_of(i), i);
+          }
+        },
+        work.selection);
+  }
+  const std::array<double, 2> max_c{numpy_lerp((*top_pairs)[0][0].value, (*top_pairs)[0][1].value, top.fraction),
+                                    numpy_lerp((*top_pairs)[1][0].value, (*top_pairs)[1][1].value, top.fraction)};
   if (!(max_c[0] > 0 && max_c[1] > 0 && std::isfinite(max_c[0]) && std::isfinite(max_c[1]))) {
     return std::nullopt;
   }
@@ -278,8 +286,9 @@ void macenko_apply(const RgbPixels& pixels, const StainVectors& source, const St
     }
   }
   const auto to_byte = [](double value) {
-    // `Inorm[Inorm > 255] = 255` then `astype(np.uint8)`: truncation.
-    return static_cast<std::uint8_t>(value > 255 ? 255.0 : value);
+    // `Inorm[Inorm > 255] = 255` then `astype(np.uint8)`: truncation (a
+    // minimum rather than a branch: bright pixels sit on both sides of 255).
+    return static_cast<std::uint8_t>(std::min(value, 255.0));
   };
   // exp(-sum) = product of per-channel exps while no factor can overflow
   // or underflow to zero (|exponent| <= 200 each); else per pixel.
@@ -314,7 +323,7 @@ void macenko_apply(const RgbPixels& pixels, const StainVectors& source, const St
       for (std::size_t k = 0; k < 3; ++k) {
         const double exponent = map[k][0] * density[0] + map[k][1] * density[1] + map[k][2] * density[2];
         const double value = transmitted_light * std::exp(-exponent);
-        to[x * 3 + static_cast<std::int64_t>(k)] = std::isnan(value) ? 255 : to_byte(value);
+        to[x * 3 + static_cast<std::int64_t>(k)] = std::isnan(value) ? std::uint8_t{255} : to_byte(value);
       }
     }
   }

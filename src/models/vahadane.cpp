@@ -59,11 +59,6 @@ struct Dictionary {
   return norm > 0 ? Vector3{v[0] / norm, v[1] / norm, v[2] / norm} : v;
 }
 
-[[nodiscard]] Vector3 density_of(PackedColour colour) noexcept {
-  const std::array<double, 256>& od = optical_density();
-  return {od[colour & 0xFFU], od[(colour >> 8) & 0xFFU], od[(colour >> 16) & 0xFFU]};
-}
-
 // Alternating minimisation from `start`; false when a stain ends up unused.
 bool learn_dictionary(const std::vector<std::array<double, 3>>& samples, Dictionary& dictionary,
                       std::vector<std::array<double, 2>>& codes) {
@@ -140,15 +135,15 @@ void fill_projection(const Dictionary& dictionary, ProjectionTables& tables) noe
 
 std::optional<StainVectors> vahadane_estimate(const RgbPixels& pixels, std::int64_t min_tissue_pixels,
                                               StainWork& work) {
-  collect_tissue(pixels, work);
-  const std::size_t count = work.tissue.size();
+  const TissueDensities tissue = collect_tissue(pixels, work);
+  const std::size_t count = tissue.count;
   if (static_cast<std::int64_t>(count) < std::max<std::int64_t>(min_tissue_pixels, 2)) {
     return std::nullopt;
   }
   const std::size_t step = (count + max_samples - 1) / max_samples;
   work.samples.clear();
   for (std::size_t i = 0; i < count; i += step) {
-    work.samples.push_back(density_of(work.tissue[i]));
+    work.samples.push_back({tissue.r[i], tissue.g[i], tissue.b[i]});
   }
   Dictionary dictionary{
       {unit(models::reference_stain_vectors.hematoxylin), unit(models::reference_stain_vectors.eosin)}};
@@ -162,20 +157,8 @@ std::optional<StainVectors> vahadane_estimate(const RgbPixels& pixels, std::int6
   ProjectionTables tables{};
   fill_projection(dictionary, tables);
   const std::array<double, 3> gram = dictionary.gram();
-  for (auto& values : work.concentrations) {
-    values.resize(static_cast<std::size_t>(pixels.count()));
-  }
-  std::size_t i = 0;
-  for (std::int64_t y = 0; y < pixels.height; ++y) {
-    const std::uint8_t* row = pixels.row(y);
-    for (std::int64_t x = 0; x < pixels.width; ++x, ++i) {
-      const std::array<double, 2> c = concentrations_of(tables, gram, row + x * 3);
-      work.concentrations[0][i] = c[0];
-      work.concentrations[1][i] = c[1];
-    }
-  }
-  const std::array<double, 2> max_c{percentile(work.concentrations[0], max_concentration_percentile),
-                                    percentile(work.concentrations[1], max_concentration_percentile)};
+  const std::array<double, 2> max_c =
+      max_concentrations(pixels, [&](const std::uint8_t* p) { return concentrations_of(tables, gram, p); }, work);
   if (!(max_c[0] > 0 && max_c[1] > 0 && std::isfinite(max_c[0]) && std::isfinite(max_c[1]))) {
     return std::nullopt;
   }
