@@ -15,7 +15,9 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
+#include "reinhard_kernel.hpp"
 #include "stain_kernels.hpp"
 #include "stain_math.hpp"
 
@@ -27,15 +29,6 @@ using models::LabStatistics;
 // rgb2lab.py:4 `_rgb2xyz`, rows X, Y, Z.
 constexpr std::array<std::array<double, 3>, 3> rgb_to_xyz{
     {{0.412453, 0.357580, 0.180423}, {0.212671, 0.715160, 0.072169}, {0.019334, 0.119193, 0.950227}}};
-// lab2rgb.py:4 `_xyz2rgb = np.linalg.inv(_rgb2xyz)`, exactly as numpy 1.24
-// computes it (LAPACK dgesv), rows R, G, B.
-constexpr std::array<std::array<double, 3>, 3> xyz_to_rgb{
-    {{0x1.9ec817b82c15cp+1, -0x1.8982c30361d2fp+0, -0x1.fe804e830daedp-2},
-     {-0x1.f0422f4f71583p-1, 0x1.e040e17805a68p+0, 0x1.546d1830bb26bp-5},
-     {0x1.c7db75e6f908ap-5, -0x1.a1e06cda87a6ap-3, 0x1.0eabf031d3561p+0}}};
-constexpr std::array<float, 3> white{0.95047F, 1.0F, 1.08883F};
-// Python literals that numpy turns into float32 scalars next to float32 arrays.
-constexpr auto sixteen_over_116 = static_cast<float>(16.0 / 116.0);
 constexpr double inverse_gamma = 1 / 2.4;
 
 // The sRGB expansion of every 8-bit value (rgb2lab.py:17-20).
@@ -71,10 +64,6 @@ const std::array<std::array<float, 3>, 3> rgb_to_xyz_float = [] {
 
 [[nodiscard]] float lab_f(float t) noexcept { return t > 0.008856F ? std::cbrt(t) : 7.787F * t + sixteen_over_116; }
 
-[[nodiscard]] float lab_f_inverse(float t) noexcept {
-  return t > 0.2068966F ? std::pow(t, 3.0F) : (t - sixteen_over_116) / 7.787F;
-}
-
 // lab2rgb.py:41-45 then `(lab * 255).astype("uint8")` for one linear value.
 [[nodiscard]] std::uint8_t gamma_byte(double linear) noexcept {
   double value = linear > 0.0031308 ? 1.055 * std::pow(linear, inverse_gamma) - 0.055 : linear * 12.92;
@@ -106,14 +95,19 @@ const std::array<double, 256> gamma_steps = [] {
   return steps;
 }();
 
-[[nodiscard]] std::uint8_t to_byte(double linear) noexcept {
-  // NaN compares false everywhere and maps to 0, as numpy's cast does on x86.
-  std::size_t index = 0;
-  for (std::size_t half = 128; half > 0; half /= 2) {
-    index += linear >= gamma_steps[index + half] ? half : 0;
+// For each bucket of gamma_byte_of, the byte at the bucket's first value.
+const std::vector<std::uint8_t> gamma_start = [] {
+  std::vector<std::uint8_t> start(gamma_buckets);
+  for (std::size_t bucket = 0; bucket < gamma_buckets; ++bucket) {
+    const double first = std::bit_cast<double>((gamma_first_bucket + bucket) << gamma_bucket_shift);
+    std::size_t index = 0;
+    while (index < 255 && first >= gamma_steps[index + 1]) {
+      ++index;
+    }
+    start[bucket] = static_cast<std::uint8_t>(index);
   }
-  return static_cast<std::uint8_t>(index);
-}
+  return start;
+}();
 
 }  // namespace
 
@@ -173,41 +167,21 @@ bool reinhard_usable(const LabStatistics& statistics) noexcept {
 
 void reinhard_apply(const StainWork& work, const LabStatistics& source, const LabStatistics& target,
                     const MutableRgbPixels& out) noexcept {
-  std::array<float, 3> mu{};
-  std::array<float, 3> sigma{};
-  std::array<float, 3> mu_target{};
-  std::array<float, 3> sigma_target{};
+  ReinhardJob job{.lab = {work.lab[0].data(), work.lab[1].data(), work.lab[2].data()},
+                  .mu = {},
+                  .sigma = {},
+                  .mu_target = {},
+                  .sigma_target = {},
+                  .gamma_steps = gamma_steps.data(),
+                  .gamma_start = gamma_start.data(),
+                  .out = out};
   for (std::size_t c = 0; c < 3; ++c) {
-    mu[c] = static_cast<float>(source.mean[c]);
-    sigma[c] = static_cast<float>(source.std[c]);
-    mu_target[c] = static_cast<float>(target.mean[c]);
-    sigma_target[c] = static_cast<float>(target.std[c]);
+    job.mu[c] = static_cast<float>(source.mean[c]);
+    job.sigma[c] = static_cast<float>(source.std[c]);
+    job.mu_target[c] = static_cast<float>(target.mean[c]);
+    job.sigma_target[c] = static_cast<float>(target.std[c]);
   }
-  std::size_t i = 0;
-  for (std::int64_t y = 0; y < out.height; ++y) {
-    std::uint8_t* row = out.row(y);
-    for (std::int64_t x = 0; x < out.width; ++x, ++i) {
-      std::array<float, 3> v{};
-      for (std::size_t c = 0; c < 3; ++c) {
-        v[c] = (work.lab[c][i] - mu[c]) / sigma[c] * sigma_target[c] + mu_target[c];  // reinhard.py:50
-      }
-      // split.py lab_merge, then lab2rgb.py:21-36.
-      const float l = v[0] * 2.55F / 2.55F;
-      const float a = (v[1] + 128.0F) - 128.0F;
-      const float b = (v[2] + 128.0F) - 128.0F;
-      const float fy = (l + 16.0F) / 116.0F;
-      const float fx = a / 500.0F + fy;
-      const float fz = fy - b / 200.0F;
-      const std::array<double, 3> xyz{static_cast<double>(lab_f_inverse(fx) * white[0]),
-                                      static_cast<double>(lab_f_inverse(fy) * white[1]),
-                                      static_cast<double>(lab_f_inverse(fz) * white[2])};
-      for (std::size_t k = 0; k < 3; ++k) {
-        const double linear =
-            std::fma(xyz[2], xyz_to_rgb[k][2], std::fma(xyz[1], xyz_to_rgb[k][1], xyz[0] * xyz_to_rgb[k][0]));
-        row[x * 3 + static_cast<std::int64_t>(k)] = to_byte(linear);
-      }
-    }
-  }
+  reinhard_back_to_rgb_dispatched(job);
 }
 
 }  // namespace bioptimus::detail::stain

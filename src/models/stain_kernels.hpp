@@ -52,8 +52,8 @@ struct TissueDensities {
 
 /// One thread's working memory, grown to the largest tile seen and reused.
 struct StainWork {
-  std::array<std::vector<double>, 3> density;        // of the tissue pixels
-  std::vector<std::uint32_t> background;             // the other pixels, r | g << 8 | b << 16
+  std::array<std::vector<double>, 3> density;  // of the tissue pixels
+  std::vector<std::uint32_t> background;       // the other pixels, r | g << 8 | b << 16
   std::size_t tissue_count = 0;
   std::size_t background_count = 0;
   stain::SelectionWork selection;
@@ -106,8 +106,7 @@ struct AngleJob {
 
   /// Form j of pixel i, `ODhat.dot(eigvecs[:, 1:3])[i, j]` as OpenBLAS's dgemm computes it.
   [[nodiscard]] double project(std::size_t j, const TissueDensities& densities, std::size_t i) const noexcept {
-    return std::fma(densities.b[i], plane[j][2],
-                    std::fma(densities.g[i], plane[j][1], densities.r[i] * plane[j][0]));
+    return std::fma(densities.b[i], plane[j][2], std::fma(densities.g[i], plane[j][1], densities.r[i] * plane[j][0]));
   }
   [[nodiscard]] std::array<double, 2> forms(const TissueDensities& densities, std::size_t i) const noexcept {
     return {project(0, densities, i), project(1, densities, i)};
@@ -145,8 +144,8 @@ void form_brackets(const TissueDensities& densities, const AngleJob& job, AngleB
 /// pixel (`concentrations` takes a pointer to a pixel's three bytes and
 /// gives both), by selection, in one pass.
 template <class Concentrations>
-[[nodiscard]] std::array<double, 2> max_concentrations(const RgbPixels& pixels,
-                                                       const Concentrations& concentrations, StainWork& work) {
+[[nodiscard]] std::array<double, 2> max_concentrations(const RgbPixels& pixels, const Concentrations& concentrations,
+                                                       StainWork& work) {
   const PercentileRanks ranks = percentile_ranks(pixels.count(), max_concentration_percentile);
   if (ranks.above == ranks.below) {  // a single pixel
     return concentrations(pixels.data);

@@ -126,8 +126,9 @@ template <std::size_t N, class ValueAt>
 /// and kept those inside it in work.kept[k]; nothing when a bracket missed
 /// its pair (then every value has to be ranked).
 template <std::size_t N>
-[[nodiscard]] std::optional<std::array<std::array<Ranked, 2>, N>> finish_ranks(
-    const std::array<std::size_t, N>& ranks, const std::array<std::size_t, N>& under, SelectionWork& work) {
+[[nodiscard]] std::optional<std::array<std::array<Ranked, 2>, N>> finish_ranks(const std::array<std::size_t, N>& ranks,
+                                                                               const std::array<std::size_t, N>& under,
+                                                                               SelectionWork& work) {
   for (std::size_t k = 0; k < N; ++k) {
     if (under[k] > ranks[k] || under[k] + work.kept[k].size() < ranks[k] + 2) {
       return std::nullopt;
@@ -143,7 +144,7 @@ template <std::size_t N>
 /// Every value kept and ranked: the fallback of select_rank_pairs.
 template <std::size_t N, class ForEach>
 [[nodiscard]] std::array<std::array<Ranked, 2>, N> rank_all(const std::array<std::size_t, N>& ranks,
-                                                             const ForEach& for_each, SelectionWork& work) {
+                                                            const ForEach& for_each, SelectionWork& work) {
   for (std::size_t k = 0; k < N; ++k) {
     work.kept[k].clear();
   }
@@ -169,9 +170,9 @@ template <std::size_t N, class ForEach>
 /// Exact either way; ties are ranked arbitrarily, as a partition ranks them.
 template <std::size_t N, class ValueAt, class ForEach>
 [[nodiscard]] std::array<std::array<Ranked, 2>, N> select_rank_pairs(std::size_t count,
-                                                                      const std::array<std::size_t, N>& ranks,
-                                                                      const ValueAt& value_at, const ForEach& for_each,
-                                                                      SelectionWork& work) {
+                                                                     const std::array<std::size_t, N>& ranks,
+                                                                     const ValueAt& value_at, const ForEach& for_each,
+                                                                     SelectionWork& work) {
   static_assert(N >= 1 && N <= 2);
   if (const std::optional<Brackets<N>> brackets = bracket_ranks(count, ranks, value_at, work)) {
     std::array<std::size_t, N> under{};

@@ -157,8 +157,8 @@ std::optional<StainVectors> vahadane_estimate(const RgbPixels& pixels, std::int6
   ProjectionTables tables{};
   fill_projection(dictionary, tables);
   const std::array<double, 3> gram = dictionary.gram();
-  const std::array<double, 2> max_c =
-      max_concentrations(pixels, [&](const std::uint8_t* p) { return concentrations_of(tables, gram, p); }, work);
+  const std::array<double, 2> max_c = max_concentrations(
+      pixels, [&](const std::uint8_t* p) { return concentrations_of(tables, gram, p); }, work);
   if (!(max_c[0] > 0 && max_c[1] > 0 && std::isfinite(max_c[0]) && std::isfinite(max_c[1]))) {
     return std::nullopt;
   }
