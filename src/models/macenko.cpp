@@ -152,7 +152,7 @@ std::optional<StainVectors> macenko_estimate(const RgbPixels& pixels, std::int64
   // below and keeps those inside brackets from a sample), then the exact
   // arctan2 of the pixels selected.
   AngleJob job{.plane = {plane[0], plane[1]}, .low = {}, .high = {}};
-  const auto keys_of = [&](std::size_t i) { return job.keys(tissue, i); };
+  const auto keys_of = [&](std::size_t i) { return job.sample_keys(tissue, i); };
   const auto phi_of = [&](const Ranked& angle) {
     return std::atan2(job.project(1, tissue, angle.index), job.project(0, tissue, angle.index));
   };
@@ -221,7 +221,7 @@ std::optional<StainVectors> macenko_estimate(const RgbPixels& pixels, std::int64
   };
   // Tissue pixels first, then the others: indices past tissue.count are background.
   const auto forms_of = [&](std::size_t i) {
-    return i < tissue.count ? concentrations.forms(tissue, i) : background_forms(i - tissue.count);
+    return i < tissue.count ? concentrations.sample_forms(tissue, i) : background_forms(i - tissue.count);
   };
   const std::size_t total = tissue.count + others;
   const PercentileRanks top = percentile_ranks(static_cast<std::int64_t>(total), max_concentration_percentile);

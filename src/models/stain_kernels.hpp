@@ -115,6 +115,20 @@ struct AngleJob {
     const double key = angle_key(project(0, densities, i), project(1, densities, i));
     return {key, key};
   }
+  /// The forms and keys without fused multiply-adds (no libm call where the
+  /// build has no FMA): for samples and rankings whose values only need to
+  /// be consistent among themselves.
+  [[nodiscard]] std::array<double, 2> sample_forms(const TissueDensities& densities, std::size_t i) const noexcept {
+    const auto form = [&](std::size_t j) {
+      return densities.r[i] * plane[j][0] + densities.g[i] * plane[j][1] + densities.b[i] * plane[j][2];
+    };
+    return {form(0), form(1)};
+  }
+  [[nodiscard]] std::array<double, 2> sample_keys(const TissueDensities& densities, std::size_t i) const noexcept {
+    const std::array<double, 2> forms = sample_forms(densities, i);
+    const double key = angle_key(forms[0], forms[1]);
+    return {key, key};
+  }
 };
 
 /// What a bracket pass found: per bracket, the values below it (counted)

@@ -110,15 +110,19 @@ def lab_planes(image):
     return lab[..., 0] / 2.55, lab[..., 1] - 128, lab[..., 2] - 128
 
 
-def reinhard_fit(image):
+def lab_statistics(planes):
     """stats.py per plane: (means, stds) as float32 arrays."""
-    stats = np.array([(np.mean(plane), np.std(plane)) for plane in lab_planes(image)])
+    stats = np.array([(np.mean(plane), np.std(plane)) for plane in planes])
     return stats[:, 0], stats[:, 1]
+
+
+def reinhard_fit(image):
+    return lab_statistics(lab_planes(image))
 
 
 def reinhard_normalize(image, target_means=LAB_MEAN_REFERENCE, target_stds=LAB_STD_REFERENCE):
     planes = lab_planes(image)
-    means, stds = reinhard_fit(image)
+    means, stds = lab_statistics(planes)
     result = [(plane - mu) / sigma * sigma_t + mu_t
               for plane, mu, sigma, mu_t, sigma_t in zip(planes, means, stds, target_means, target_stds)]
     lab = np.stack([result[0] * 2.55, result[1] + 128, result[2] + 128], axis=-1)
