@@ -59,6 +59,36 @@ const int max_tissue_value_cached = [] {
   return inverse;
 }
 
+// The pairs at `ranks` of the values `job` gives the `count` elements
+// (sampled through `value_at`): brackets from a sample, then `pass(job,
+// result)` counts and keeps against them; every value ranked when a bracket
+// misses or the elements are too few for a sample.
+template <class ValueAt, class Pass>
+std::array<std::array<Ranked, 2>, 2> bracketed_pairs(std::size_t count, const std::array<std::size_t, 2>& ranks,
+                                                     const ValueAt& value_at, AngleJob& job, const Pass& pass,
+                                                     StainWork& work) {
+  if (const auto brackets = bracket_ranks(count, ranks, value_at, work.selection)) {
+    job.low = brackets->low;
+    job.high = brackets->high;
+    AngleBracketResult result{.under = {}, .kept = &work.selection.kept};
+    for (std::vector<Ranked>& kept : work.selection.kept) {
+      kept.clear();
+    }
+    pass(job, result);
+    if (const auto pairs = finish_ranks(ranks, result.under, work.selection)) {
+      return *pairs;
+    }
+  }
+  return rank_all(
+      ranks,
+      [&](const auto& emit) {
+        for (std::size_t i = 0; i < count; ++i) {
+          emit(value_at(i), i);
+        }
+      },
+      work.selection);
+}
+
 }  // namespace
 
 const std::array<double, 256>& optical_density() noexcept { return optical_density_table; }
@@ -159,29 +189,11 @@ std::optional<StainVectors> macenko_estimate(const RgbPixels& pixels, std::int64
   const PercentileRanks low = percentile_ranks(count, angle_percentile);
   const PercentileRanks high = percentile_ranks(count, 100 - angle_percentile);
   const std::array<std::size_t, 2> ranks{static_cast<std::size_t>(low.below), static_cast<std::size_t>(high.below)};
-  std::optional<std::array<std::array<Ranked, 2>, 2>> pairs;
-  if (const auto brackets = bracket_ranks(tissue.count, ranks, keys_of, work.selection)) {
-    job.low = brackets->low;
-    job.high = brackets->high;
-    AngleBracketResult result{.under = {}, .kept = &work.selection.kept};
-    for (std::vector<Ranked>& kept : work.selection.kept) {
-      kept.clear();
-    }
-    angle_brackets(tissue, job, result);
-    pairs = finish_ranks(ranks, result.under, work.selection);
-  }
-  if (!pairs) {
-    pairs = rank_all(
-        ranks,
-        [&](const auto& emit) {
-          for (std::size_t i = 0; i < tissue.count; ++i) {
-            emit(keys_of(i), i);
-          }
-        },
-        work.selection);
-  }
-  const double min_phi = numpy_lerp(phi_of((*pairs)[0][0]), phi_of((*pairs)[0][1]), low.fraction);
-  const double max_phi = numpy_lerp(phi_of((*pairs)[1][0]), phi_of((*pairs)[1][1]), high.fraction);
+  const auto pairs = bracketed_pairs(
+      tissue.count, ranks, keys_of, job,
+      [&](const AngleJob& brackets, AngleBracketResult& result) { angle_brackets(tissue, brackets, result); }, work);
+  const double min_phi = numpy_lerp(phi_of(pairs[0][0]), phi_of(pairs[0][1]), low.fraction);
+  const double max_phi = numpy_lerp(phi_of(pairs[1][0]), phi_of(pairs[1][1]), high.fraction);
 
   Vector3 v_min{};
   Vector3 v_max{};
@@ -227,35 +239,20 @@ std::optional<StainVectors> macenko_estimate(const RgbPixels& pixels, std::int64
   const PercentileRanks top = percentile_ranks(static_cast<std::int64_t>(total), max_concentration_percentile);
   const auto top_rank = static_cast<std::size_t>(top.below);
   const std::array<std::size_t, 2> top_ranks{top_rank, top_rank};
-  std::optional<std::array<std::array<Ranked, 2>, 2>> top_pairs;
-  if (const auto brackets = bracket_ranks(total, top_ranks, forms_of, work.selection)) {
-    concentrations.low = brackets->low;
-    concentrations.high = brackets->high;
-    AngleBracketResult result{.under = {}, .kept = &work.selection.kept};
-    for (std::vector<Ranked>& kept : work.selection.kept) {
-      kept.clear();
-    }
-    form_brackets(tissue, concentrations, result);
-    for (std::size_t j = 0; j < others; ++j) {
-      const std::array<double, 2> values = background_forms(j);
-      result.under[0] += values[0] < concentrations.low[0] ? 1U : 0U;
-      result.under[1] += values[1] < concentrations.low[1] ? 1U : 0U;
-      result.keep(values, tissue.count + j, concentrations);
-    }
-    top_pairs = finish_ranks(top_ranks, result.under, work.selection);
-  }
-  if (!top_pairs) {
-    top_pairs = rank_all(
-        top_ranks,
-        [&](const auto& emit) {
-          for (std::size_t i = 0; i < total; ++i) {
-            emit(forms_of(i), i);
-          }
-        },
-        work.selection);
-  }
-  const std::array<double, 2> max_c{numpy_lerp((*top_pairs)[0][0].value, (*top_pairs)[0][1].value, top.fraction),
-                                    numpy_lerp((*top_pairs)[1][0].value, (*top_pairs)[1][1].value, top.fraction)};
+  const auto top_pairs = bracketed_pairs(
+      total, top_ranks, forms_of, concentrations,
+      [&](const AngleJob& brackets, AngleBracketResult& result) {
+        form_brackets(tissue, brackets, result);
+        for (std::size_t j = 0; j < others; ++j) {
+          const std::array<double, 2> values = background_forms(j);
+          result.under[0] += values[0] < brackets.low[0] ? 1U : 0U;
+          result.under[1] += values[1] < brackets.low[1] ? 1U : 0U;
+          result.keep(values, tissue.count + j, brackets);
+        }
+      },
+      work);
+  const std::array<double, 2> max_c{numpy_lerp(top_pairs[0][0].value, top_pairs[0][1].value, top.fraction),
+                                    numpy_lerp(top_pairs[1][0].value, top_pairs[1][1].value, top.fraction)};
   if (!(max_c[0] > 0 && max_c[1] > 0 && std::isfinite(max_c[0]) && std::isfinite(max_c[1]))) {
     return std::nullopt;
   }

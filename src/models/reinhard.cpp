@@ -152,8 +152,8 @@ LabStatistics reinhard_statistics(StainWork& work, std::int64_t count) {
     }
     const auto variance =
         static_cast<float>(static_cast<double>(pairwise_sum(squares.data(), count)) / static_cast<double>(count));
-    out.mean[c] = mean;
-    out.std[c] = std::sqrt(variance);
+    out.mean[c] = static_cast<double>(mean);
+    out.std[c] = static_cast<double>(std::sqrt(variance));
   }
   return out;
 }

@@ -18,6 +18,7 @@
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/models/stain.hpp"
 #include "image_io.hpp"
+#include "test_models.hpp"
 
 namespace {
 
@@ -108,16 +109,6 @@ Result run(const StainNormalizer& normalizer, const image::Image& tile) {
   const StainOutcome outcome = normalizer(tile.view(), out.mutable_view(), scratch);
   return {std::move(out), outcome};
 }
-
-const std::string spec_yaml = R"(model_name: test-model
-version: 1.0.0
-tile_spec: {size: 32, resolution: 0.5}
-mean: [0.707223, 0.578729, 0.703617]
-std: [0.211883, 0.230117, 0.177517]
-patch_size: 16
-embedding_dim: 8
-output_type: cls
-)";
 
 }  // namespace
 
@@ -215,7 +206,7 @@ TEST_CASE("Degenerate tiles never crash or make NaN", "[stain][edge]") {
   for (const std::int64_t side : {1, 2, 3}) {
     tiles.emplace_back("tiny " + std::to_string(side), noise(side, side, 4, 60, 200));
   }
-  const models::ModelSpec base = models::parse_spec(spec_yaml, "test");
+  const models::ModelSpec base = bioptimus::testing::small_vit_spec();
   for (const StainNormalization method : all_methods) {
     for (const std::int64_t min_tissue : {std::int64_t{0}, std::int64_t{1000}}) {
       const StainNormalizer normalizer(method, {.min_tissue_pixels = min_tissue});
@@ -369,7 +360,7 @@ TEST_CASE("The spec's stain target is what tiles are mapped to, unless the optio
   const image::Image tile = he_tile(4);
   const StainNormalizer macenko(StainNormalization::macenko);
   const auto target = std::get<models::StainVectors>(macenko.fit(he_tile(9).view()));
-  auto fields = models::parse_spec(spec_yaml, "test").fields();
+  auto fields = bioptimus::testing::small_vit_spec().fields();
   fields.tile_spec = models::Registry::builtin().get(models::Models::h0_mini).tile_spec();
   fields.patch_size = 14;
   fields.stain_normalization = StainNormalization::macenko;

@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "bioptimus/models/registry.hpp"
+#include "config_diagnostics.hpp"
 
 using namespace bioptimus::models;
+using bioptimus::testing::require_diagnostic;
 
 namespace {
 
@@ -22,26 +24,6 @@ const std::string base =
     "patch_size: 16\n"                          // 6
     "embedding_dim: 8\n"                        // 7
     "output_type: cls\n";                       // 8
-
-std::vector<std::string> diagnostics_of(const std::string& yaml) {
-  try {
-    (void)parse_spec(yaml, "t.yaml");
-  } catch (const ConfigError& error) {
-    std::vector<std::string> lines;
-    for (const Diagnostic& diagnostic : error.diagnostics()) {
-      lines.push_back(diagnostic.to_string());
-    }
-    return lines;
-  }
-  return {};
-}
-
-void require_diagnostic(const std::string& yaml, const std::string& expected) {
-  const std::vector<std::string> lines = diagnostics_of(yaml);
-  INFO(yaml);
-  REQUIRE(lines.size() == 1);
-  CHECK(lines[0] == expected);
-}
 
 }  // namespace
 

@@ -15,7 +15,6 @@ every 8-bit value in every channel. Usage:
 """
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from PIL import Image
 from skimage.color import rgb2hed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reference_check  # noqa: E402
 import stain_oracle as oracle  # noqa: E402
 
 SEED = 20261203
@@ -141,19 +141,7 @@ def differs(old, new):
 
 
 def check(committed):
-    with tempfile.TemporaryDirectory() as scratch:
-        fresh = Path(scratch)
-        generate(fresh)
-        names = sorted(p.name for p in fresh.iterdir())
-        stale = sorted(set(p.name for p in committed.iterdir()) ^ set(names))
-        drift = [n for n in names if (committed / n).exists() and differs(committed / n, fresh / n)]
-        if stale or drift:
-            print(f"stain references in {committed} are out of date; rerun {sys.argv[0]} {committed}")
-            print("missing or extra:", stale)
-            print("different:", drift)
-            return 1
-    print(f"{len(names)} stain references match a fresh run")
-    return 0
+    return reference_check.check(committed, generate, differs, "stain references")
 
 
 if __name__ == "__main__":
