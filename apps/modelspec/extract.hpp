@@ -40,6 +40,12 @@ struct ExtractOptions {
   std::optional<std::string> stain_target;
   /// "tile" (each tile's own stains) or "slide" (one estimate per slide).
   std::string stain_estimation = "tile";
+  /// A server of the SDK's protocol instead of --weights (bioptimus/remote/remote_backend.hpp).
+  std::string endpoint;
+  int concurrency = 8;
+  int tiles_per_request = 1;
+  int retries = 5;
+  double request_timeout = 60.0;
 };
 
 using ExtractRunner = std::function<int(const ExtractOptions&, const RegistryLoader&)>;
