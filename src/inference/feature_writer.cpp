@@ -75,24 +75,27 @@ void RowWriter::commit() {
 
 void RowWriter::fail(const std::string& what) const { throw WriterError(target_.string() + ": " + what); }
 
-ModelRecord record_of(const models::ModelSpec& spec) {
+ModelRecord record_of(const models::ModelSpec& spec, std::optional<models::Precision> precision) {
   return {.identity = spec.identity(),
           .spec_yaml = models::to_yaml(spec),
-          .library = "bioptimus-cpp " + std::string{bioptimus::version}};
+          .library = "bioptimus-cpp " + std::string{bioptimus::version},
+          .precision = precision ? std::optional<std::string>{models::to_string(*precision)} : std::nullopt};
 }
 
 }  // namespace detail
 
 std::unique_ptr<FeatureWriter> open_feature_writer(FeatureFormat format, const std::filesystem::path& path,
                                                    const models::ModelSpec& spec,
-                                                   const CoordinateAttributes& attributes) {
+                                                   const CoordinateAttributes& attributes,
+                                                   std::optional<models::Precision> precision) {
+  const detail::ModelRecord record = detail::record_of(spec, precision);
   switch (format) {
     case FeatureFormat::npz:
-      return detail::open_npz_writer(path, spec, attributes);
+      return detail::open_npz_writer(path, spec, record, attributes);
     case FeatureFormat::hdf5:
       break;
   }
-  return detail::open_hdf5_writer(path, spec, attributes);
+  return detail::open_hdf5_writer(path, spec, record, attributes);
 }
 
 }  // namespace bioptimus::inference

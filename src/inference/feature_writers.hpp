@@ -67,11 +67,13 @@ void for_each_coordinate_attribute(const CoordinateAttributes& attributes, Visit
   visit("level0_height", attributes.level0_height);
 }
 
+struct ModelRecord;
+
 [[nodiscard]] std::unique_ptr<FeatureWriter> open_hdf5_writer(const std::filesystem::path& path,
-                                                              const models::ModelSpec& spec,
+                                                              const models::ModelSpec& spec, const ModelRecord& record,
                                                               const CoordinateAttributes& attributes);
 [[nodiscard]] std::unique_ptr<FeatureWriter> open_npz_writer(const std::filesystem::path& path,
-                                                             const models::ModelSpec& spec,
+                                                             const models::ModelSpec& spec, const ModelRecord& record,
                                                              const CoordinateAttributes& attributes);
 
 }  // namespace bioptimus::inference::detail

@@ -30,11 +30,12 @@ using Handle = bioptimus::detail::Hdf5Handle;
 
 class Hdf5Writer final : public RowWriter {
  public:
-  Hdf5Writer(const std::filesystem::path& path, const models::ModelSpec& spec, const CoordinateAttributes& attributes)
+  Hdf5Writer(const std::filesystem::path& path, const models::ModelSpec& spec, const ModelRecord& record,
+             const CoordinateAttributes& attributes)
       : RowWriter(path, spec), partial_(path) {
     const bioptimus::detail::QuietHdf5Errors quiet;
     try {
-      open(spec, attributes);
+      open(record, attributes);
     } catch (...) {
       close();  // while HDF5 is still quiet
       throw;
@@ -66,7 +67,7 @@ class Hdf5Writer final : public RowWriter {
     partial_.commit();
   }
 
-  void open(const models::ModelSpec& spec, const CoordinateAttributes& attributes) {
+  void open(const ModelRecord& record, const CoordinateAttributes& attributes) {
     file_ = check(Handle{H5Fcreate(partial_.path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose},
                   "cannot create the temporary file " + partial_.path().filename().string());
 
@@ -79,11 +80,13 @@ class Hdf5Writer final : public RowWriter {
     features_ = create_dataset("features", H5T_IEEE_F32LE, feature_dims, feature_rows);
     coords_ = create_dataset("coords", H5T_STD_I64LE, {0, 2}, coords_chunk_rows);
 
-    const ModelRecord record = record_of(spec);
     write_string(features_, "name", attributes.name);
     write_string(features_, "model", record.identity);
     write_string(features_, "model_spec_yaml", record.spec_yaml);
     write_string(features_, "bioptimus_version", record.library);
+    if (record.precision) {
+      write_string(features_, "precision", *record.precision);
+    }
 
     write_string(coords_, "name", attributes.name);
     for_each_coordinate_attribute(attributes,
@@ -202,8 +205,8 @@ class Hdf5Writer final : public RowWriter {
 }  // namespace
 
 std::unique_ptr<FeatureWriter> open_hdf5_writer(const std::filesystem::path& path, const models::ModelSpec& spec,
-                                                const CoordinateAttributes& attributes) {
-  return std::make_unique<Hdf5Writer>(path, spec, attributes);
+                                                const ModelRecord& record, const CoordinateAttributes& attributes) {
+  return std::make_unique<Hdf5Writer>(path, spec, record, attributes);
 }
 
 }  // namespace bioptimus::inference::detail

@@ -96,7 +96,8 @@ std::string utf32_of(const std::string& text, std::size_t& characters) {
 
 class NpzWriter final : public RowWriter {
  public:
-  NpzWriter(const std::filesystem::path& path, const models::ModelSpec& spec, const CoordinateAttributes& attributes)
+  NpzWriter(const std::filesystem::path& path, const models::ModelSpec& spec, const ModelRecord& record,
+            const CoordinateAttributes& attributes)
       : RowWriter(path, spec),
         archive_(path),
         features_file_(path, ".features.npy"),
@@ -104,11 +105,13 @@ class NpzWriter final : public RowWriter {
     open_stream(features_, features_file_);
     open_stream(coords_, coords_file_);
 
-    const ModelRecord record = record_of(spec);
     add_string("name", attributes.name);
     add_string("model", record.identity);
     add_string("model_spec_yaml", record.spec_yaml);
     add_string("bioptimus_version", record.library);
+    if (record.precision) {
+      add_string("precision", *record.precision);
+    }
     for_each_coordinate_attribute(attributes, [this](const char* name, const auto& value) { add_value(name, value); });
   }
 
@@ -219,8 +222,8 @@ class NpzWriter final : public RowWriter {
 }  // namespace
 
 std::unique_ptr<FeatureWriter> open_npz_writer(const std::filesystem::path& path, const models::ModelSpec& spec,
-                                               const CoordinateAttributes& attributes) {
-  return std::make_unique<NpzWriter>(path, spec, attributes);
+                                               const ModelRecord& record, const CoordinateAttributes& attributes) {
+  return std::make_unique<NpzWriter>(path, spec, record, attributes);
 }
 
 }  // namespace bioptimus::inference::detail

@@ -5,6 +5,7 @@
 #define BIOPTIMUS_SRC_INFERENCE_PARTIAL_FILE_HPP
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "bioptimus/models/model_spec.hpp"
@@ -37,12 +38,13 @@ class PartialFile {
 
 /// The attribute values every format records about the model.
 struct ModelRecord {
-  std::string identity;   ///< "name@version"
-  std::string spec_yaml;  ///< models::to_yaml(spec)
-  std::string library;    ///< "bioptimus-cpp VERSION"
+  std::string identity;                  ///< "name@version"
+  std::string spec_yaml;                 ///< models::to_yaml(spec)
+  std::string library;                   ///< "bioptimus-cpp VERSION"
+  std::optional<std::string> precision;  ///< the precision the backbone ran in, when the caller says
 };
 
-[[nodiscard]] ModelRecord record_of(const models::ModelSpec& spec);
+[[nodiscard]] ModelRecord record_of(const models::ModelSpec& spec, std::optional<models::Precision> precision);
 
 }  // namespace bioptimus::inference::detail
 

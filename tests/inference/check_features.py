@@ -49,6 +49,8 @@ def check_h5(path, rows):
         check_value(features.attrs["name"], CLAM["name"], "name")
         assert "model_name: tiny-vit-reg4\n" in features.attrs["model_spec_yaml"]
         assert features.attrs["bioptimus_version"].startswith("bioptimus-cpp ")
+        # The precision the backbone ran in, when the writer was told (write_features: the slide, not the empty file).
+        assert features.attrs.get("precision") == ("bf16" if rows else None), features.attrs.get("precision")
 
 
 def check_npz(path, rows):
@@ -62,6 +64,7 @@ def check_npz(path, rows):
             check_value(str(actual) if isinstance(value, str) else actual, value, key)
         check_value(str(archive["model"]), MODEL, "model")
         assert "model_name: tiny-vit-reg4\n" in str(archive["model_spec_yaml"])
+        assert (str(archive["precision"]) if "precision" in archive else None) == ("bf16" if rows else None)
 
 
 def main():

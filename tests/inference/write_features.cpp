@@ -25,7 +25,8 @@ constexpr std::int64_t batch = 64;
 void write_sample(FeatureFormat format, const std::filesystem::path& dir, const bioptimus::models::ModelSpec& spec,
                   const CoordinateAttributes& attributes) {
   const std::string extension{bioptimus::inference::extension(format)};
-  auto writer = bioptimus::inference::open_feature_writer(format, dir / ("slide." + extension), spec, attributes);
+  auto writer = bioptimus::inference::open_feature_writer(format, dir / ("slide." + extension), spec, attributes,
+                                                          bioptimus::models::Precision::bf16);
   const auto width = static_cast<std::int64_t>(writer->row_size());
   for (std::int64_t first = 0; first < rows; first += batch) {
     const std::int64_t count = std::min(batch, rows - first);
@@ -40,6 +41,7 @@ void write_sample(FeatureFormat format, const std::filesystem::path& dir, const 
     writer->write(features, coordinates);
   }
   writer->commit();
+  // Without the precision: the attribute is left out.
   auto empty = bioptimus::inference::open_feature_writer(format, dir / ("empty." + extension), spec, attributes);
   empty->commit();
 }

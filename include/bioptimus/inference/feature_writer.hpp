@@ -137,13 +137,13 @@ class FeatureWriter {
 
 /// Opens a writer for `path` in `format`: its rows have the shape of
 /// `spec.output_shape()` (N x embedding_dim for pooled outputs), and it
-/// records `spec` (identity "name@version", the YAML form) and
-/// `attributes`. The parent directory must exist.
+/// records `spec` (identity "name@version", the YAML form), `attributes` and
+/// `precision`, the precision the backbone ran in (the `precision` attribute,
+/// absent when not given). The parent directory must exist.
 /// @throws WriterError when the temporary file cannot be created.
-[[nodiscard]] std::unique_ptr<FeatureWriter> open_feature_writer(FeatureFormat format,
-                                                                 const std::filesystem::path& path,
-                                                                 const models::ModelSpec& spec,
-                                                                 const CoordinateAttributes& attributes);
+[[nodiscard]] std::unique_ptr<FeatureWriter> open_feature_writer(
+    FeatureFormat format, const std::filesystem::path& path, const models::ModelSpec& spec,
+    const CoordinateAttributes& attributes, std::optional<models::Precision> precision = std::nullopt);
 
 }  // namespace bioptimus::inference
 
