@@ -209,7 +209,7 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
   const std::vector<TileRegion>& tiles = extractor.fit(slide).extract();
   const inference::FeatureFormat format = feature_format(options);
   const std::unique_ptr<inference::FeatureWriter> writer = inference::open_feature_writer(
-      format, target, backbone.spec(), coordinate_attributes(slide, extractor, slide_id));
+      format, target, backbone.spec(), coordinate_attributes(slide, extractor, slide_id), backbone.precision());
   const auto batch_size = static_cast<std::size_t>(options.batch_size);
   const std::size_t batches = (tiles.size() + batch_size - 1) / batch_size;
   const auto tiles_of = [&](std::size_t index) {
@@ -262,7 +262,16 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   const std::vector<ManifestEntry> slides = slides_to_run(options.input);
   const models::ModelSpec spec = resolve_model(load_registry(), options.model);
   const models::Preprocessor preprocessor(spec);
-  inference::Backbone backbone = inference::Backbone::load(options.weights, spec, {.device = options.device});
+  inference::Backbone backbone =
+      inference::Backbone::load(options.weights, spec,
+                                {.device = options.device,
+                                 .precision = models::parse_precision(options.precision),  // nothing for "auto"
+                                 .threads = options.threads});
+  fmt::print(stderr, "{}: {} ({}), {} threads\n", spec.identity(), models::to_string(backbone.precision()),
+             backbone.precision_reason(), options.threads);
+  for (const std::string& warning : backbone.warnings()) {
+    fmt::print(stderr, "modelspec: warning: {}\n", warning);
+  }
   extraction::wsi::TileExtractor extractor{spec.tile_spec(),
                                            {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
   const inference::FeatureFormat format = feature_format(options);

@@ -35,6 +35,8 @@ struct ExtractOptions {
   int batch_size = 64;
   int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::string device = "cpu";
+  /// auto, or a models::Precision spelling (Backbone's BackboneOptions::precision).
+  std::string precision = "auto";
   bool overwrite = false;
 };
 

@@ -32,9 +32,15 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   extract->add_option("-o,--output", options->output, "Directory for the feature files")->required();
   extract->add_option("--format", options->format, "Feature file format")->check(CLI::IsMember({"h5", "npz"}));
   extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")->check(CLI::PositiveNumber);
-  extract->add_option("--threads", options->threads, "Threads reading and preprocessing tiles")
+  extract
+      ->add_option("--threads", options->threads, "Cores to use: the model's threads, and the readers' while it runs")
       ->check(CLI::PositiveNumber);
   extract->add_option("--device", options->device, "LibTorch device: cpu, cuda or cuda:N");
+  extract
+      ->add_option("--precision", options->precision,
+                   "auto: the spec's precision where the device runs it natively (bf16 on a CPU with AVX512-BF16 or "
+                   "AMX), else fp32")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
   extract->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
       ->check(CLI::Range(0.0, 1.0));
   extract->add_flag("--overwrite", options->overwrite, "Redo slides whose feature file exists");
