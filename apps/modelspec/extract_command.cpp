@@ -1,6 +1,7 @@
 // `modelspec extract`'s command line: options and checks, shared by
 // `modelspec` (which runs the command through modelspec-extract) and
 // the companions that run it. No LibTorch here.
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,6 +21,15 @@
 #include "manifest.hpp"
 
 namespace bioptimus::apps {
+
+int available_cores() {
+  cpu_set_t cores;
+  CPU_ZERO(&cores);
+  if (::sched_getaffinity(0, sizeof(cores), &cores) == 0 && CPU_COUNT(&cores) > 0) {
+    return CPU_COUNT(&cores);
+  }
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
 
 Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   auto options = std::make_shared<ExtractOptions>();
