@@ -64,38 +64,55 @@ def _randomize_batch_norms(model, generator):
                 module.running_var.copy_(0.5 + torch.rand(module.running_var.shape, generator=generator))
 
 
+# The ViTs' sizes: full (the real architecture) and small (the tests').
+_VIT_SIZES = {
+    # H0-mini: timm's vit_base_patch14_reg4_dinov2 (mlp_ratio 4) with SwiGLUPacked, 224 px.
+    ("dinov2-reg4", True): dict(patch=14, width=768, depth=12, heads=12, tile=224),
+    ("dinov2-reg4", False): dict(patch=14, width=48, depth=2, heads=3, tile=56),
+    # UNI: timm's vit_large_patch16_224 with LayerScale (init_values 1e-5).
+    ("vit-l16", True): dict(patch=16, width=1024, depth=24, heads=16, tile=224),
+    ("vit-l16", False): dict(patch=16, width=64, depth=2, heads=4, tile=64),
+}
+
+
 def build(family, full_size, seed=23):
     """(model in eval mode, changes to the family's config) for `family`."""
     torch.manual_seed(seed)
-    if family == "dinov2-reg4":
-        # H0-mini: timm's vit_base_patch14_reg4_dinov2 (mlp_ratio 4) with SwiGLUPacked, 224 px.
-        width, depth, heads, tile = (768, 12, 12, 224) if full_size else (48, 2, 3, 56)
-        model = timm_vit.VisionTransformer(img_size=tile, patch_size=14, embed_dim=width, depth=depth, num_heads=heads,
-                                           mlp_ratio=4.0, init_values=1e-5, reg_tokens=4, no_embed_class=True,
-                                           mlp_layer="swiglu_packed")
-        changes = {"embedding_dim": 2 * width}  # cls+patch_mean
-    elif family == "vit-l16":
-        # UNI: timm's vit_large_patch16_224 with LayerScale (init_values 1e-5).
-        width, depth, heads, tile = (1024, 24, 16, 224) if full_size else (64, 2, 4, 64)
-        model = timm_vit.VisionTransformer(img_size=tile, patch_size=16, embed_dim=width, depth=depth, num_heads=heads,
-                                           init_values=1e-5)
-        changes = {"embedding_dim": width}  # cls
-    elif family == "resnet50-trunc":
+    if family == "resnet50-trunc":
         # ResNet-50's blocks (3, 4, 6 up to layer3); small: one block per stage, a quarter of the inner width.
         layers, width_per_group, tile = ([3, 4, 6, 3], 64, 224) if full_size else ([1, 1, 1, 1], 16, 64)
         model = TruncatedResNet(ResNet(Bottleneck, layers, width_per_group=width_per_group))
         _randomize_batch_norms(model, torch.Generator().manual_seed(seed))
         changes = {}
-    else:
-        raise ValueError(f"unknown family {family}; expected one of {FAMILIES}")
-    if family != "resnet50-trunc":
+    elif (family, full_size) in _VIT_SIZES:
+        size = _VIT_SIZES[family, full_size]
+        tile, width = size["tile"], size["width"]
+        options = dict(reg_tokens=4, no_embed_class=True, mlp_layer="swiglu_packed") if family == "dinov2-reg4" else {}
+        model = timm_vit.VisionTransformer(img_size=tile, patch_size=size["patch"], embed_dim=width,
+                                           depth=size["depth"], num_heads=size["heads"], mlp_ratio=4.0,
+                                           init_values=1e-5, **options)
         timm_vit.randomize_(model, seed)
         model = Tokens(model)
+        changes = {"embedding_dim": 2 * width if family == "dinov2-reg4" else width}  # cls+patch_mean, cls
+    else:
+        raise ValueError(f"unknown family {family}; expected one of {FAMILIES}")
     if not full_size:
         # 64 px tiles cover 128 um (2 um/px): a small slide has a few dozen.
         changes["tile_spec"] = {"size": [tile * 2, tile * 2], "stride": [tile * 2, tile * 2], "resolution": 2.0,
                                 "unit": "um"}
     return model.eval(), changes
+
+
+def vit_flops_per_tile(family, full_size):
+    """Floating-point operations (2 per multiply-add) of one tile through a ViT's matrix products: the patch
+    embedding, and per block qkv, q k^T, attention times v, proj, fc1, fc2. The rest (norms, softmax,
+    activations) is linear in the tokens and negligible."""
+    size = _VIT_SIZES[family, full_size]
+    patches = (size["tile"] // size["patch"]) ** 2
+    tokens, width, hidden = patches + (5 if family == "dinov2-reg4" else 1), size["width"], 4 * size["width"]
+    fc2_in = hidden // 2 if family == "dinov2-reg4" else hidden  # SwiGLU halves fc1's output
+    block = 2 * tokens * width * (3 * width + width + hidden + fc2_in) + 2 * 2 * tokens * tokens * width
+    return 2 * patches * 3 * size["patch"] ** 2 * width + size["depth"] * block
 
 
 def export(model, tile, path):
