@@ -8,6 +8,9 @@ packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-
           # The fast BLAS behind LibTorch's fp32 products (the OpenMP build, as LibTorch's own threads): it
           # takes over libblas.so.3 from the reference BLAS through update-alternatives (docs/inference.md).
           libopenblas0-openmp
+          # modelspec serve and extract --endpoint (HTTP), and bench/bench-serve.sh's load
+          # generator and Python peer server.
+          libcpp-httplib-dev wrk python3-fastapi python3-uvicorn curl
           # The Python module (python/) and its tests.
           python3-dev pybind11-dev python3-pybind11 python3-pytest python3-venv python3-setuptools python3-wheel
           # The cohort workflow (workflows/cohort) and its one-node Slurm test.

@@ -41,6 +41,12 @@ struct ExtractOptions {
   /// auto, or a models::Precision spelling (Backbone's BackboneOptions::precision).
   std::string precision = "auto";
   bool overwrite = false;
+  /// A server of the SDK's protocol instead of --weights (bioptimus/remote/remote_backend.hpp).
+  std::string endpoint;
+  int concurrency = 8;
+  int tiles_per_request = 1;
+  int retries = 5;
+  double request_timeout = 60.0;
 };
 
 using ExtractRunner = std::function<int(const ExtractOptions&, const RegistryLoader&)>;
