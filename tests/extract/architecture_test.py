@@ -66,7 +66,7 @@ with tempfile.TemporaryDirectory() as work:
     subprocess.run([GENERATOR, str(slide), "--size", "3072x2304", "--mpp", "1.0"], check=True)
 
     ours, coords, level, region_size, log = extract(slide, spec_path, weights, work / "fp32", "fp32")
-    assert 20 <= len(coords) <= 100, len(coords)
+    assert 20 <= len(coords) <= 200, len(coords)  # enough to compare, few enough for seconds
     assert f"{name}@1.0.0: fp32 (fp32 as requested), 1 threads" in log, log
     scripted = torch.jit.load(str(weights)).eval()
     theirs = pipeline.features(slide, coords, level, region_size, spec, scripted)
