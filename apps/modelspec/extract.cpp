@@ -48,6 +48,7 @@
 #endif
 #include "manifest.hpp"
 #include "model_argument.hpp"
+#include "preprocess_command.hpp"
 #include "slide_run.hpp"
 
 namespace bioptimus::apps {
@@ -202,11 +203,46 @@ void load_batch(const io::wsi::SlideReader& slide, std::span<const TileRegion> t
   preprocessor(std::span<const image::ImageView>(batch.views), std::span<float>(batch.input), threads);
 }
 
+// --stain-estimation slide: the stains of up to 32 tiles spread evenly over
+// the slide's tissue, estimated once at the model's size, are the source of
+// every tile. A slide with too little tissue for one estimate keeps each
+// tile's own stains, and says so.
+models::Preprocessor slide_stain_preprocessor(const io::wsi::SlideReader& slide, std::span<const TileRegion> tiles,
+                                              const models::ModelSpec& spec, models::PreprocessOptions options,
+                                              const models::Preprocessor& per_tile, const std::string& label) {
+  constexpr std::size_t sample_size = 32;
+  const std::size_t count = std::min(sample_size, tiles.size());
+  std::vector<image::Image> regions;
+  std::vector<image::ImageView> views;
+  regions.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const TileRegion& tile = tiles[i * tiles.size() / count];
+    regions.emplace_back(tile.size.width, tile.size.height, image::PixelFormat::argb32_premultiplied);
+    slide.read_level_into(tile.level, tile.x, tile.y, regions.back().mutable_view());
+    views.push_back(regions.back().view());
+  }
+  try {
+    options.stain.slide_stains = per_tile.fit_stains(views);
+  } catch (const Error& error) {
+    fmt::print(stderr, "{}: no slide-level stains ({}); each tile uses its own\n", label, error.what());
+    return per_tile;
+  }
+  options.stain.estimation = models::StainEstimation::per_slide;
+  return models::Preprocessor(spec, options);
+}
+
 // The command line checked both names (extract_command.cpp).
-writers::WriterOptions writer_options(const ExtractOptions& options, std::size_t tiles) {
-  return {.format = writers::parse_output_format(options.format).value_or(writers::OutputFormat::hdf5),
+// The command line checked the name already.
+writers::OutputFormat output_format(const ExtractOptions& options) {
+  return writers::parse_output_format(options.format).value_or(writers::OutputFormat::hdf5);
+}
+
+writers::WriterOptions writer_options(const ExtractOptions& options, std::size_t tiles, const Model& model) {
+  return {.format = output_format(options),
           .num_tiles = static_cast<std::int64_t>(tiles),
-          .compressor = writers::parse_zarr_compressor(options.zarr_compressor).value_or(writers::ZarrCompressor::lz4)};
+          .compressor = writers::parse_zarr_compressor(options.zarr_compressor).value_or(writers::ZarrCompressor::lz4),
+          // The precision that ran, when it ran here (a server runs its own).
+          .precision = model.local != nullptr ? std::optional{model.local->precision()} : std::nullopt};
 }
 
 // What the extractor saw of the slide: its thumbnail and the mask the tiles
@@ -242,11 +278,15 @@ struct SlideResult {
 SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::TileExtractor& extractor,
                           const std::string& slide_id, const std::filesystem::path& target,
                           const ExtractOptions& options, const models::ModelSpec& spec,
-                          const models::Preprocessor& preprocessor, const Model& model, const std::string& label,
-                          bool terminal) {
+                          const models::Preprocessor& per_tile, const models::PreprocessOptions& preprocess_options,
+                          const Model& model, const std::string& label, bool terminal) {
   const std::vector<TileRegion>& tiles = extractor.fit(slide).extract();
+  const models::Preprocessor preprocessor =
+      options.stain_estimation == "slide" && !tiles.empty()
+          ? slide_stain_preprocessor(slide, tiles, spec, preprocess_options, per_tile, label)
+          : per_tile;
   const std::unique_ptr<writers::PredictionWriter> writer = writers::open_prediction_writer(
-      target, spec, extractor.coordinate_attributes(), writer_options(options, tiles.size()));
+      target, spec, extractor.coordinate_attributes(), writer_options(options, tiles.size(), model));
   set_pictures(*writer, extractor);
   // mask_threshold is a coordinate attribute. The outputs store text as
   // UTF-8: a path that is not is stored as messages show it (caf\xe9.tif).
@@ -327,11 +367,19 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   // wait for the model to load.
   const std::vector<ManifestEntry> slides = slides_to_run(options.input);
   // ".h5", ".npz" or ".zarr" (a directory).
-  const std::string suffix = "." + std::string{writers::extension(writer_options(options, 0).format)};
+  const std::string suffix = "." + std::string{writers::extension(output_format(options))};
   check_distinct_outputs(slides, {suffix});
   SummaryFile summaries(options.input.summary);
   const models::ModelSpec spec = resolve_model(load_registry(), options.model);
-  const models::Preprocessor preprocessor(spec);
+  if (options.stain_estimation == "slide" && !spec.stain_normalization()) {
+    throw Error("--stain-estimation slide: " + spec.identity() + " has no stain_normalization");
+  }
+  if (!options.endpoint.empty() && (options.stain_target || options.stain_estimation == "slide")) {
+    // The server preprocesses the tiles it receives with its own spec.
+    throw Error("--stain-target and --stain-estimation slide need the model here (--weights), not --endpoint");
+  }
+  const models::PreprocessOptions preprocess_options = stain_target_options(options.stain_target, spec);
+  const models::Preprocessor preprocessor(spec, preprocess_options);
   std::optional<inference::Backbone> backbone;
   Model model;
 #if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
@@ -349,8 +397,17 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   }
 #endif
   if (!model.takes_pixels()) {
-    backbone.emplace(inference::Backbone::load(options.weights, spec, {.device = options.device}));
+    backbone.emplace(
+        inference::Backbone::load(options.weights, spec,
+                                  {.device = options.device,
+                                   .precision = models::parse_precision(options.precision),  // nothing for "auto"
+                                   .threads = options.threads}));
     model.local = &*backbone;
+    fmt::print(stderr, "{}: {} ({}), {} threads\n", spec.identity(), models::to_string(backbone->precision()),
+               backbone->precision_reason(), options.threads);
+    for (const std::string& warning : backbone->warnings()) {
+      fmt::print(stderr, "modelspec: warning: {}\n", warning);
+    }
   }
   extraction::wsi::TileExtractor extractor{spec.tile_spec(),
                                            {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
@@ -380,8 +437,8 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
         return;
       }
       const io::wsi::SlideReader slide{entry.slide_path, {.mpp_override = entry.mpp_override, .name = entry.slide_id}};
-      const SlideResult result =
-          extract_slide(slide, extractor, entry.slide_id, target, options, spec, preprocessor, model, label, terminal);
+      const SlideResult result = extract_slide(slide, extractor, entry.slide_id, target, options, spec, preprocessor,
+                                               preprocess_options, model, label, terminal);
       total_tiles += result.tiles;
       model_seconds += result.model_seconds;
       summary.update({{"status", "ok"},

@@ -15,7 +15,6 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bioptimus/models/registry.hpp"
@@ -35,6 +34,11 @@ inline constexpr std::int64_t max_retries = 100;
 inline constexpr double min_request_timeout = 0.001;
 inline constexpr double max_request_timeout = 86400.0;
 
+/// The cores this process may run on: its CPU affinity (a Slurm job's or
+/// taskset's cores, not the whole machine's, which hardware_concurrency()
+/// counts: OpenMP threads beyond them only wait for each other), at least 1.
+[[nodiscard]] int available_cores();
+
 // The slide arguments are `tiles`'s (slides or --manifest, --slide-id,
 // --mpp-override, --summary), so that a workflow drives both the same way.
 struct ExtractOptions {
@@ -46,9 +50,15 @@ struct ExtractOptions {
   std::string format = "h5";
   std::string zarr_compressor = "lz4";
   int batch_size = 64;
-  int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  int threads = available_cores();
   std::string device = "cpu";
+  /// auto, or a models::Precision spelling (Backbone's BackboneOptions::precision).
+  std::string precision = "auto";
   bool overwrite = false;
+  /// An image whose stains replace the spec's stain target.
+  std::optional<std::string> stain_target;
+  /// "tile" (each tile's own stains) or "slide" (one estimate per slide).
+  std::string stain_estimation = "tile";
   /// A server of the SDK's protocol instead of --weights (bioptimus/remote/remote_backend.hpp).
   std::string endpoint;
   int concurrency = 8;

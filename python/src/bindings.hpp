@@ -3,14 +3,19 @@
 #ifndef BIOPTIMUS_PYTHON_BINDINGS_HPP
 #define BIOPTIMUS_PYTHON_BINDINGS_HPP
 
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "bioptimus/error.hpp"
 #include "bioptimus/extraction/wsi/tile_spec.hpp"
+#include "bioptimus/image/image.hpp"
 #include "bioptimus/io/wsi/level.hpp"
 #include "bioptimus/io/wsi/magnification.hpp"
 #include "bioptimus/io/wsi/measurement_unit.hpp"
@@ -19,6 +24,7 @@
 #include "bioptimus/models/model_spec.hpp"
 #include "bioptimus/models/preprocess.hpp"
 #include "bioptimus/models/registry.hpp"
+#include "bioptimus/models/stain.hpp"
 #ifdef BIOPTIMUS_PYTHON_WITH_WSI
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
@@ -34,6 +40,8 @@ void register_errors(pybind11::module_& module);
 void register_specs(pybind11::module_& module);
 /// Preprocessor.
 void register_preprocess(pybind11::module_& module);
+/// StainNormalizer.
+void register_stain(pybind11::module_& module);
 /// SlideReader and TileExtractor.
 void register_extraction(pybind11::module_& module);
 /// PredictionWriter (Zarr, HDF5, NPZ).
@@ -51,6 +59,26 @@ void register_writers(pybind11::module_& module);
 
 /// `resolution` as a bioptimus_cpp MPP, Level or Magnification.
 [[nodiscard]] pybind11::object to_python(const io::wsi::Resolution& resolution);
+
+/// The tiles of `input` (a uint8 (H, W, 3|4) or (N, H, W, 3|4) array, a PIL
+/// image in mode RGB or RGBA, or a list of them) as views on their own
+/// memory; `owners` keeps alive every array the views read.
+[[nodiscard]] std::vector<image::ImageView> image_views(const pybind11::handle& input,
+                                                        std::vector<pybind11::array>& owners);
+
+/// A stain target as a dict with the YAML keys.
+[[nodiscard]] pybind11::dict stain_target_to_python(const models::StainTarget& target);
+/// A stain target from such a dict; its problems go to `violations`, each
+/// named under `field`.
+[[nodiscard]] std::optional<models::StainTarget> stain_target_from_python(const pybind11::handle& value,
+                                                                          const std::string& field,
+                                                                          std::vector<Violation>& violations);
+/// StainOptions from the keyword arguments of StainNormalizer and
+/// Preprocessor: `target` is a dict or an image to fit one on (with `method`).
+[[nodiscard]] models::StainOptions stain_options_from(models::StainNormalization method, const pybind11::object& target,
+                                                      const std::string& estimation,
+                                                      const pybind11::object& slide_stains,
+                                                      std::int64_t min_tissue_pixels);
 
 /// The caster of a bound class T that refuses an instance whose C++ value
 /// was never made: `T.__new__(T)` without `__init__`, or a pickle stream
@@ -97,6 +125,7 @@ BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::extraction::wsi::TileSpec)
 BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::models::ModelSpec)
 BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::models::Registry)
 BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::models::Preprocessor)
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::models::StainNormalizer)
 #ifdef BIOPTIMUS_PYTHON_WITH_WSI
 BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::io::wsi::SlideReader)
 BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::extraction::wsi::TileExtractor)

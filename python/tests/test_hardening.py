@@ -101,6 +101,8 @@ UNINITIALIZED_CALLS = {
     "Violation": ["x.field", "x.message", "repr(x)"],
     "Diagnostic": ["x.message", "str(x)", "repr(x)"],
 }
+if hasattr(bp, "StainNormalizer"):
+    UNINITIALIZED_CALLS["StainNormalizer"] = ["x.method", "x(__import__('numpy').zeros((8, 8, 3), 'uint8'))"]
 if hasattr(bp, "TileExtractor"):
     UNINITIALIZED_CALLS.update({
         "SlideReader": ["repr(x)", "x.path", "x.dimensions", "x.mpp", "x.level_count",
