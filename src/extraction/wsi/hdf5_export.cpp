@@ -101,7 +101,16 @@ void write_hdf5(const std::filesystem::path& target, Body&& body) {
     const Writer writer(target.string());
     bioptimus::detail::Hdf5File file(output);
     writer.check(file.valid(), "create the file");
-    body(writer, file);
+    try {
+      body(writer, file);
+    } catch (const Error&) {
+      // A write that failed for the file (a full disk) is told as such, not
+      // as the dataset that met it first.
+      if (!file.failure().empty()) {
+        throw Error(target.string() + ": HDF5 could not write the file" + file.failure());
+      }
+      throw;
+    }
     if (!file.close()) {
       throw Error(target.string() + ": HDF5 could not write the file" + file.failure());
     }
