@@ -240,6 +240,21 @@ std::size_t Preprocessor::output_bytes(Precision precision) const noexcept {
 
 Precision Preprocessor::precision() const noexcept { return state_->precision; }
 
+void Preprocessor::resize(const image::ImageView& tile, const image::MutableImageView& out) const {
+  image::validate(tile, "tile");
+  image::validate(out, "resized tile");
+  const bioptimus::detail::PreprocessorState& state = *state_;
+  if (out.format != image::PixelFormat::rgb8 || out.width != state.width || out.height != state.height) {
+    throw Error("Preprocessor::resize: expected an rgb8 destination of " + std::to_string(state.width) + "x" +
+                std::to_string(state.height) + ", got " + std::string(image::to_string(out.format)) + " " +
+                std::to_string(out.width) + "x" + std::to_string(out.height));
+  }
+  const image::ResamplePlan plan = state.plan_for({.width = tile.width, .height = tile.height});
+  std::unique_ptr<bioptimus::detail::WorkerScratch> scratch = state.take_scratch();
+  image::resize_into(tile, plan, out, scratch->resize, state.background);
+  state.give_back(std::move(scratch));
+}
+
 void Preprocessor::operator()(const image::ImageView& tile, std::span<float> out) const {
   (*this)(std::span<const image::ImageView>(&tile, 1), std::as_writable_bytes(out), Precision::fp32, 1);
 }

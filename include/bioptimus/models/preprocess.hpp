@@ -70,6 +70,13 @@ class Preprocessor {
   void operator()(std::span<const image::ImageView> tiles, std::span<std::byte> out, Precision precision,
                   int threads = 1) const;
 
+  /// The tile at the model's size as rgb8 (height, width, 3), into `out` (rgb8
+  /// of output_shape()'s width and height): the pixels the other calls
+  /// normalise, before ToTensor and Normalize, in RGB order even for a BGR
+  /// model. For a program that hands tiles to another process as images.
+  /// @throws Error when `tile` is not a valid view or `out` has another format or size.
+  void resize(const image::ImageView& tile, const image::MutableImageView& out) const;
+
  private:
   std::shared_ptr<bioptimus::detail::PreprocessorState> state_;
 };
