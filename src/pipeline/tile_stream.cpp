@@ -398,16 +398,16 @@ TileStream::TileStream(io::wsi::SlideReader slide, std::vector<TileRegion> tiles
   state_->start();
 }
 
-TileStream TileStream::open(const std::filesystem::path& path, const models::ModelSpec& spec, const SlideTiling& tiling,
+TileStream TileStream::open(const std::filesystem::path& path, const models::ModelSpec& spec,
+                            const io::wsi::SlideOptions& slide, extraction::wsi::TileExtractorOptions extraction,
                             const TileStreamOptions& options) {
   detail::validate(options);  // before the slide is read
-  extraction::wsi::TileExtractor extractor{
-      spec.tile_spec(),
-      {.mask_threshold = tiling.mask_threshold, .segmentation = tiling.segmentation, .model = spec.identity()}};
+  extraction.model = spec.identity();
+  extraction::wsi::TileExtractor extractor{spec.tile_spec(), std::move(extraction)};
   models::Preprocessor preprocessor(spec);
-  io::wsi::SlideReader slide{path, {.mpp_override = tiling.mpp_override}};
-  std::vector<TileRegion> tiles = extractor.fit(slide).extract();
-  return TileStream(std::move(slide), std::move(tiles), std::move(preprocessor), options);
+  io::wsi::SlideReader reader{path, slide};
+  std::vector<TileRegion> tiles = extractor.fit(reader).extract();
+  return TileStream(std::move(reader), std::move(tiles), std::move(preprocessor), options);
 }
 
 TileStream::TileStream(TileStream&&) noexcept = default;

@@ -28,8 +28,11 @@
 // Errors: a tile that cannot be read or preprocessed ends the stream. The
 // batches before it are still handed out; next() then throws, for the
 // batch that holds the tile and for every later call, an io::wsi::SlideError
-// naming the slide and the region. Cancellation: cancel() or destroying the
-// stream stops the workers after their current tile and joins them.
+// naming the slide and the region. (OpenSlide refuses every read of a slide
+// after its first error, so with several threads a tile read at that moment
+// fails too, and the stream may end one batch earlier.) Cancellation:
+// cancel() or destroying the stream stops the workers after their current
+// tile and joins them.
 #ifndef BIOPTIMUS_PIPELINE_TILE_STREAM_HPP
 #define BIOPTIMUS_PIPELINE_TILE_STREAM_HPP
 
@@ -46,8 +49,6 @@
 
 #include "bioptimus/error.hpp"
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
-#include "bioptimus/extraction/wsi/tissue_mask.hpp"
-#include "bioptimus/io/wsi/mpp.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/models/model_spec.hpp"
 #include "bioptimus/models/preprocess.hpp"
@@ -80,17 +81,6 @@ struct TileStreamOptions {
   TileFormat format = TileFormat::model_input;
   /// The values of a model_input batch.
   models::Precision precision = models::Precision::fp32;
-};
-
-/// What TileStream::open() finds: the slide as opened, and which of its tiles.
-struct SlideTiling {
-  /// Level-0 MPP for a slide without one (or with a wrong one).
-  std::optional<io::wsi::MPP> mpp_override = std::nullopt;
-  /// Keep a tile when this fraction of it is tissue, in [0, 1].
-  double mask_threshold = 0.5;
-  /// How tissue is found: CLAM's method at 8 um/px with these parameters
-  /// (small slides need smaller areas); nothing: every tile of the grid.
-  std::optional<extraction::wsi::TissueMaskParams> segmentation = extraction::wsi::TissueMaskParams{};
 };
 
 namespace detail {
@@ -155,13 +145,17 @@ class TileStream {
   TileStream(io::wsi::SlideReader slide, std::vector<extraction::wsi::TileRegion> tiles,
              models::Preprocessor preprocessor, const TileStreamOptions& options = {});
 
-  /// Opens the slide at `path`, finds its tissue tiles for `spec` (a
-  /// TileExtractor with CLAM's tissue mask, as `modelspec tiles`) and streams
-  /// them through a Preprocessor of `spec`.
+  /// Opens the slide at `path` with `slide` (an MPP override, a name), finds
+  /// its tiles for `spec` with a TileExtractor of `extraction` (by default
+  /// CLAM's tissue mask and a threshold of 0.5, as `modelspec tiles`; its
+  /// `model` is set to the spec's identity) and streams them through a
+  /// Preprocessor of `spec`.
   /// @throws io::wsi::SlideError when the slide cannot be opened or tiled;
   ///   ValidationError for an option out of range.
   [[nodiscard]] static TileStream open(const std::filesystem::path& path, const models::ModelSpec& spec,
-                                       const SlideTiling& tiling = {}, const TileStreamOptions& options = {});
+                                       const io::wsi::SlideOptions& slide = {},
+                                       extraction::wsi::TileExtractorOptions extraction = {},
+                                       const TileStreamOptions& options = {});
 
   TileStream(TileStream&&) noexcept;
   TileStream& operator=(TileStream&&) noexcept;
