@@ -3,11 +3,19 @@
 #ifndef BIOPTIMUS_PYTHON_BINDINGS_HPP
 #define BIOPTIMUS_PYTHON_BINDINGS_HPP
 
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
+#ifdef BIOPTIMUS_PYTHON_WITH_WSI
+#include "bioptimus/extraction/wsi/tile_extractor.hpp"
+#include "bioptimus/io/wsi/mpp.hpp"
+#endif
 #include "bioptimus/io/wsi/measurement_unit.hpp"
 #include "bioptimus/io/wsi/resolution.hpp"
 
@@ -23,6 +31,30 @@ void register_specs(pybind11::module_& module);
 void register_preprocess(pybind11::module_& module);
 /// SlideReader and TileExtractor.
 void register_extraction(pybind11::module_& module);
+
+#ifdef BIOPTIMUS_PYTHON_WITH_WSI
+/// The SDK's TileExtractor keywords, plus the two CLAM areas that small
+/// slides need lowered (TileExtractor and TileStream take them alike).
+struct ExtractorArguments {
+  double mask_threshold;
+  bool segment;
+  pybind11::object mask;
+  std::optional<io::wsi::MPP> mask_mpp;
+  std::optional<double> min_tissue_area_um2;
+  std::optional<double> min_hole_area_um2;
+};
+
+/// The TileExtractorOptions those keywords ask for, for the model `model`.
+/// @throws pybind11::value_error for a mask that is not a 2-D array.
+[[nodiscard]] extraction::wsi::TileExtractorOptions extractor_options(const ExtractorArguments& arguments,
+                                                                      std::string model);
+
+/// (N, 2) int64 level-0 (x, y) of `regions`, the layout of CLAM's and TRIDENT's `coords`.
+[[nodiscard]] pybind11::array_t<std::int64_t> coords_of(std::span<const extraction::wsi::TileRegion> regions);
+
+/// TileStream.
+void register_pipeline(pybind11::module_& module);
+#endif
 
 /// A member of the Python enum `enum_name` (a str Enum created by
 /// register_specs) whose value is `value`.

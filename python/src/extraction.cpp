@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,17 +33,9 @@ using io::wsi::SlideReader;
 
 py::tuple dims_to_python(io::wsi::WSIDims dims) { return py::make_tuple(dims.width, dims.height); }
 
-// The SDK's constructor keywords, plus the two CLAM areas that small slides need lowered.
-struct ExtractorArguments {
-  double mask_threshold;
-  bool segment;
-  py::object mask;
-  std::optional<io::wsi::MPP> mask_mpp;
-  std::optional<double> min_tissue_area_um2;
-  std::optional<double> min_hole_area_um2;
-};
+}  // namespace
 
-TileExtractorOptions options_of(const ExtractorArguments& arguments, std::string model) {
+TileExtractorOptions extractor_options(const ExtractorArguments& arguments, std::string model) {
   TileExtractorOptions options{.mask_threshold = arguments.mask_threshold, .model = std::move(model)};
   if (!arguments.mask.is_none()) {
     const auto mask = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(arguments.mask);
@@ -64,8 +57,7 @@ TileExtractorOptions options_of(const ExtractorArguments& arguments, std::string
   return options;
 }
 
-// (N, 2) int64 level-0 (x, y), the layout of CLAM's and TRIDENT's `coords`.
-py::array_t<std::int64_t> coords_of(const std::vector<TileRegion>& regions) {
+py::array_t<std::int64_t> coords_of(std::span<const TileRegion> regions) {
   py::array_t<std::int64_t> coords({static_cast<py::ssize_t>(regions.size()), py::ssize_t{2}});
   auto out = coords.mutable_unchecked<2>();
   for (std::size_t i = 0; i < regions.size(); ++i) {
@@ -74,8 +66,6 @@ py::array_t<std::int64_t> coords_of(const std::vector<TileRegion>& regions) {
   }
   return coords;
 }
-
-}  // namespace
 
 void register_extraction(py::module_& module) {
   py::class_<SlideReader>(module, "SlideReader", "An open whole-slide image (OpenSlide).")
@@ -113,9 +103,9 @@ works, so use one per thread.
       .def(py::init([](const models::ModelSpec& spec, double mask_threshold, bool segment, const py::object& mask,
                        std::optional<io::wsi::MPP> mask_mpp, std::optional<double> min_tissue_area_um2,
                        std::optional<double> min_hole_area_um2) {
-             return TileExtractor(spec.tile_spec(), options_of({mask_threshold, segment, mask, mask_mpp,
-                                                                min_tissue_area_um2, min_hole_area_um2},
-                                                               spec.identity()));
+             return TileExtractor(spec.tile_spec(), extractor_options({mask_threshold, segment, mask, mask_mpp,
+                                                                       min_tissue_area_um2, min_hole_area_um2},
+                                                                      spec.identity()));
            }),
            py::arg("spec"), py::kw_only(), py::arg("mask_threshold") = 0.5, py::arg("segment") = true,
            py::arg("mask") = py::none(), py::arg("mask_mpp") = py::none(), py::arg("min_tissue_area_um2") = py::none(),
@@ -125,9 +115,9 @@ works, so use one per thread.
                        const py::object& mask, std::optional<io::wsi::MPP> mask_mpp,
                        std::optional<double> min_tissue_area_um2, std::optional<double> min_hole_area_um2,
                        std::string model) {
-             return TileExtractor(tile_spec, options_of({mask_threshold, segment, mask, mask_mpp, min_tissue_area_um2,
-                                                         min_hole_area_um2},
-                                                        std::move(model)));
+             return TileExtractor(tile_spec, extractor_options({mask_threshold, segment, mask, mask_mpp,
+                                                                min_tissue_area_um2, min_hole_area_um2},
+                                                               std::move(model)));
            }),
            py::arg("tile_spec"), py::kw_only(), py::arg("mask_threshold") = 0.5, py::arg("segment") = true,
            py::arg("mask") = py::none(), py::arg("mask_mpp") = py::none(), py::arg("min_tissue_area_um2") = py::none(),

@@ -142,5 +142,6 @@ PYBIND11_MODULE(_core, module) {
   bioptimus::python::register_preprocess(module);
 #ifdef BIOPTIMUS_PYTHON_WITH_WSI
   bioptimus::python::register_extraction(module);
+  bioptimus::python::register_pipeline(module);
 #endif
 }
