@@ -1,11 +1,12 @@
-#include "manifest.hpp"
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
+// Cohort: the manifest reader (RFC 4180 records, then the columns' rules,
+// every problem reported at once) and the run over the slides.
+#include "bioptimus/pipeline/cohort.hpp"
 
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -15,7 +16,7 @@
 #include "bioptimus/error.hpp"
 #include "bioptimus/models/registry.hpp"
 
-namespace bioptimus::apps {
+namespace bioptimus::pipeline {
 namespace {
 
 using models::Diagnostic;
@@ -24,6 +25,15 @@ constexpr std::string_view column_slide_path = "slide_path";
 constexpr std::string_view column_slide_id = "slide_id";
 constexpr std::string_view column_mpp_override = "mpp_override";
 constexpr std::array<std::string_view, 3> known_columns = {column_slide_path, column_slide_id, column_mpp_override};
+
+// "slide_path, slide_id, mpp_override", for messages.
+std::string column_list() {
+  std::string list;
+  for (const std::string_view column : known_columns) {
+    list += (list.empty() ? "" : ", ") + std::string(column);
+  }
+  return list;
+}
 
 struct Field {
   std::string text;
@@ -136,7 +146,7 @@ class CsvReader {
       if (position_ < text_.size() && text_[position_] != ',' && !at_line_end()) {
         add_diagnostic(
             diagnostics_, source_, line_, column_, "",
-            fmt::format("expected ',' or the end of the line after a quoted field, got '{}'", text_[position_]));
+            "expected ',' or the end of the line after a quoted field, got '" + std::string(1, text_[position_]) + "'");
         skip_line();
       }
       return field;
@@ -214,8 +224,7 @@ bool is_valid_slide_id(std::string_view id) noexcept {
   });
 }
 
-std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::string& source,
-                                          const std::filesystem::path& base_directory) {
+Cohort Cohort::parse(std::string_view text, const std::string& source, const std::filesystem::path& base_directory) {
   std::vector<Diagnostic> diagnostics;
   CsvReader reader{text, source, diagnostics};
 
@@ -224,8 +233,7 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
   }
   if (!header) {
     add_diagnostic(diagnostics, source, 1, 1, "",
-                   fmt::format("the manifest is empty; expected a header line naming the columns ({})",
-                               fmt::join(known_columns, ", ")));
+                   "the manifest is empty; expected a header line naming the columns (" + column_list() + ")");
     throw models::ConfigError(std::move(diagnostics));
   }
   if (header->malformed) {
@@ -237,10 +245,9 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
     const auto known = std::find(known_columns.begin(), known_columns.end(), name.text);
     if (known == known_columns.end()) {
       add_diagnostic(diagnostics, source, name.line, name.column, "",
-                     fmt::format("unknown column \"{}\"; expected {}", name.text, fmt::join(known_columns, ", ")));
+                     "unknown column \"" + name.text + "\"; expected " + column_list());
     } else if (!column_of.emplace(*known, i).second) {
-      add_diagnostic(diagnostics, source, name.line, name.column, "",
-                     fmt::format("the column \"{}\" appears twice", name.text));
+      add_diagnostic(diagnostics, source, name.line, name.column, "", "the column \"" + name.text + "\" appears twice");
     }
   }
   if (!column_of.contains(column_slide_path)) {
@@ -254,16 +261,16 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
     const auto found = column_of.find(column);
     return found == column_of.end() ? nullptr : &record.fields[found->second];
   };
-  std::vector<ManifestEntry> entries;
+  std::vector<CohortSlide> entries;
   std::map<std::string, std::int64_t, std::less<>> line_of_id;
   while (const std::optional<Record> record = reader.next()) {
     if (record->blank() || record->malformed) {
       continue;
     }
     if (record->fields.size() != header->fields.size()) {
-      add_diagnostic(
-          diagnostics, source, record->line, 1, "",
-          fmt::format("expected {} fields as in the header, got {}", header->fields.size(), record->fields.size()));
+      add_diagnostic(diagnostics, source, record->line, 1, "",
+                     "expected " + std::to_string(header->fields.size()) + " fields as in the header, got " +
+                         std::to_string(record->fields.size()));
       continue;
     }
     bool valid = true;
@@ -280,7 +287,7 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
       std::error_code error;
       if (!std::filesystem::exists(slide_path, error)) {
         add_diagnostic(diagnostics, source, path_field.line, path_field.column, "slide_path",
-                       fmt::format("no such file: \"{}\"", slide_path.string()));
+                       "no such file: \"" + slide_path.string() + "\"");
         valid = false;
       }
     }
@@ -292,16 +299,17 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
     if (!path_field.text.empty() && !is_valid_slide_id(slide_id)) {
       add_diagnostic(
           diagnostics, source, id_location.line, id_location.column, id_given ? "slide_id" : "slide_path",
-          fmt::format("{}\"{}\" is not a usable slide_id: it names the outputs, so use letters, digits, "
-                      "'.', '_' and '-' (not first '.'){}",
-                      id_given ? "" : "the file stem ", slide_id, id_given ? "" : "; give a slide_id column"));
+          std::string(id_given ? "" : "the file stem ") + "\"" + slide_id +
+              "\" is not a usable slide_id: it names the outputs, so use letters, digits, '.', '_' and '-' (not "
+              "first '.')" +
+              (id_given ? "" : "; give a slide_id column"));
       valid = false;
     } else if (!slide_id.empty()) {
       const auto [first, inserted] = line_of_id.emplace(slide_id, record->line);
       if (!inserted) {
         add_diagnostic(diagnostics, source, id_location.line, id_location.column, id_given ? "slide_id" : "slide_path",
-                       fmt::format("duplicate slide_id \"{}\" (first on line {}){}", slide_id, first->second,
-                                   id_given ? "" : "; give the slides distinct slide_id values"));
+                       "duplicate slide_id \"" + slide_id + "\" (first on line " + std::to_string(first->second) + ")" +
+                           (id_given ? "" : "; give the slides distinct slide_id values"));
         valid = false;
       }
     }
@@ -313,10 +321,9 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
       if (value && io::wsi::MPP::is_valid(*value)) {
         mpp_override = io::wsi::MPP{*value};
       } else {
-        add_diagnostic(
-            diagnostics, source, mpp_field->line, mpp_field->column, "mpp_override",
-            fmt::format("expected microns per pixel as a finite number > 0 (e.g. 0.25), or nothing, got \"{}\"",
-                        mpp_field->text));
+        add_diagnostic(diagnostics, source, mpp_field->line, mpp_field->column, "mpp_override",
+                       "expected microns per pixel as a finite number > 0 (e.g. 0.25), or nothing, got \"" +
+                           mpp_field->text + "\"");
         valid = false;
       }
     }
@@ -330,10 +337,10 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
   if (!diagnostics.empty()) {
     throw models::ConfigError(std::move(diagnostics));
   }
-  return entries;
+  return Cohort(std::move(entries));
 }
 
-std::vector<ManifestEntry> read_manifest(const std::filesystem::path& path) {
+Cohort Cohort::read(const std::filesystem::path& path) {
   std::ifstream file(path, std::ios::binary);
   std::error_code error;
   if (!file || std::filesystem::is_directory(path, error)) {
@@ -343,64 +350,36 @@ std::vector<ManifestEntry> read_manifest(const std::filesystem::path& path) {
   }
   std::ostringstream text;
   text << file.rdbuf();
-  return parse_manifest(text.str(), path.string(), path.parent_path());
+  return parse(text.str(), path.string(), path.parent_path());
 }
 
-void append_summary_line(const std::filesystem::path& file, const nlohmann::ordered_json& line) {
-  std::ofstream out(file, std::ios::app);
-  out << line.dump() << '\n' << std::flush;
-  if (!out) {
-    throw Error("cannot append to the summary file \"" + file.string() + "\"");
-  }
-}
-
-void add_slide_arguments(CLI::App& command, SlideArguments& arguments, std::string_view outputs) {
-  CLI::Option* slides = command.add_option("slides", arguments.slides, "Slide files (anything OpenSlide opens)");
-  CLI::Option* manifest = command.add_option("--manifest", arguments.manifest,
-                                             "A cohort manifest (CSV, docs/cohorts.md) instead of slides");
-  slides->excludes(manifest);
-  command
-      .add_option("--slide-id", arguments.slide_id,
-                  fmt::format("Name the {} of the one slide given so, not by its file stem", outputs))
-      ->excludes(manifest);
-  command
-      .add_option("--mpp-override", arguments.mpp_override,
-                  "Level-0 um/px for slides without (or with a wrong) MPP; a manifest's own value wins")
-      ->check(CLI::PositiveNumber);
-  command.add_option("--summary", arguments.summary, "Append one JSON line per slide (status, tiles, seconds) here");
-}
-
-void check_slide_arguments(const SlideArguments& arguments) {
-  if (arguments.slides.empty() && !arguments.manifest) {
-    throw CLI::RequiredError("slides or --manifest");
-  }
-  if (arguments.slide_id && arguments.slides.size() != 1) {
-    throw CLI::ValidationError("--slide-id", "names one slide; give exactly one");
-  }
-  if (arguments.slide_id && !is_valid_slide_id(*arguments.slide_id)) {
-    throw CLI::ValidationError("--slide-id", "\"" + *arguments.slide_id +
-                                                 "\" names the outputs: use letters, digits, '.', '_' and '-' "
-                                                 "(not first '.')");
-  }
-}
-
-std::vector<ManifestEntry> slides_to_run(const SlideArguments& arguments) {
-  std::optional<io::wsi::MPP> mpp_override;
-  if (arguments.mpp_override) {
-    mpp_override = io::wsi::MPP{*arguments.mpp_override};
-  }
-  std::vector<ManifestEntry> slides;
-  if (arguments.manifest) {
-    slides = read_manifest(*arguments.manifest);
-    for (ManifestEntry& slide : slides) {
-      slide.mpp_override = slide.mpp_override ? slide.mpp_override : mpp_override;
+CohortSummary Cohort::run(const std::function<SlideResult(const CohortSlide&, std::size_t index)>& work,
+                          const std::function<void(const SlideReport&)>& report) const {
+  using Clock = std::chrono::steady_clock;
+  CohortSummary summary{.slides = slides_.size()};
+  for (std::size_t i = 0; i < slides_.size(); ++i) {
+    const Clock::time_point start = Clock::now();
+    SlideResult result;
+    std::string error;
+    try {
+      result = work(slides_[i], i);
+    } catch (const std::exception& failure) {
+      result = SlideResult{.status = SlideStatus::failed};
+      error = failure.what();
     }
-    return slides;
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    summary.failed += result.status == SlideStatus::failed ? 1 : 0;
+    summary.skipped += result.status == SlideStatus::skipped ? 1 : 0;
+    if (result.status == SlideStatus::ok) {
+      summary.tiles += result.tiles;
+      summary.model_seconds += result.model_seconds;
+    }
+    if (report) {
+      report(SlideReport{
+          .slide = slides_[i], .index = i, .result = std::move(result), .seconds = seconds, .error = std::move(error)});
+    }
   }
-  for (const std::string& path : arguments.slides) {
-    slides.push_back({path, arguments.slide_id.value_or(std::filesystem::path(path).stem().string()), mpp_override, 0});
-  }
-  return slides;
+  return summary;
 }
 
-}  // namespace bioptimus::apps
+}  // namespace bioptimus::pipeline
