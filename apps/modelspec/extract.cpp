@@ -1,11 +1,12 @@
 // `modelspec extract SLIDE... --model NAME|FILE --weights MODEL.pt -o DIR`,
-// or `--manifest FILE` instead of the slides: for each slide, the tissue tiles as `tiles` finds them (a tissue mask and
-// the TileExtractor), read on --threads threads, preprocessed as the model's
-// spec says, embedded by the TorchScript backbone in batches while the next
-// batch is being read, read out and written to DIR/<slide>.h5 (TRIDENT's
-// layout) or .npz. A slide whose file exists is skipped (the writers create
-// it only when complete) unless --overwrite; a slide that fails is reported
-// and the others still run; the exit status is 1 when any failed.
+// or `--manifest FILE` instead of the slides: the library's SlideInference
+// over the slides (bioptimus/pipeline/slide_inference.hpp: the tissue tiles
+// as `tiles` finds them, read on --threads threads, preprocessed, embedded by
+// the TorchScript backbone while the next batch is read, written to
+// DIR/<slide>.h5 in TRIDENT's layout or .npz). A slide whose file exists is
+// skipped unless --overwrite; a slide that fails is reported and the others
+// still run; the exit status is 1 when any failed. This file prints: the
+// progress bar, the messages, the summary lines.
 #include "extract.hpp"
 
 #include <fmt/format.h>
@@ -13,33 +14,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <array>
-#include <atomic>
-#include <cctype>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <exception>
-#include <filesystem>
-#include <fstream>
-#include <functional>
-#include <future>
-#include <memory>
 #include <optional>
-#include <span>
 #include <string>
-#include <thread>
-#include <vector>
 
-#include "bioptimus/error.hpp"
-#include "bioptimus/extraction/wsi/tile_extractor.hpp"
-#include "bioptimus/image/image.hpp"
 #include "bioptimus/inference/backbone.hpp"
 #include "bioptimus/inference/feature_writer.hpp"
-#include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/models/preprocess.hpp"
+#include "bioptimus/pipeline/cohort.hpp"
+#include "bioptimus/pipeline/slide_inference.hpp"
 #include "manifest.hpp"
 #include "model_argument.hpp"
 
@@ -47,7 +33,6 @@ namespace bioptimus::apps {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using extraction::wsi::TileRegion;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -106,152 +91,8 @@ class Progress {
   bool logged_end_ = false;
 };
 
-// One batch in flight: the regions as OpenSlide writes them (reused from
-// batch to batch), the model input and the coordinates.
-struct Batch {
-  std::vector<image::Image> regions;
-  std::vector<image::ImageView> views;
-  std::vector<float> input;
-  std::vector<inference::Coordinate> coordinates;
-};
-
-// Reads and preprocesses `tiles` into `batch`: the reads spread over
-// `threads` threads, then the Preprocessor's batch call on as many.
-void load_batch(const io::wsi::SlideReader& slide, std::span<const TileRegion> tiles,
-                const models::Preprocessor& preprocessor, int threads, Batch& batch) {
-  batch.regions.reserve(tiles.size());
-  batch.views.resize(tiles.size());
-  batch.coordinates.resize(tiles.size());
-  for (std::size_t i = 0; i < tiles.size(); ++i) {
-    const TileRegion& tile = tiles[i];
-    if (i == batch.regions.size()) {
-      batch.regions.emplace_back(tile.size.width, tile.size.height, image::PixelFormat::argb32_premultiplied);
-    } else if (batch.regions[i].width() != tile.size.width || batch.regions[i].height() != tile.size.height) {
-      batch.regions[i] = image::Image(tile.size.width, tile.size.height, image::PixelFormat::argb32_premultiplied);
-    }
-    batch.coordinates[i] = {.x = tile.x, .y = tile.y};
-  }
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::atomic<bool> failed{false};
-  const auto read = [&] {
-    for (std::size_t i = next++; i < tiles.size() && !failed; i = next++) {
-      try {
-        slide.read_level_into(tiles[i].level, tiles[i].x, tiles[i].y, batch.regions[i].mutable_view());
-        batch.views[i] = batch.regions[i].view();
-      } catch (...) {
-        if (!failed.exchange(true)) {
-          failure = std::current_exception();
-        }
-      }
-    }
-  };
-  {
-    std::vector<std::jthread> readers;
-    const std::size_t helpers = std::min(tiles.size(), static_cast<std::size_t>(threads)) - 1;
-    for (std::size_t t = 0; t < helpers; ++t) {
-      readers.emplace_back(read);
-    }
-    read();
-  }
-  if (failure) {
-    std::rethrow_exception(failure);
-  }
-  batch.input.resize(tiles.size() * static_cast<std::size_t>(preprocessor.output_elements()));
-  preprocessor(std::span<const image::ImageView>(batch.views), std::span<float>(batch.input), threads);
-}
-
-// CLAM's and TRIDENT's attributes of the tiles, from the slide and the extractor's plan.
-inference::CoordinateAttributes coordinate_attributes(const io::wsi::SlideReader& slide,
-                                                      const extraction::wsi::TileExtractor& extractor,
-                                                      const std::string& slide_id) {
-  const extraction::wsi::TilePlan& plan = extractor.plan();
-  const io::wsi::WSIDims level = slide.level_dimensions(plan.level());
-  const io::wsi::WSIDims level0 = slide.dimensions();
-  const double downsample = slide.level_downsample(plan.level());
-  inference::CoordinateAttributes attributes;
-  attributes.name = slide_id;
-  attributes.patch_size = plan.region_size().width;
-  attributes.patch_level = std::int64_t{plan.level().index()};
-  attributes.downsample = {.x = downsample, .y = downsample};
-  attributes.downsampled_level_dim = {.width = level.width, .height = level.height};
-  attributes.level_dim = {.width = level.width, .height = level.height};
-  attributes.patch_size_level0 = plan.footprint().width;
-  if (const std::optional<double> power = slide.properties().objective_power) {
-    attributes.level0_magnification = *power;
-  } else if (const std::optional<io::wsi::MPP> mpp = slide.mpp_x()) {
-    attributes.level0_magnification = 10.0 / mpp->value();
-  }
-  if (const std::optional<io::wsi::MPP> target = plan.target_mpp_x()) {
-    attributes.target_magnification = 10.0 / target->value();
-  }
-  attributes.overlap = extractor.tile_spec().overlap_pixels().width;
-  attributes.level0_width = level0.width;
-  attributes.level0_height = level0.height;
-  return attributes;
-}
-
 inference::FeatureFormat feature_format(const ExtractOptions& options) {
   return options.format == "npz" ? inference::FeatureFormat::npz : inference::FeatureFormat::hdf5;
-}
-
-struct SlideResult {
-  std::size_t tiles;
-  /// Time inside the backbone: the rest is reading, preprocessing and writing not hidden behind it.
-  double model_seconds;
-};
-
-// Embeds one slide's tiles into `target`.
-SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::TileExtractor& extractor,
-                          const std::string& slide_id, const std::filesystem::path& target,
-                          const ExtractOptions& options, const models::Preprocessor& preprocessor,
-                          inference::Backbone& backbone, const std::string& label, bool terminal) {
-  const std::vector<TileRegion>& tiles = extractor.fit(slide).extract();
-  const inference::FeatureFormat format = feature_format(options);
-  const std::unique_ptr<inference::FeatureWriter> writer = inference::open_feature_writer(
-      format, target, backbone.spec(), coordinate_attributes(slide, extractor, slide_id));
-  const auto batch_size = static_cast<std::size_t>(options.batch_size);
-  const std::size_t batches = (tiles.size() + batch_size - 1) / batch_size;
-  const auto tiles_of = [&](std::size_t index) {
-    const std::size_t first = index * batch_size;
-    return std::span<const TileRegion>(tiles).subspan(first, std::min(batch_size, tiles.size() - first));
-  };
-  std::array<Batch, 2> buffers;
-  std::vector<float> embeddings;
-  Progress progress(label, tiles.size(), terminal);
-  progress.update(0);
-  std::future<void> loading;
-  if (batches > 0) {
-    loading = std::async(std::launch::async,
-                         [&] { load_batch(slide, tiles_of(0), preprocessor, options.threads, buffers[0]); });
-  }
-  double model_seconds = 0;
-  try {
-    std::size_t done = 0;
-    for (std::size_t index = 0; index < batches; ++index) {
-      loading.get();
-      Batch& batch = buffers[index % 2];
-      if (index + 1 < batches) {
-        // The next batch is read while the backbone runs on this one.
-        loading = std::async(std::launch::async, [&, index] {
-          load_batch(slide, tiles_of(index + 1), preprocessor, options.threads, buffers[(index + 1) % 2]);
-        });
-      }
-      embeddings.resize(batch.coordinates.size() * backbone.embedding_size());
-      const Clock::time_point model_start = Clock::now();
-      backbone.embed(batch.input, embeddings);
-      model_seconds += seconds_since(model_start);
-      writer->write(embeddings, batch.coordinates);
-      done += batch.coordinates.size();
-      progress.update(done);
-    }
-  } catch (...) {
-    progress.finish();  // the error goes on a line of its own
-    throw;
-  }
-  writer->commit();
-  progress.finish();
-  return {.tiles = tiles.size(), .model_seconds = model_seconds};
 }
 
 }  // namespace
@@ -259,56 +100,64 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
 int run_extract(const ExtractOptions& options, const RegistryLoader& load_registry) {
   const Clock::time_point start = Clock::now();
   // The manifest first: its errors must not wait for the model to load.
-  const std::vector<ManifestEntry> slides = slides_to_run(options.input);
+  const pipeline::Cohort slides = slides_to_run(options.input);
   const models::ModelSpec spec = resolve_model(load_registry(), options.model);
-  const models::Preprocessor preprocessor(spec);
+  // A spec the preprocessing cannot follow is refused before the model loads.
+  (void)models::Preprocessor(spec);
   inference::Backbone backbone = inference::Backbone::load(options.weights, spec, {.device = options.device});
-  extraction::wsi::TileExtractor extractor{spec.tile_spec(),
-                                           {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
-  const inference::FeatureFormat format = feature_format(options);
-  std::filesystem::create_directories(options.output);
+  pipeline::BackboneEmbedder model{backbone};
+  pipeline::SlideInference inference{spec,
+                                     model,
+                                     {.extraction = {.mask_threshold = options.mask_threshold},
+                                      .batch_size = options.batch_size,
+                                      .threads = options.threads,
+                                      .format = feature_format(options)}};
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
-  std::size_t failed = 0;
-  std::size_t skipped = 0;
-  std::size_t total_tiles = 0;
-  double model_seconds = 0;
-  for (std::size_t i = 0; i < slides.size(); ++i) {
-    const std::string slide_path = slides[i].slide_path.string();
-    const std::string& slide_id = slides[i].slide_id;
-    const std::filesystem::path target =
-        std::filesystem::path(options.output) / (slide_id + "." + std::string(inference::extension(format)));
-    const std::string label = fmt::format("[{}/{}] {}", i + 1, slides.size(), slide_id);
-    const Clock::time_point slide_start = Clock::now();
-    nlohmann::ordered_json summary{{"slide", slide_path}, {"slide_id", slide_id}, {"model", spec.identity()}};
-    if (!options.overwrite && std::filesystem::exists(target)) {
-      ++skipped;
-      fmt::print(stderr, "{}: {} exists, skipped (--overwrite redoes it)\n", label, target.string());
-      summary.update({{"status", "skipped"}, {"output", target.string()}});
-    } else {
-      try {
-        const io::wsi::SlideReader slide{slide_path, {.mpp_override = slides[i].mpp_override, .name = slide_id}};
-        const SlideResult result =
-            extract_slide(slide, extractor, slide_id, target, options, preprocessor, backbone, label, terminal);
-        total_tiles += result.tiles;
-        model_seconds += result.model_seconds;
+  const auto label = [&](std::size_t index, const pipeline::CohortSlide& slide) {
+    return fmt::format("[{}/{}] {}", index + 1, slides.size(), slide.slide_id);
+  };
+  std::optional<Progress> progress;
+  const auto show_progress = [&](const pipeline::CohortSlide& slide, std::size_t index, std::int64_t done,
+                                 std::int64_t total) {
+    if (done == 0) {
+      progress.emplace(label(index, slide), static_cast<std::size_t>(total), terminal);
+    }
+    progress->update(static_cast<std::size_t>(done));
+  };
+  const auto report_slide = [&](const pipeline::SlideReport& report) {
+    if (progress) {
+      progress->finish();  // an error goes on a line of its own
+      progress.reset();
+    }
+    nlohmann::ordered_json summary{
+        {"slide", report.slide.slide_path.string()}, {"slide_id", report.slide.slide_id}, {"model", spec.identity()}};
+    switch (report.result.status) {
+      case pipeline::SlideStatus::skipped:
+        fmt::print(stderr, "{}: {} exists, skipped (--overwrite redoes it)\n", label(report.index, report.slide),
+                   report.result.output.string());
+        summary.update({{"status", "skipped"}, {"output", report.result.output.string()}});
+        break;
+      case pipeline::SlideStatus::failed:
+        fmt::print(stderr, "modelspec: {}\n", report.error);
+        summary.update({{"status", "failed"}, {"seconds", report.seconds}, {"error", report.error}});
+        break;
+      case pipeline::SlideStatus::ok:
         summary.update({{"status", "ok"},
-                        {"tiles", result.tiles},
-                        {"seconds", seconds_since(slide_start)},
-                        {"model_seconds", result.model_seconds},
-                        {"output", target.string()}});
-      } catch (const std::exception& error) {
-        ++failed;
-        fmt::print(stderr, "modelspec: {}\n", error.what());
-        summary.update({{"status", "failed"}, {"seconds", seconds_since(slide_start)}, {"error", error.what()}});
-      }
+                        {"tiles", report.result.tiles},
+                        {"seconds", report.seconds},
+                        {"model_seconds", report.result.model_seconds},
+                        {"output", report.result.output.string()}});
+        break;
     }
     if (options.input.summary) {
       append_summary_line(*options.input.summary, summary);
     }
-  }
-  fmt::print("{} slides ({} failed, {} skipped), {} tiles, {:.2f} s ({:.2f} s in the model)\n", slides.size(), failed,
-             skipped, total_tiles, seconds_since(start), model_seconds);
-  return failed == 0 ? 0 : 1;
+  };
+  const pipeline::CohortSummary totals = inference.run(
+      slides, options.output, {.overwrite = options.overwrite, .progress = show_progress, .report = report_slide});
+  fmt::print("{} slides ({} failed, {} skipped), {} tiles, {:.2f} s ({:.2f} s in the model)\n", totals.slides,
+             totals.failed, totals.skipped, totals.tiles, seconds_since(start), totals.model_seconds);
+  return totals.failed == 0 ? 0 : 1;
 }
 
 }  // namespace bioptimus::apps

@@ -93,12 +93,6 @@ std::vector<Violation> check(const TileStreamOptions& options) {
   return violations;
 }
 
-void validate(const TileStreamOptions& options) {
-  if (std::vector<Violation> violations = check(options); !violations.empty()) {
-    bioptimus::detail::throw_validation_error("TileStreamOptions", std::move(violations));
-  }
-}
-
 std::string describe(std::int64_t index, const TileRegion& tile) {
   return "tile " + std::to_string(index) + " (region at level-0 (" + std::to_string(tile.x) + ", " +
          std::to_string(tile.y) + "), " + std::to_string(tile.size.width) + "x" + std::to_string(tile.size.height) +
@@ -327,6 +321,12 @@ struct TileStreamState {
 
 }  // namespace detail
 
+void validate(const TileStreamOptions& options) {
+  if (std::vector<Violation> violations = detail::check(options); !violations.empty()) {
+    bioptimus::detail::throw_validation_error("TileStreamOptions", std::move(violations));
+  }
+}
+
 // --- TileBatch ---
 
 TileBatch::TileBatch(std::unique_ptr<detail::BatchBuffer> buffer, std::shared_ptr<detail::BufferPool> pool) noexcept
@@ -392,7 +392,7 @@ void TileBatch::check_value_size(std::size_t value_size) const {
 
 TileStream::TileStream(io::wsi::SlideReader slide, std::vector<TileRegion> tiles, models::Preprocessor preprocessor,
                        const TileStreamOptions& options) {
-  detail::validate(options);
+  validate(options);
   state_ =
       std::make_unique<detail::TileStreamState>(std::move(slide), std::move(tiles), std::move(preprocessor), options);
   state_->start();
@@ -401,7 +401,7 @@ TileStream::TileStream(io::wsi::SlideReader slide, std::vector<TileRegion> tiles
 TileStream TileStream::open(const std::filesystem::path& path, const models::ModelSpec& spec,
                             const io::wsi::SlideOptions& slide, extraction::wsi::TileExtractorOptions extraction,
                             const TileStreamOptions& options) {
-  detail::validate(options);  // before the slide is read
+  validate(options);  // before the slide is read
   extraction.model = spec.identity();
   extraction::wsi::TileExtractor extractor{spec.tile_spec(), std::move(extraction)};
   models::Preprocessor preprocessor(spec);

@@ -83,6 +83,10 @@ struct TileStreamOptions {
   models::Precision precision = models::Precision::fp32;
 };
 
+/// Checks every option.
+/// @throws ValidationError (type TileStreamOptions) naming each one out of range.
+void validate(const TileStreamOptions& options);
+
 namespace detail {
 struct BatchBuffer;
 class BufferPool;
