@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
+#include "bioptimus/io/wsi/mpp.hpp"
 #ifdef BIOPTIMUS_PYTHON_WITH_WSI
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
-#include "bioptimus/io/wsi/mpp.hpp"
 #endif
 #include "bioptimus/io/wsi/measurement_unit.hpp"
 #include "bioptimus/io/wsi/resolution.hpp"
@@ -31,6 +31,13 @@ void register_specs(pybind11::module_& module);
 void register_preprocess(pybind11::module_& module);
 /// SlideReader and TileExtractor.
 void register_extraction(pybind11::module_& module);
+
+/// Cohort and CohortSlide.
+void register_cohort(pybind11::module_& module);
+
+/// An MPP from None (nothing), an MPP or a number.
+/// @throws ValidationError for a number that is no MPP; a cast error for anything else.
+[[nodiscard]] std::optional<io::wsi::MPP> mpp_of(const pybind11::object& value);
 
 #ifdef BIOPTIMUS_PYTHON_WITH_WSI
 /// The SDK's TileExtractor keywords, plus the two CLAM areas that small

@@ -35,28 +35,6 @@ py::tuple dims_to_python(io::wsi::WSIDims dims) { return py::make_tuple(dims.wid
 
 }  // namespace
 
-TileExtractorOptions extractor_options(const ExtractorArguments& arguments, std::string model) {
-  TileExtractorOptions options{.mask_threshold = arguments.mask_threshold, .model = std::move(model)};
-  if (!arguments.mask.is_none()) {
-    const auto mask = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(arguments.mask);
-    if (!mask || mask.ndim() != 2) {
-      throw py::value_error("mask: expected a 2-D array (height, width), non-zero = tissue, got " +
-                            py::repr(arguments.mask).cast<std::string>());
-    }
-    options.mask = extraction::wsi::TissueMask(std::vector<std::uint8_t>(mask.data(), mask.data() + mask.size()),
-                                               mask.shape(1), mask.shape(0), arguments.mask_mpp);
-  }
-  if (arguments.segment && !options.mask) {
-    extraction::wsi::TissueMaskParams params;
-    params.min_tissue_area_um2 = arguments.min_tissue_area_um2.value_or(params.min_tissue_area_um2);
-    params.min_hole_area_um2 = arguments.min_hole_area_um2.value_or(params.min_hole_area_um2);
-    options.segmentation = params;
-  } else {
-    options.segmentation = std::nullopt;
-  }
-  return options;
-}
-
 py::array_t<std::int64_t> coords_of(std::span<const TileRegion> regions) {
   py::array_t<std::int64_t> coords({static_cast<py::ssize_t>(regions.size()), py::ssize_t{2}});
   auto out = coords.mutable_unchecked<2>();

@@ -59,16 +59,6 @@ void apply_dtype(const py::object& argument, TileStreamOptions& options, py::dty
   }
 }
 
-std::optional<io::wsi::MPP> mpp_of(const py::object& value) {
-  if (value.is_none()) {
-    return std::nullopt;
-  }
-  if (py::isinstance<io::wsi::MPP>(value)) {
-    return value.cast<io::wsi::MPP>();
-  }
-  return io::wsi::MPP{value.cast<double>()};
-}
-
 // (N, 2) coordinates from any array-like of whole numbers.
 std::vector<std::array<std::int64_t, 2>> coordinates_of(const py::object& coords) {
   const auto array = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(coords);
