@@ -36,6 +36,11 @@ def peak_mib(who):
     return resource.getrusage(who).ru_maxrss / 1024
 
 
+def cpu_seconds(*who):
+    """User + system CPU seconds of this process and/or its (reaped) children."""
+    return sum(resource.getrusage(w).ru_utime + resource.getrusage(w).ru_stime for w in who)
+
+
 def run_dataloader(arguments):
     import numpy as np
     import openslide
@@ -72,14 +77,17 @@ def run_dataloader(arguments):
 
     torch.set_num_threads(1)
     start = time.perf_counter()
+    cpu_start = cpu_seconds(resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
     count = 0
     loader = DataLoader(PatchDataset(), batch_size=arguments.batch_size, num_workers=arguments.workers,
                         shuffle=False)
     for tiles, _ in loader:
         count += len(tiles)
     seconds = time.perf_counter() - start
-    return {"tiles": count, "seconds": seconds, "peak_rss_mib": peak_mib(resource.RUSAGE_SELF),
-            "worker_peak_rss_mib": peak_mib(resource.RUSAGE_CHILDREN)}
+    del loader  # its workers are joined: their CPU time is counted
+    return {"tiles": count, "seconds": seconds,
+            "cpu_seconds": cpu_seconds(resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) - cpu_start,
+            "peak_rss_mib": peak_mib(resource.RUSAGE_SELF), "worker_peak_rss_mib": peak_mib(resource.RUSAGE_CHILDREN)}
 
 
 def run_stream(arguments):
@@ -91,6 +99,7 @@ def run_stream(arguments):
     spec = spec_of(bp, arguments.model)
     coords = np.loadtxt(arguments.coords, dtype=np.int64, ndmin=2)
     start = time.perf_counter()
+    cpu_start = cpu_seconds(resource.RUSAGE_SELF)
     count = 0
     checksum = 0.0
     with bp.TileStream(arguments.slide, spec, coords=coords, batch_size=arguments.batch_size,
@@ -100,7 +109,8 @@ def run_stream(arguments):
             count += len(tiles)
             checksum += float(tiles[-1, -1, -1, -1])
     seconds = time.perf_counter() - start
-    return {"tiles": count, "seconds": seconds, "peak_rss_mib": peak_mib(resource.RUSAGE_SELF)}
+    return {"tiles": count, "seconds": seconds, "cpu_seconds": cpu_seconds(resource.RUSAGE_SELF) - cpu_start,
+            "peak_rss_mib": peak_mib(resource.RUSAGE_SELF)}
 
 
 def child(mode, arguments):
@@ -144,17 +154,23 @@ def main():
                                          "--threads", str(arguments.workers), "--batch-size",
                                          str(arguments.batch_size)],
                                         check=True, capture_output=True, text=True).stdout)
-    rates = {name: result["tiles"] / result["seconds"] for name, result in
-             [("dataloader", dataloader), ("stream", stream), ("cpp", cpp)]}
+    results = {"dataloader": dataloader, "stream": stream, "cpp": cpp}
     assert dataloader["tiles"] == stream["tiles"] == cpp["tiles"] == len(coords)
-    print(f"DataLoader (TRIDENT-style)  {rates['dataloader']:9.1f} tiles/s  ({dataloader['seconds']:.2f} s; peak "
-          f"{dataloader['peak_rss_mib']:.0f} MiB main + {dataloader['worker_peak_rss_mib']:.0f} MiB largest worker)")
-    print(f"TileStream from Python      {rates['stream']:9.1f} tiles/s  ({stream['seconds']:.2f} s; peak "
-          f"{stream['peak_rss_mib']:.0f} MiB)")
-    print(f"TileStream in C++           {rates['cpp']:9.1f} tiles/s  ({cpp['seconds']:.2f} s; peak "
-          f"{cpp['peak_rss_mib']:.0f} MiB)")
-    print(f"Python TileStream / DataLoader: {rates['stream'] / rates['dataloader']:.1f}x;  "
-          f"C++ / Python TileStream: {rates['cpp'] / rates['stream']:.2f}x")
+    rates = {name: r["tiles"] / r["seconds"] for name, r in results.items()}
+    # Tiles per CPU second: what the rate would be on an idle core, whatever else runs.
+    cpu_rates = {name: r["tiles"] / r["cpu_seconds"] for name, r in results.items()}
+    labels = {"dataloader": "DataLoader (TRIDENT-style)", "stream": "TileStream from Python",
+              "cpp": "TileStream in C++"}
+    for name, result in results.items():
+        peak = f"{result['peak_rss_mib']:.0f} MiB"
+        if name == "dataloader":
+            peak += f" main + {result['worker_peak_rss_mib']:.0f} MiB largest worker"
+        print(f"{labels[name]:28} {rates[name]:9.1f} tiles/s  {cpu_rates[name]:8.1f} tiles/CPU-s  "
+              f"({result['seconds']:.2f} s, {result['cpu_seconds']:.2f} CPU-s; peak {peak})")
+    print(f"Python TileStream / DataLoader: {rates['stream'] / rates['dataloader']:.1f}x tiles/s, "
+          f"{cpu_rates['stream'] / cpu_rates['dataloader']:.1f}x tiles/CPU-s;  "
+          f"C++ / Python TileStream: {rates['cpp'] / rates['stream']:.2f}x tiles/s, "
+          f"{cpu_rates['cpp'] / cpu_rates['stream']:.2f}x tiles/CPU-s")
     with open("/proc/loadavg") as load:
         print(f"load average: {load.read().strip()}")
 
