@@ -18,6 +18,7 @@
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/pipeline/cohort.hpp"
 #include "bioptimus/pipeline/slide_inference.hpp"
+#include "pipeline_support.hpp"
 #include "temp_dir.hpp"
 #include "wsi_support.hpp"
 
@@ -91,15 +92,7 @@ std::vector<T> read_dataset(const std::filesystem::path& file, const char* name,
   return values;
 }
 
-// Tissue areas for the small generated slides, the mask made from a level a
-// TIFF tile wide (see tile_stream_test.cpp).
-bioptimus::extraction::wsi::TileExtractorOptions small_slide_tissue() {
-  bioptimus::extraction::wsi::TissueMaskParams params;
-  params.mpp = 2.0;
-  params.min_tissue_area_um2 = 2000.0;
-  params.min_hole_area_um2 = 500.0;
-  return {.segmentation = params};
-}
+using bioptimus::testing::small_slide_tissue;
 
 }  // namespace
 

@@ -14,7 +14,9 @@
 #include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/pipeline/tile_stream.hpp"
+#include "pipeline_support.hpp"
 #include "temp_dir.hpp"
+#include "test_models.hpp"
 #include "wsi_support.hpp"
 
 namespace {
@@ -27,10 +29,6 @@ using bioptimus::pipeline::TileBatch;
 using bioptimus::pipeline::TileFormat;
 using bioptimus::pipeline::TileStream;
 using bioptimus::pipeline::TileStreamOptions;
-
-ModelSpec tiny_spec() {
-  return bioptimus::models::load_spec(std::filesystem::path(BIOPTIMUS_TEST_DATA_DIR) / "models" / "tiny-vit-reg4.yaml");
-}
 
 // Every grid tile of the slide (no tissue mask: segmenting 50 times would be the test's cost).
 std::vector<TileRegion> every_tile(const SlideReader& slide, const ModelSpec& spec) {
@@ -45,7 +43,7 @@ TEST_CASE("TileStream concurrency: 50 streams created and destroyed mid-way", "[
   const auto path = bioptimus::testing::make_tissue_slide(dir.path() / "slide.tif", "--size 1536x1024 --mpp 0.25");
   const auto corrupt = bioptimus::testing::make_tissue_slide(dir.path() / "corrupt.tif",
                                                              "--size 1536x1024 --mpp 0.25 --corrupt-tile 700,100");
-  const ModelSpec spec = tiny_spec();
+  const ModelSpec spec = bioptimus::testing::tiny_vit_spec();
   const Preprocessor preprocessor(spec);
   const std::vector<TileRegion> tiles = every_tile(SlideReader{path}, spec);
   REQUIRE(tiles.size() == 96);  // 12 x 8 tiles of 128 level-0 pixels
@@ -91,7 +89,7 @@ TEST_CASE("TileStream concurrency: a consumer thread other than the one that mad
           "[pipeline][concurrency]") {
   const bioptimus::testing::TempDir dir;
   const auto path = bioptimus::testing::make_tissue_slide(dir.path() / "slide.tif", "--size 1536x1024 --mpp 0.25");
-  const ModelSpec spec = tiny_spec();
+  const ModelSpec spec = bioptimus::testing::tiny_vit_spec();
   const std::vector<TileRegion> tiles = every_tile(SlideReader{path}, spec);
   TileStream stream(SlideReader{path}, tiles, Preprocessor(spec), {.batch_size = 8, .threads = 2, .prefetch = 2});
   std::int64_t seen = 0;

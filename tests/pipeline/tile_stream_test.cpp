@@ -18,7 +18,9 @@
 #include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/pipeline/tile_stream.hpp"
+#include "pipeline_support.hpp"
 #include "temp_dir.hpp"
+#include "test_models.hpp"
 #include "wsi_support.hpp"
 
 namespace {
@@ -38,22 +40,7 @@ using bioptimus::pipeline::TileStream;
 using bioptimus::pipeline::TileStreamOptions;
 using bioptimus::testing::TempDir;
 
-// 64 px tiles at 0.5 um/px (tests/data/models/tiny-vit-reg4.yaml).
-ModelSpec tiny_spec() {
-  return bioptimus::models::load_spec(std::filesystem::path(BIOPTIMUS_TEST_DATA_DIR) / "models" / "tiny-vit-reg4.yaml");
-}
-
-// CLAM's tissue mask with areas for the small generated slides (a blob is
-// about 0.02 mm2), made at 2 um/px: from a level at least one TIFF tile wide
-// and high. OpenSlide 3.4.1 on libtiff 4.5.0 reads a level smaller than its
-// tiles shifted, and the mask would be wrong.
-bioptimus::extraction::wsi::TileExtractorOptions small_slide_tissue() {
-  bioptimus::extraction::wsi::TissueMaskParams params;
-  params.mpp = 2.0;
-  params.min_tissue_area_um2 = 2000.0;
-  params.min_hole_area_um2 = 500.0;
-  return {.segmentation = params};
-}
+using bioptimus::testing::small_slide_tissue;
 
 // The extractor's tissue tiles of `slide`, as TileStream::open finds them.
 std::vector<TileRegion> tissue_tiles(const SlideReader& slide, const ModelSpec& spec) {
@@ -120,15 +107,10 @@ std::int64_t check_stream(TileStream& stream, const SlideReader& slide, const Pr
 TEST_CASE("TileStream: batches hold the extractor's tiles in order, as the Preprocessor makes each tile",
           "[pipeline]") {
   const TempDir dir;
-  // 0.25 um/px: level 0 read (128 px) and resized to 64; 0.125 um/px: the
-  // downsample-4 level read at 64 px, no resize.
-  const auto [size, mpp, level, region] = GENERATE(table<std::string, std::string, std::int32_t, std::int64_t>({
-      {"4096x3072", "0.25", 0, 128},
-      {"8192x4096", "0.125", 1, 64},
-  }));
+  const auto [size, mpp, level, region] = GENERATE(from_range(bioptimus::testing::slide_cases));
   INFO("slide at " << mpp << " um/px");
   const auto path = bioptimus::testing::make_tissue_slide(dir.path() / "slide.tif", "--size " + size + " --mpp " + mpp);
-  const ModelSpec spec = tiny_spec();
+  const ModelSpec spec = bioptimus::testing::tiny_vit_spec();
   const Preprocessor preprocessor(spec);
   const SlideReader slide{path};
 
@@ -159,13 +141,10 @@ TEST_CASE("TileStream: batches hold the extractor's tiles in order, as the Prepr
 
 TEST_CASE("TileStream: float32 batches equal Pillow + torchvision at the same coordinates, bit for bit", "[pipeline]") {
   const TempDir dir;
-  const auto [size, mpp, level, region] = GENERATE(table<std::string, std::string, std::int32_t, std::int64_t>({
-      {"4096x3072", "0.25", 0, 128},
-      {"8192x4096", "0.125", 1, 64},
-  }));
+  const auto [size, mpp, level, region] = GENERATE(from_range(bioptimus::testing::slide_cases));
   INFO("slide at " << mpp << " um/px");
   const auto path = bioptimus::testing::make_tissue_slide(dir.path() / "slide.tif", "--size " + size + " --mpp " + mpp);
-  const ModelSpec spec = tiny_spec();
+  const ModelSpec spec = bioptimus::testing::tiny_vit_spec();
   TileStream stream = TileStream::open(path, spec, {}, small_slide_tissue(), {.batch_size = 16, .threads = 2});
   const std::span<const TileRegion> tiles = stream.tiles();
   REQUIRE(tiles.size() > 20);
@@ -208,7 +187,7 @@ TEST_CASE("TileStream: float32 batches equal Pillow + torchvision at the same co
 TEST_CASE("TileStream: a batch is the caller's until it is destroyed, even after the stream", "[pipeline]") {
   const TempDir dir;
   const auto path = bioptimus::testing::make_tissue_slide(dir.path() / "slide.tif", "--size 4096x3072 --mpp 0.25");
-  const ModelSpec spec = tiny_spec();
+  const ModelSpec spec = bioptimus::testing::tiny_vit_spec();
   const Preprocessor preprocessor(spec);
   const SlideReader slide{path};
   std::vector<TileBatch> held;
@@ -250,7 +229,7 @@ TEST_CASE("TileStream: a tile that cannot be read ends the stream with the slide
   // The level-0 TIFF tile [2048, 2304) x [768, 1024), inside the second tissue blob, cannot be inflated.
   const auto path = bioptimus::testing::make_tissue_slide(dir.path() / "corrupt.tif",
                                                           "--size 4096x3072 --mpp 0.25 --corrupt-tile 2253,860");
-  const ModelSpec spec = tiny_spec();
+  const ModelSpec spec = bioptimus::testing::tiny_vit_spec();
   const std::int64_t batch_size = 4;
   // One thread: OpenSlide refuses every read of a slide after its first
   // error, so a tile read at the same moment on another thread would fail too.
@@ -285,7 +264,7 @@ TEST_CASE("TileStream: a tile that cannot be read ends the stream with the slide
 TEST_CASE("TileStream: options are checked, an empty tile list ends at once, tiles_at follows the plan", "[pipeline]") {
   const TempDir dir;
   const auto path = bioptimus::testing::make_tissue_slide(dir.path() / "slide.tif", "--size 4096x3072 --mpp 0.25");
-  const ModelSpec spec = tiny_spec();
+  const ModelSpec spec = bioptimus::testing::tiny_vit_spec();
   try {
     (void)TileStream::open(path, spec, {}, small_slide_tissue(), {.batch_size = 0, .threads = 0, .prefetch = 0});
     FAIL("expected a ValidationError");
