@@ -7,5 +7,6 @@ check_header_dependencies(
   "yaml-cpp|/fmt/|/hwy/|png\\.h|opencv" "yaml-cpp, fmt, Highway, libpng or OpenCV"
   bioptimus/error.hpp bioptimus/io/wsi/types.hpp bioptimus/extraction/wsi/types.hpp bioptimus/models/types.hpp
   bioptimus/models/readout.hpp bioptimus/image/image.hpp bioptimus/image/resize.hpp bioptimus/models/preprocess.hpp)
-check_header_dependencies("/torch/|/ATen/|/c10/|hdf5|/zip\\.h|yaml-cpp|/fmt/" "LibTorch, HDF5, libzip, yaml-cpp or fmt"
-                          bioptimus/inference/backbone.hpp bioptimus/inference/feature_writer.hpp)
+check_header_dependencies(
+  "/torch/|/ATen/|/c10/|hdf5|/zip\\.h|yaml-cpp|/fmt/|openslide|opencv" "LibTorch, HDF5, libzip, yaml-cpp, fmt, OpenSlide or OpenCV"
+  bioptimus/inference/backbone.hpp bioptimus/inference/feature_writer.hpp bioptimus/pipeline/slide_inference.hpp)
