@@ -110,7 +110,7 @@ class TileBatch {
   /// Position of its first tile in the stream's tile list.
   [[nodiscard]] std::int64_t first_tile() const;
   [[nodiscard]] TileFormat format() const;
-  /// The values' precision (fp32 for rgb8 batches is not meaningful: see format()).
+  /// The values' precision, for a model_input batch.
   [[nodiscard]] models::Precision precision() const;
   /// (N, 3, H, W) for model_input, (N, H, W, 3) for rgb8.
   [[nodiscard]] std::array<std::int64_t, 4> shape() const;
@@ -140,7 +140,8 @@ class TileBatch {
   std::shared_ptr<detail::BufferPool> pool_;
 };
 
-/// See the file comment. Movable, not copyable; next() and cancel() are for one thread at a time.
+/// See the file comment. Movable, not copyable (a moved-from stream may only
+/// be destroyed or assigned to); next() and cancel() are for one thread at a time.
 class TileStream {
  public:
   /// Streams `tiles` of `slide` (kept open by the stream) through `preprocessor`.
