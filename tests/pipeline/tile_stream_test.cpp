@@ -114,15 +114,8 @@ TEST_CASE("TileStream: batches hold the extractor's tiles in order, as the Prepr
   const Preprocessor preprocessor(spec);
   const SlideReader slide{path};
 
-  const auto [format, precision] = GENERATE(table<TileFormat, Precision>({
-      {TileFormat::model_input, Precision::fp32},
-      {TileFormat::model_input, Precision::fp16},
-      {TileFormat::model_input, Precision::bf16},
-      {TileFormat::rgb8, Precision::fp32},
-  }));
   // 7 tiles per batch: the last batch is a partial one (unless the count divides).
-  const TileStreamOptions options{
-      .batch_size = 7, .threads = 3, .prefetch = 2, .format = format, .precision = precision};
+  const TileStreamOptions options{.batch_size = 7, .threads = 3, .prefetch = 2};
   TileStream stream = TileStream::open(path, spec, {}, small_slide_tissue(), options);
   const std::vector<TileRegion> tiles = tissue_tiles(stream.slide(), spec);
   REQUIRE(tiles.size() > 20);
@@ -134,9 +127,36 @@ TEST_CASE("TileStream: batches hold the extractor's tiles in order, as the Prepr
   CHECK(check_stream(stream, slide, preprocessor, tiles, options) == static_cast<std::int64_t>(tiles.size() + 6) / 7);
   // After the end: nothing more, again.
   CHECK_FALSE(stream.next().has_value());
-  const std::array<std::int64_t, 3> expected_shape =
-      format == TileFormat::rgb8 ? std::array<std::int64_t, 3>{64, 64, 3} : std::array<std::int64_t, 3>{3, 64, 64};
-  CHECK(stream.tile_shape() == expected_shape);
+  CHECK(stream.tile_shape() == std::array<std::int64_t, 3>{3, 64, 64});
+}
+
+TEST_CASE("TileStream: float16 and bfloat16 patterns, and the resized rgb8 pixels, as the Preprocessor makes them",
+          "[pipeline]") {
+  const TempDir dir;
+  const auto [size, mpp, level, region] = GENERATE(from_range(bioptimus::testing::slide_cases));
+  INFO("slide at " << mpp << " um/px");
+  const auto path = bioptimus::testing::make_tissue_slide(dir.path() / "slide.tif", "--size " + size + " --mpp " + mpp);
+  const ModelSpec spec = bioptimus::testing::tiny_vit_spec();
+  const Preprocessor preprocessor(spec);
+  const SlideReader slide{path};
+  // 15 tiles from the middle of the grid, in batches of 7: two whole batches and a partial one.
+  TileExtractor extractor{spec.tile_spec(), {.segmentation = std::nullopt}};
+  const std::vector<TileRegion>& grid = extractor.fit(slide).extract();
+  const auto middle = static_cast<std::ptrdiff_t>(grid.size() / 2);
+  const std::vector<TileRegion> tiles(grid.begin() + middle, grid.begin() + middle + 15);
+  REQUIRE(tiles.front().level.index() == level);
+  REQUIRE(tiles.front().size.width == region);
+
+  const auto [format, precision] = GENERATE(table<TileFormat, Precision>({
+      {TileFormat::model_input, Precision::fp16},
+      {TileFormat::model_input, Precision::bf16},
+      {TileFormat::rgb8, Precision::fp32},
+  }));
+  const TileStreamOptions options{.batch_size = 7, .threads = 2, .format = format, .precision = precision};
+  TileStream stream(SlideReader{path}, tiles, preprocessor, options);
+  CHECK(check_stream(stream, slide, preprocessor, tiles, options) == 3);
+  CHECK(stream.tile_shape() ==
+        (format == TileFormat::rgb8 ? std::array<std::int64_t, 3>{64, 64, 3} : std::array<std::int64_t, 3>{3, 64, 64}));
 }
 
 TEST_CASE("TileStream: float32 batches equal Pillow + torchvision at the same coordinates, bit for bit", "[pipeline]") {
