@@ -5,8 +5,9 @@
 // the TorchScript backbone while the next batch is read, written to
 // DIR/<slide>.h5 in TRIDENT's layout or .npz). A slide whose file exists is
 // skipped unless --overwrite; a slide that fails is reported and the others
-// still run; the exit status is 1 when any failed. This file prints: the
-// progress bar, the messages, the summary lines.
+// still run; the exit status is 1 when any failed. With --endpoint, a model
+// server embeds the tiles instead (bioptimus/remote/remote_backend.hpp). This
+// file prints: the progress bar, the messages, the summary lines.
 #include "extract.hpp"
 
 #include <fmt/format.h>
@@ -18,14 +19,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
+#include "bioptimus/extraction/wsi/tile_extractor.hpp"
+#include "bioptimus/image/image.hpp"
 #include "bioptimus/inference/backbone.hpp"
 #include "bioptimus/inference/feature_writer.hpp"
 #include "bioptimus/models/preprocess.hpp"
 #include "bioptimus/pipeline/cohort.hpp"
 #include "bioptimus/pipeline/slide_inference.hpp"
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+#include "bioptimus/remote/remote_backend.hpp"
+#endif
 #include "manifest.hpp"
 #include "model_argument.hpp"
 
@@ -95,6 +104,42 @@ inference::FeatureFormat feature_format(const ExtractOptions& options) {
   return options.format == "npz" ? inference::FeatureFormat::npz : inference::FeatureFormat::hdf5;
 }
 
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+// A model server (--endpoint) as SlideInference's embedder: it takes the
+// tiles resized but not normalised, as PNG, with their place in the slide.
+class RemoteEmbedder final : public pipeline::TileEmbedder {
+ public:
+  explicit RemoteEmbedder(remote::RemoteBackend& remote) noexcept : remote_(&remote) {}
+
+  [[nodiscard]] pipeline::TileFormat input_format() const noexcept override { return pipeline::TileFormat::rgb8; }
+  [[nodiscard]] std::size_t embedding_size() const noexcept override { return remote_->embedding_size(); }
+
+  void embed(const pipeline::TileBatch& batch, const std::string& slide_id, std::span<float> embeddings) override {
+    const auto [count, height, width, channels] = batch.shape();
+    const std::span<const std::uint8_t> pixels = batch.values<std::uint8_t>();
+    const std::span<const extraction::wsi::TileRegion> regions = batch.tiles();
+    const auto tile_bytes = static_cast<std::size_t>(height * width * channels);
+    tiles_.resize(regions.size());
+    positions_.resize(regions.size());
+    for (std::size_t i = 0; i < regions.size(); ++i) {
+      tiles_[i] = {.data = pixels.data() + i * tile_bytes,
+                   .width = width,
+                   .height = height,
+                   .stride_bytes = width * channels,
+                   .format = image::PixelFormat::rgb8};
+      positions_[i] = {
+          .x = regions[i].x, .y = regions[i].y, .patch_idx = batch.first_tile() + static_cast<std::int64_t>(i)};
+    }
+    remote_->embed(tiles_, embeddings, slide_id, positions_);
+  }
+
+ private:
+  remote::RemoteBackend* remote_;
+  std::vector<image::ImageView> tiles_;
+  std::vector<remote::TilePosition> positions_;
+};
+#endif
+
 }  // namespace
 
 int run_extract(const ExtractOptions& options, const RegistryLoader& load_registry) {
@@ -104,10 +149,29 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   const models::ModelSpec spec = resolve_model(load_registry(), options.model);
   // A spec the preprocessing cannot follow is refused before the model loads.
   (void)models::Preprocessor(spec);
-  inference::Backbone backbone = inference::Backbone::load(options.weights, spec, {.device = options.device});
-  pipeline::BackboneEmbedder model{backbone};
+  // The embedder: a model server (--endpoint), else the TorchScript backbone.
+  std::unique_ptr<pipeline::TileEmbedder> model;
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+  std::optional<remote::RemoteBackend> remote;
+  if (!options.endpoint.empty()) {
+    remote.emplace(
+        spec, remote::RemoteOptions{
+                  .endpoint = options.endpoint,
+                  .concurrency = options.concurrency,
+                  .tiles_per_request = options.tiles_per_request,
+                  .timeout = std::chrono::milliseconds(static_cast<std::int64_t>(options.request_timeout * 1000.0)),
+                  .retries = options.retries,
+              });
+    model = std::make_unique<RemoteEmbedder>(*remote);
+  }
+#endif
+  std::optional<inference::Backbone> backbone;
+  if (!model) {
+    backbone.emplace(inference::Backbone::load(options.weights, spec, {.device = options.device}));
+    model = std::make_unique<pipeline::BackboneEmbedder>(*backbone);
+  }
   pipeline::SlideInference inference{spec,
-                                     model,
+                                     *model,
                                      {.extraction = {.mask_threshold = options.mask_threshold},
                                       .batch_size = options.batch_size,
                                       .threads = options.threads,

@@ -2,7 +2,7 @@
 import enum
 import os
 import pathlib
-from typing import Callable, Iterator, Sequence, Union, overload
+from typing import Callable, Iterator, Literal, Sequence, Union, overload
 
 import numpy
 import numpy.typing
@@ -349,7 +349,9 @@ class TileExtractor:
     def tile_spec(self) -> TileSpec: ...
     @property
     def slide_name(self) -> str: ...
-    def to_hdf5(self, directory: str | os.PathLike[str]) -> pathlib.Path: ...
+    def to_hdf5(
+        self, directory: str | os.PathLike[str], naming: Literal["clam", "trident"] = "clam"
+    ) -> pathlib.Path: ...
     def to_csv(self, directory: str | os.PathLike[str]) -> pathlib.Path: ...
     def to_json(self, directory: str | os.PathLike[str]) -> pathlib.Path: ...
 

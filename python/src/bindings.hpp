@@ -40,8 +40,8 @@ void register_cohort(pybind11::module_& module);
 [[nodiscard]] std::optional<io::wsi::MPP> mpp_of(const pybind11::object& value);
 
 #ifdef BIOPTIMUS_PYTHON_WITH_WSI
-/// The SDK's TileExtractor keywords, plus the two CLAM areas that small
-/// slides need lowered (TileExtractor and TileStream take them alike).
+/// The SDK's TileExtractor keywords, plus the two CLAM areas (TileExtractor,
+/// TileStream and SlideInference take them alike).
 struct ExtractorArguments {
   double mask_threshold;
   bool segment;

@@ -36,35 +36,6 @@ void BackboneEmbedder::embed(const TileBatch& batch, const std::string& /*slide_
   backbone_->embed(batch.values<float>(), embeddings);
 }
 
-inference::CoordinateAttributes coordinate_attributes(const io::wsi::SlideReader& slide,
-                                                      const extraction::wsi::TileExtractor& extractor,
-                                                      const std::string& slide_id) {
-  const extraction::wsi::TilePlan& plan = extractor.plan();
-  const io::wsi::WSIDims level = slide.level_dimensions(plan.level());
-  const io::wsi::WSIDims level0 = slide.dimensions();
-  const double downsample = slide.level_downsample(plan.level());
-  inference::CoordinateAttributes attributes;
-  attributes.name = slide_id;
-  attributes.patch_size = plan.region_size().width;
-  attributes.patch_level = std::int64_t{plan.level().index()};
-  attributes.downsample = {.x = downsample, .y = downsample};
-  attributes.downsampled_level_dim = {.width = level.width, .height = level.height};
-  attributes.level_dim = {.width = level.width, .height = level.height};
-  attributes.patch_size_level0 = plan.footprint().width;
-  if (const std::optional<double> power = slide.properties().objective_power) {
-    attributes.level0_magnification = *power;
-  } else if (const std::optional<io::wsi::MPP> mpp = slide.mpp_x()) {
-    attributes.level0_magnification = 10.0 / mpp->value();
-  }
-  if (const std::optional<io::wsi::MPP> target = plan.target_mpp_x()) {
-    attributes.target_magnification = 10.0 / target->value();
-  }
-  attributes.overlap = extractor.tile_spec().overlap_pixels().width;
-  attributes.level0_width = level0.width;
-  attributes.level0_height = level0.height;
-  return attributes;
-}
-
 SlideInference::SlideInference(const models::ModelSpec& spec, TileEmbedder& embedder, SlideInferenceOptions options)
     : spec_(spec),
       embedder_(&embedder),
@@ -85,8 +56,8 @@ SlideInferenceResult SlideInference::run(const std::filesystem::path& path, cons
   const std::string slide_id = reader.name();
   std::vector<extraction::wsi::TileRegion> tiles = extractor_.fit(reader).extract();
   const auto total = static_cast<std::int64_t>(tiles.size());
-  const std::unique_ptr<inference::FeatureWriter> writer = inference::open_feature_writer(
-      options_.format, output, spec_, coordinate_attributes(reader, extractor_, slide_id));
+  const std::unique_ptr<inference::FeatureWriter> writer =
+      inference::open_feature_writer(options_.format, output, spec_, extractor_.coordinate_attributes());
   // One batch read ahead: the next batch is read while the model runs on this one.
   TileStream stream(std::move(reader), std::move(tiles), preprocessor_,
                     {.batch_size = options_.batch_size,

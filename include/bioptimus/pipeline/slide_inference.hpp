@@ -137,12 +137,6 @@ class SlideInference {
   extraction::wsi::TileExtractor extractor_;
 };
 
-/// CLAM's and TRIDENT's coordinate attributes of `extractor`'s tiles of
-/// `slide` (fitted), named `slide_id`.
-[[nodiscard]] inference::CoordinateAttributes coordinate_attributes(const io::wsi::SlideReader& slide,
-                                                                    const extraction::wsi::TileExtractor& extractor,
-                                                                    const std::string& slide_id);
-
 }  // namespace bioptimus::pipeline
 
 #endif  // BIOPTIMUS_PIPELINE_SLIDE_INFERENCE_HPP
