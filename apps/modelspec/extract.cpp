@@ -2,8 +2,9 @@
 // or `--manifest FILE` instead of the slides: the library's SlideInference
 // over the slides (bioptimus/pipeline/slide_inference.hpp: the tissue tiles
 // as `tiles` finds them, read on --threads threads, preprocessed, embedded by
-// the TorchScript backbone while the next batch is read, written to
-// DIR/<slide>.h5 in TRIDENT's layout or .npz). A slide whose file exists is
+// the TorchScript backbone while the next batch is read, written by a
+// PredictionWriter to DIR/<slide>.h5 in TRIDENT's layout, .npz or .zarr, with
+// the slide's thumbnail and tissue mask). A slide whose output exists is
 // skipped unless --overwrite; a slide that fails is reported and the others
 // still run; the exit status is 1 when any failed. With --endpoint, a model
 // server embeds the tiles instead (bioptimus/remote/remote_backend.hpp). This
@@ -25,18 +26,20 @@
 #include <string>
 #include <vector>
 
+#include "bioptimus/error.hpp"
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/image/image.hpp"
 #include "bioptimus/inference/backbone.hpp"
-#include "bioptimus/inference/feature_writer.hpp"
 #include "bioptimus/models/preprocess.hpp"
 #include "bioptimus/pipeline/cohort.hpp"
 #include "bioptimus/pipeline/slide_inference.hpp"
+#include "bioptimus/writers/prediction_writer.hpp"
 #if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
 #include "bioptimus/remote/remote_backend.hpp"
 #endif
 #include "manifest.hpp"
 #include "model_argument.hpp"
+#include "preprocess_command.hpp"
 
 namespace bioptimus::apps {
 namespace {
@@ -100,8 +103,10 @@ class Progress {
   bool logged_end_ = false;
 };
 
-inference::FeatureFormat feature_format(const ExtractOptions& options) {
-  return options.format == "npz" ? inference::FeatureFormat::npz : inference::FeatureFormat::hdf5;
+// The command line checked both names (extract_command.cpp).
+writers::WriterOptions writer_options(const ExtractOptions& options) {
+  return {.format = writers::parse_output_format(options.format).value_or(writers::OutputFormat::hdf5),
+          .compressor = writers::parse_zarr_compressor(options.zarr_compressor).value_or(writers::ZarrCompressor::lz4)};
 }
 
 #if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
@@ -147,8 +152,16 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   // The manifest first: its errors must not wait for the model to load.
   const pipeline::Cohort slides = slides_to_run(options.input);
   const models::ModelSpec spec = resolve_model(load_registry(), options.model);
+  if (options.stain_estimation == "slide" && !spec.stain_normalization()) {
+    throw Error("--stain-estimation slide: " + spec.identity() + " has no stain_normalization");
+  }
+  if (!options.endpoint.empty() && (options.stain_target || options.stain_estimation == "slide")) {
+    // The server preprocesses the tiles it receives with its own spec.
+    throw Error("--stain-target and --stain-estimation slide need the model here (--weights), not --endpoint");
+  }
+  const models::PreprocessOptions preprocess_options = stain_target_options(options.stain_target, spec);
   // A spec the preprocessing cannot follow is refused before the model loads.
-  (void)models::Preprocessor(spec);
+  (void)models::Preprocessor(spec, preprocess_options);
   // The embedder: a model server (--endpoint), else the TorchScript backbone.
   std::unique_ptr<pipeline::TileEmbedder> model;
 #if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
@@ -170,12 +183,19 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
     backbone.emplace(inference::Backbone::load(options.weights, spec, {.device = options.device}));
     model = std::make_unique<pipeline::BackboneEmbedder>(*backbone);
   }
-  pipeline::SlideInference inference{spec,
-                                     *model,
-                                     {.extraction = {.mask_threshold = options.mask_threshold},
-                                      .batch_size = options.batch_size,
-                                      .threads = options.threads,
-                                      .format = feature_format(options)}};
+  pipeline::SlideInference inference{
+      spec,
+      *model,
+      {.extraction = {.mask_threshold = options.mask_threshold},
+       .batch_size = options.batch_size,
+       .threads = options.threads,
+       .writer = writer_options(options),
+       .preprocess = preprocess_options,
+       .stain_estimation =
+           options.stain_estimation == "slide" ? models::StainEstimation::per_slide : models::StainEstimation::per_tile,
+       .notice = [](const std::string& slide_id, const std::string& message) {
+         fmt::print(stderr, "{}: {}\n", slide_id, message);
+       }}};
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
   const auto label = [&](std::size_t index, const pipeline::CohortSlide& slide) {
     return fmt::format("[{}/{}] {}", index + 1, slides.size(), slide.slide_id);

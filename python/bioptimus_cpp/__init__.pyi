@@ -50,6 +50,9 @@ class SlideError(Error, OSError):
     """A slide could not be opened or read."""
     slide: str
 
+class WriterError(Error, OSError):
+    """An output could not be written; the message names it."""
+
 class MeasurementUnit(str, enum.Enum):
     """The unit of a TileSpec's size and stride."""
     PIXELS = "pixels"
@@ -89,6 +92,8 @@ class Magnification:
 
 Resolution = Union[MPP, Level, Magnification]
 Extent = Union[float, tuple[float, float]]
+# {"hematoxylin", "eosin", "max_concentrations"} or {"lab_mean", "lab_std"}, as in YAML.
+StainTarget = dict[str, tuple[float, ...]]
 
 class TileSpec:
     """Tile geometry: size and stride as (width, height), resolution and unit."""
@@ -152,6 +157,7 @@ class ModelSpec:
         antialias: bool = True,
         color_space: str = "RGB",
         stain_normalization: str | None = None,
+        stain_target: StainTarget | None = None,
         architecture: str = "vit",
         output_spatial_dims: tuple[int, int] | None = None,
         precision: str = "fp32",
@@ -180,6 +186,8 @@ class ModelSpec:
     def color_space(self) -> str: ...
     @property
     def stain_normalization(self) -> str | None: ...
+    @property
+    def stain_target(self) -> StainTarget | None: ...
     @property
     def architecture(self) -> str: ...
     @property
@@ -275,10 +283,21 @@ def parse_spec(yaml: str, source_name: str = "<string>") -> ModelSpec: ...
 def to_yaml(spec: ModelSpec) -> str: ...
 
 Pixels = Union[numpy.typing.NDArray[numpy.uint8], "PIL.Image.Image"]  # noqa: F821
+Placement = dict[str, object]  # {"downsample": (x, y), "mpp": float | None}
+MetadataValue = Union[int, float, str, Sequence[int], Sequence[float]]
 
 class Preprocessor:
     """A model's input from pixels, exactly as Pillow + torchvision make it."""
-    def __init__(self, spec: ModelSpec, *, background: tuple[int, int, int] = (255, 255, 255)) -> None: ...
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        background: tuple[int, int, int] = (255, 255, 255),
+        stain_target: StainTarget | Pixels | None = None,
+        stain_estimation: str = "per_tile",
+        slide_stains: StainTarget | None = None,
+        min_tissue_pixels: int = 1000,
+    ) -> None: ...
     @property
     def output_shape(self) -> tuple[int, int, int]: ...
     @property
@@ -291,6 +310,24 @@ class Preprocessor:
         threads: int = 1,
         out: numpy.ndarray | None = None,
     ) -> numpy.ndarray: ...
+
+class StainNormalizer:
+    """Stain normalisation of uint8 RGB images (macenko, reinhard, vahadane)."""
+    def __init__(
+        self,
+        method: str,
+        *,
+        target: StainTarget | Pixels | None = None,
+        estimation: str = "per_tile",
+        slide_stains: StainTarget | None = None,
+        min_tissue_pixels: int = 1000,
+    ) -> None: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def target(self) -> StainTarget: ...
+    def fit(self, images: Pixels | Sequence[Pixels], *, background: tuple[int, int, int] = (255, 255, 255)) -> StainTarget: ...
+    def __call__(self, image: Pixels) -> numpy.ndarray: ...
 
 class SlideReader:
     """An open whole-slide image (OpenSlide)."""
@@ -345,6 +382,14 @@ class TileExtractor:
     def read_level(self) -> Level | None: ...
     @property
     def read_size(self) -> tuple[int, int] | None: ...
+    @property
+    def thumbnail(self) -> numpy.typing.NDArray[numpy.uint8] | None: ...
+    @property
+    def thumbnail_placement(self) -> Placement | None: ...
+    @property
+    def tissue_mask(self) -> numpy.typing.NDArray[numpy.uint8] | None: ...
+    @property
+    def tissue_mask_placement(self) -> Placement | None: ...
     @property
     def tile_spec(self) -> TileSpec: ...
     @property
@@ -451,3 +496,35 @@ class SlideInference:
     ) -> dict[str, object]: ...
     @property
     def spec(self) -> ModelSpec: ...
+class PredictionWriter:
+    """Streams one slide's tile predictions to Zarr v2 (default), HDF5 ('h5') or NPZ, as the SDK's PredictionWriter."""
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        format: str = "zarr",
+        *,
+        spec: ModelSpec | None = None,
+        compressor: str = "lz4",
+        compression_level: int = 5,
+        chunk_rows: int = 0,
+        coords_attributes: dict[str, object] | None = None,
+    ) -> None: ...
+    def open(self, num_tiles: int | None = None, embedding_dim: int | Sequence[int] | None = None) -> None: ...
+    def write(self, features: numpy.typing.ArrayLike, coords: numpy.typing.ArrayLike) -> None: ...
+    def set_thumbnail(
+        self, thumbnail: numpy.typing.ArrayLike, *, downsample: tuple[float, float] = (1.0, 1.0), mpp: float | None = None
+    ) -> None: ...
+    def set_tissue_mask(
+        self, mask: numpy.typing.ArrayLike, *, downsample: tuple[float, float] = (1.0, 1.0), mpp: float | None = None
+    ) -> None: ...
+    def set_metadata(self, metadata: dict[str, MetadataValue]) -> None: ...
+    def set_gene_names(
+        self, input_genes: Sequence[str] | None = None, output_genes: Sequence[str] | None = None
+    ) -> None: ...
+    def close(self) -> None: ...
+    @property
+    def path(self) -> pathlib.Path: ...
+    @property
+    def rows(self) -> int: ...
+    def __enter__(self) -> PredictionWriter: ...
+    def __exit__(self, *exc_info: object) -> None: ...

@@ -18,10 +18,10 @@
 
 #include "bindings.hpp"
 #include "bioptimus/inference/backbone.hpp"
-#include "bioptimus/inference/feature_writer.hpp"
 #include "bioptimus/models/model_spec.hpp"
 #include "bioptimus/pipeline/cohort.hpp"
 #include "bioptimus/pipeline/slide_inference.hpp"
+#include "bioptimus/writers/prediction_writer.hpp"
 
 namespace py = pybind11;
 
@@ -70,14 +70,11 @@ struct PythonSlideInference {
       : backbone(std::move(loaded)), embedder(backbone), inference(spec, embedder, std::move(options)) {}
 };
 
-inference::FeatureFormat format_of(const std::string& format) {
-  if (format == "h5") {
-    return inference::FeatureFormat::hdf5;
+writers::WriterOptions writer_options_of(const std::string& format) {
+  if (const std::optional<writers::OutputFormat> parsed = writers::parse_output_format(format)) {
+    return {.format = *parsed};
   }
-  if (format == "npz") {
-    return inference::FeatureFormat::npz;
-  }
-  throw py::value_error("format: expected \"h5\" or \"npz\", got \"" + format + "\"");
+  throw py::value_error("format: expected \"h5\", \"npz\" or \"zarr\", got \"" + format + "\"");
 }
 
 py::dict report_of(const pipeline::SlideReport& report) {
@@ -106,8 +103,10 @@ PYBIND11_MODULE(_inference, module) {
 
   py::class_<PythonSlideInference>(module, "SlideInference", R"(A TorchScript model over whole slides, as
 `modelspec extract`: the tissue tiles, read and preprocessed by a TileStream
-while the model embeds the previous batch, written to a feature file (HDF5 in
-TRIDENT's layout, or NPZ) with CLAM's and TRIDENT's coordinate attributes.
+while the model embeds the previous batch, written by a PredictionWriter (HDF5
+in TRIDENT's layout, NPZ or Zarr) with CLAM's and TRIDENT's coordinate
+attributes, the slide's thumbnail and tissue mask: the files `modelspec
+extract` writes.
 
     inference = SlideInference(spec, "h0-mini.pt")
     inference.run("slide.svs", "features/slide.h5")            # one slide
@@ -128,7 +127,7 @@ The GIL is released while it works; callbacks get it back.)")
                                                  spec.identity()),
                  .batch_size = batch_size,
                  .threads = threads.value_or(bioptimus::pipeline::default_threads()),
-                 .format = format_of(format)};
+                 .writer = writer_options_of(format)};
              return without_gil([&] {
                return std::make_unique<PythonSlideInference>(
                    bioptimus::inference::Backbone::load(weights, spec, {.device = device}), spec, std::move(options));

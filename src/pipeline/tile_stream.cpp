@@ -403,6 +403,9 @@ TileStream TileStream::open(const std::filesystem::path& path, const models::Mod
                             const TileStreamOptions& options) {
   validate(options);  // before the slide is read
   extraction.model = spec.identity();
+  // A stream has no use for the thumbnail, which fit() would otherwise read
+  // from the slide when it does not segment one.
+  extraction.thumbnail_max_side = 0;
   extraction::wsi::TileExtractor extractor{spec.tile_spec(), std::move(extraction)};
   models::Preprocessor preprocessor(spec);
   io::wsi::SlideReader reader{path, slide};

@@ -159,7 +159,9 @@ TEST_CASE("SlideInference over a cohort: finished slides skipped, a failure repo
   const ModelSpec spec = mean_colour_spec();
   MeanColour model;
   SlideInference inference{
-      spec, model, {.extraction = {.segmentation = std::nullopt}, .format = bioptimus::inference::FeatureFormat::npz}};
+      spec,
+      model,
+      {.extraction = {.segmentation = std::nullopt}, .writer = {.format = bioptimus::writers::OutputFormat::npz}}};
   const auto run = [&](bool overwrite) {
     std::vector<std::string> reports;
     std::size_t progress_calls = 0;

@@ -3,9 +3,11 @@
 // SlideInference (target bioptimus::slide_inference): the SDK's "backbone +
 // mask provider + writer". A slide's tissue tiles (TileExtractor), read and
 // preprocessed by a TileStream while the model embeds the previous batch,
-// written batch by batch to a feature file (HDF5 in TRIDENT's layout, or
-// NPZ) with CLAM's and TRIDENT's coordinate attributes. What `modelspec
-// extract` does, for one slide or a Cohort; progress goes to a callback.
+// written batch by batch by a PredictionWriter (HDF5 in TRIDENT's layout,
+// NPZ or Zarr) with the extractor's coordinate attributes, its thumbnail and
+// tissue mask. What `modelspec extract` does, for one slide or a Cohort:
+// the command is its caller, the files are the same; progress goes to a
+// callback.
 //
 //   Backbone backbone = Backbone::load("h0-mini.pt", spec);
 //   BackboneEmbedder model{backbone};
@@ -24,11 +26,13 @@
 
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/inference/backbone.hpp"
-#include "bioptimus/inference/feature_writer.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/models/model_spec.hpp"
+#include "bioptimus/models/preprocess.hpp"
+#include "bioptimus/models/stain.hpp"
 #include "bioptimus/pipeline/cohort.hpp"
 #include "bioptimus/pipeline/tile_stream.hpp"
+#include "bioptimus/writers/prediction_writer.hpp"
 
 namespace bioptimus::pipeline {
 
@@ -77,7 +81,18 @@ struct SlideInferenceOptions {
   std::int64_t batch_size = 64;
   /// Threads reading and preprocessing tiles, >= 1.
   int threads = default_threads();
-  inference::FeatureFormat format = inference::FeatureFormat::hdf5;
+  /// The format and its compression; num_tiles is set per slide (the tile count).
+  writers::WriterOptions writer = {.format = writers::OutputFormat::hdf5};
+  /// The Preprocessor's options (a stain target, ...).
+  models::PreprocessOptions preprocess = {};
+  /// per_slide: the source stains of the spec's stain normalisation are
+  /// estimated once per slide, from up to 32 of its tissue tiles spread
+  /// evenly over it; a slide with too little tissue for that keeps each
+  /// tile's own (and `notice` says so). Needs a spec with stain_normalization.
+  models::StainEstimation stain_estimation = models::StainEstimation::per_tile;
+  /// Told what a slide's run did otherwise than asked, without failing: the
+  /// slide's id and a sentence.
+  std::function<void(const std::string& slide_id, const std::string& message)> notice = {};
 };
 
 /// One slide's outcome.
@@ -105,18 +120,22 @@ struct CohortInferenceOptions {
 /// thread-safe (one slide at a time).
 class SlideInference {
  public:
-  /// @throws ValidationError for options out of range (the extractor's, the stream's).
+  /// @throws ValidationError for options out of range (the extractor's, the
+  ///   stream's, the writer's); Error for per_slide stains with a spec
+  ///   without stain_normalization, or preprocessing options the spec refuses.
   SlideInference(const models::ModelSpec& spec, TileEmbedder& embedder, SlideInferenceOptions options = {});
 
   /// Embeds the tiles of the slide at `path` (opened with `slide`: an MPP
   /// override, the name its outputs take) into the feature file `output`,
-  /// which exists only once complete (the writer's temporary file is renamed).
+  /// which exists only once complete (the writer's temporary output is
+  /// renamed), with the extractor's thumbnail and tissue mask and the
+  /// slide's path as metadata (`slide_path`).
   /// @throws io::wsi::SlideError (naming the slide, and the region for a
   ///   read), the embedder's and the writer's errors.
   SlideInferenceResult run(const std::filesystem::path& path, const io::wsi::SlideOptions& slide,
                            const std::filesystem::path& output, const SlideProgress& progress = {});
 
-  /// Every slide of `cohort` into DIRECTORY/<slide_id>.<h5|npz> (the
+  /// Every slide of `cohort` into DIRECTORY/<slide_id>.<h5|npz|zarr> (the
   /// directory is made first); a slide whose file exists is skipped unless
   /// `overwrite`. A slide that fails is reported and the others still run.
   CohortSummary run(const Cohort& cohort, const std::filesystem::path& directory,
