@@ -104,6 +104,7 @@ class Progress {
 };
 
 // The command line checked both names (extract_command.cpp).
+// The precision is the embedder's (SlideInference sets it).
 writers::WriterOptions writer_options(const ExtractOptions& options) {
   return {.format = writers::parse_output_format(options.format).value_or(writers::OutputFormat::hdf5),
           .compressor = writers::parse_zarr_compressor(options.zarr_compressor).value_or(writers::ZarrCompressor::lz4)};
@@ -180,8 +181,17 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
 #endif
   std::optional<inference::Backbone> backbone;
   if (!model) {
-    backbone.emplace(inference::Backbone::load(options.weights, spec, {.device = options.device}));
+    backbone.emplace(
+        inference::Backbone::load(options.weights, spec,
+                                  {.device = options.device,
+                                   .precision = models::parse_precision(options.precision),  // nothing for "auto"
+                                   .threads = options.threads}));
     model = std::make_unique<pipeline::BackboneEmbedder>(*backbone);
+    fmt::print(stderr, "{}: {} ({}), {} threads\n", spec.identity(), models::to_string(backbone->precision()),
+               backbone->precision_reason(), options.threads);
+    for (const std::string& warning : backbone->warnings()) {
+      fmt::print(stderr, "modelspec: warning: {}\n", warning);
+    }
   }
   pipeline::SlideInference inference{
       spec,

@@ -469,6 +469,7 @@ class SlideInference:
         batch_size: int = 64,
         threads: int | None = None,
         format: str = "h5",
+        precision: str = "auto",
         mask_threshold: float = 0.5,
         segment: bool = True,
         min_tissue_area_um2: float | None = None,

@@ -115,8 +115,13 @@ extract` writes.
 The GIL is released while it works; callbacks get it back.)")
       .def(py::init([](const bioptimus::models::ModelSpec& spec, const std::filesystem::path& weights,
                        const std::string& device, std::int64_t batch_size, std::optional<int> threads,
-                       const std::string& format, double mask_threshold, bool segment,
+                       const std::string& format, const std::string& precision, double mask_threshold, bool segment,
                        std::optional<double> min_tissue_area_um2, std::optional<double> min_hole_area_um2) {
+             const std::optional<bioptimus::models::Precision> chosen = bioptimus::models::parse_precision(precision);
+             if (!chosen && precision != "auto") {
+               throw py::value_error("precision: expected \"auto\", \"fp32\", \"bf16\" or \"fp16\", got \"" +
+                                     precision + "\"");
+             }
              bioptimus::pipeline::SlideInferenceOptions options{
                  .extraction = extractor_options({.mask_threshold = mask_threshold,
                                                   .segment = segment,
@@ -130,16 +135,20 @@ The GIL is released while it works; callbacks get it back.)")
                  .writer = writer_options_of(format)};
              return without_gil([&] {
                return std::make_unique<PythonSlideInference>(
-                   bioptimus::inference::Backbone::load(weights, spec, {.device = device}), spec, std::move(options));
+                   bioptimus::inference::Backbone::load(
+                       weights, spec, {.device = device, .precision = chosen, .threads = options.threads}),
+                   spec, std::move(options));
              });
            }),
            py::arg("spec"), py::arg("weights"), py::kw_only(), py::arg("device") = "cpu", py::arg("batch_size") = 64,
-           py::arg("threads") = py::none(), py::arg("format") = "h5", py::arg("mask_threshold") = 0.5,
-           py::arg("segment") = true, py::arg("min_tissue_area_um2") = py::none(),
+           py::arg("threads") = py::none(), py::arg("format") = "h5", py::arg("precision") = "auto",
+           py::arg("mask_threshold") = 0.5, py::arg("segment") = true, py::arg("min_tissue_area_um2") = py::none(),
            py::arg("min_hole_area_um2") = py::none(),
            R"(spec: the ModelSpec; weights: the model as TorchScript (checked against the spec
 at load). device: cpu, cuda or cuda:N. batch_size: tiles per model call.
-threads: reader threads (default: one per core). format: "h5" or "npz".
+threads: the model's threads, and the readers' (default: one per core).
+format: "h5", "npz" or "zarr". precision: auto (as `modelspec extract
+--precision`), fp32, bf16 or fp16.
 mask_threshold, segment, min_tissue_area_um2, min_hole_area_um2: as TileExtractor.)")
       .def(
           "run",

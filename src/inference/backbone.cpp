@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "blas.hpp"
+#include "precision.hpp"
 #include "torch_module.hpp"
 
 namespace bioptimus::inference {
@@ -37,12 +39,19 @@ std::string shape_text(std::span<const std::int64_t> shape) {
 // Two tiles, so that a model that drops or hard-codes the batch axis shows.
 constexpr std::int64_t dummy_batch = 2;
 
+// The CPU does not change while the process runs; probed once (the AMX permission is a system call).
+detail::NativeBf16 this_cpu_bf16() {
+  static const detail::NativeBf16 unit = detail::native_bf16(detail::probe_x86_features());
+  return unit;
+}
+
 }  // namespace
 
 struct Backbone::State {
   std::filesystem::path file;
   models::ModelSpec spec;
-  models::Precision precision;
+  detail::PrecisionChoice precision;
+  std::vector<std::string> warnings;
   std::unique_ptr<detail::TorchModule> module;
   models::Readout readout;
   std::size_t tile_size;
@@ -59,15 +68,29 @@ Backbone Backbone::load(const std::filesystem::path& file, const models::ModelSp
   if (!std::filesystem::is_regular_file(file, error)) {
     throw BackboneError(name + ": cannot open the TorchScript model: no such file");
   }
+  if (options.threads < 0) {
+    throw BackboneError(name + ": threads must be 0 (LibTorch's default) or more, got " +
+                        std::to_string(options.threads));
+  }
   const bool cuda = options.device.starts_with("cuda");
-  const models::Precision precision = options.precision.value_or(cuda ? spec.precision() : models::Precision::fp32);
+  detail::PrecisionChoice choice = [&] {
+    try {
+      return detail::choose_precision(spec.precision(), options.precision,
+                                      cuda ? detail::DeviceKind::cuda : detail::DeviceKind::cpu,
+                                      cuda ? detail::NativeBf16::none : this_cpu_bf16());
+    } catch (const BackboneError& e) {
+      throw BackboneError(name + ": " + e.what());
+    }
+  }();
+  const models::Precision precision = choice.precision;
   const std::array<std::int64_t, 3> input = spec.input_shape();
   const std::array<std::int64_t, 4> dummy_shape{dummy_batch, input[0], input[1], input[2]};
 
   std::unique_ptr<detail::TorchModule> module;
   detail::OutputInfo output;
   try {
-    module = std::make_unique<detail::TorchModule>(name, options.device, element_type(precision));
+    module = std::make_unique<detail::TorchModule>(
+        name, detail::ModuleOptions{options.device, element_type(precision), options.threads});
     output = module->run_zeros(dummy_shape);
   } catch (const detail::TorchError& e) {
     switch (e.kind()) {
@@ -80,6 +103,12 @@ Backbone Backbone::load(const std::filesystem::path& file, const models::ModelSp
                             ": not a TorchScript model (save one with torch.jit.trace or torch.jit.script, then "
                             ".save()): " +
                             e.what());
+      case detail::TorchError::Kind::newer_torch:
+        throw BackboneError(name + ": LibTorch " + detail::torch_version() +
+                            " cannot load it, it was saved by a newer torch: " + e.what() + " Export it with torch " +
+                            detail::torch_version() +
+                            " (Debian 12's python3-torch), a timm model with TIMM_FUSED_ATTN=0 (docs/inference.md, "
+                            "\"Exporting an encoder\")");
       case detail::TorchError::Kind::failed:
         break;
     }
@@ -97,9 +126,16 @@ Backbone Backbone::load(const std::filesystem::path& file, const models::ModelSp
   const std::vector<std::int64_t> tile_output_shape(output.shape.begin() + 1, output.shape.end());
   models::Readout readout{spec, tile_output_shape, name};
   const auto tile_size = static_cast<std::size_t>(input[0] * input[1] * input[2]);
+  std::vector<std::string> warnings;
+  if (!cuda) {
+    if (const std::optional<std::string>& blas = detail::this_process_blas_warning()) {
+      warnings.push_back(*blas);
+    }
+  }
   return Backbone{std::make_unique<State>(State{.file = file,
                                                 .spec = spec,
-                                                .precision = precision,
+                                                .precision = std::move(choice),
+                                                .warnings = std::move(warnings),
                                                 .module = std::move(module),
                                                 .readout = std::move(readout),
                                                 .tile_size = tile_size,
@@ -115,7 +151,9 @@ Backbone::~Backbone() = default;
 
 const models::ModelSpec& Backbone::spec() const noexcept { return state_->spec; }
 const std::filesystem::path& Backbone::file() const noexcept { return state_->file; }
-models::Precision Backbone::precision() const noexcept { return state_->precision; }
+models::Precision Backbone::precision() const noexcept { return state_->precision.precision; }
+const std::string& Backbone::precision_reason() const noexcept { return state_->precision.reason; }
+const std::vector<std::string>& Backbone::warnings() const noexcept { return state_->warnings; }
 const models::Readout& Backbone::readout() const noexcept { return state_->readout; }
 std::size_t Backbone::tile_size() const noexcept { return state_->tile_size; }
 std::size_t Backbone::embedding_size() const noexcept { return state_->readout.output_size(); }

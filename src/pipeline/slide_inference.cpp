@@ -126,6 +126,7 @@ SlideInferenceResult SlideInference::run(const std::filesystem::path& path, cons
           : preprocessor_;
   writers::WriterOptions writer_options = options_.writer;
   writer_options.num_tiles = total;
+  writer_options.precision = embedder_->compute_precision();
   const std::unique_ptr<writers::PredictionWriter> writer =
       writers::open_prediction_writer(output, spec_, extractor_.coordinate_attributes(), writer_options);
   set_pictures(*writer, extractor_);

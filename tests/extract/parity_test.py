@@ -14,38 +14,18 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 try:
     import h5py
     import numpy as np
-    import openslide
+    import pipeline  # openslide-python, Pillow, torchvision, torch, PyYAML
     import torch
-    from PIL import Image
-    from torchvision import transforms
 except ImportError as missing:
     print(f"SKIP: {missing}")
     sys.exit(77)
 
 TOOL, GENERATOR, MODELS = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
-TILE, PREFIX_TOKENS, TOLERANCE = 64, 5, 1e-4
-MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-
-
-def python_features(slide_path, coords, level, region_size, model):
-    to_input = transforms.Compose([transforms.ToTensor(), transforms.Normalize(MEAN, STD)])
-    slide = openslide.OpenSlide(str(slide_path))
-    white = Image.new("RGBA", (region_size, region_size), (255, 255, 255, 255))
-    features = []
-    with torch.inference_mode():
-        for start in range(0, len(coords), 64):
-            batch = []
-            for x, y in coords[start:start + 64]:
-                region = slide.read_region((int(x), int(y)), level, (region_size, region_size))
-                # Our reader composites transparent pixels (outside the scan) on white.
-                region = Image.alpha_composite(white, region).convert("RGB")
-                batch.append(to_input(region.resize((TILE, TILE), Image.BICUBIC)))
-            tokens = model(torch.stack(batch))
-            features.append(torch.cat([tokens[:, 0], tokens[:, PREFIX_TOKENS:].mean(dim=1)], dim=1).numpy())
-    return np.concatenate(features)
+TOLERANCE = 1e-4
 
 
 torch.set_num_threads(1)
@@ -63,7 +43,8 @@ with tempfile.TemporaryDirectory() as work:
         ours, coords = f["features"][:], f["coords"][:]
         level, region_size = int(f["coords"].attrs["patch_level"]), int(f["coords"].attrs["patch_size"])
     assert 500 < len(coords) < 2000, len(coords)
-    theirs = python_features(slide, coords, level, region_size, torch.jit.load(str(weights)).eval())
+    spec = pipeline.load_spec(MODELS / "tiny-vit-reg4.yaml")
+    theirs = pipeline.features(slide, coords, level, region_size, spec, torch.jit.load(str(weights)).eval())
     assert ours.shape == theirs.shape, (ours.shape, theirs.shape)
     difference = np.abs(ours - theirs)
     worst = np.unravel_index(np.argmax(difference), difference.shape)

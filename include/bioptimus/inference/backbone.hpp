@@ -21,6 +21,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "bioptimus/error.hpp"
 #include "bioptimus/models/model_spec.hpp"
@@ -41,10 +42,18 @@ class BIOPTIMUS_VISIBLE_TYPE BackboneError : public Error {
 struct BackboneOptions {
   /// A LibTorch device string: "cpu", "cuda" or "cuda:N".
   std::string device = "cpu";
-  /// The precision to run in. Nothing means the spec's precision on a CUDA
-  /// device and fp32 on the CPU, where LibTorch's half-precision kernels are
-  /// incomplete and slow.
+  /// The precision to run in; nothing is auto: the spec's precision on a
+  /// CUDA device; on the CPU, an fp16 or bf16 spec runs in bf16 where the CPU
+  /// has a native bf16 unit (AVX512-BF16 or AMX-BF16) and in fp32 elsewhere
+  /// (emulated bf16 is slower than fp32), an fp32 spec in fp32. bf16 on the
+  /// CPU is autocast, as torch.autocast("cpu", torch.bfloat16): matrix
+  /// products and convolutions in bf16, the weights kept in fp32. fp16 does
+  /// not run on the CPU (LibTorch's CPU autocast has bfloat16 only).
   std::optional<models::Precision> precision = std::nullopt;
+  /// LibTorch's intra-op threads (OpenMP, which OpenBLAS's OpenMP build
+  /// shares), set in the thread that runs embed(); 0 leaves LibTorch's
+  /// default (which may be 1 core on a virtual machine).
+  int threads = 0;
 };
 
 /// A loaded TorchScript model and the Readout that turns its output into the
@@ -54,8 +63,10 @@ class BIOPTIMUS_VISIBLE_TYPE Backbone {
  public:
   /// Loads `file`, moves it to the device and precision of `options`, and
   /// runs one dummy batch to check its output shape against `spec`.
-  /// @throws BackboneError when the file is missing or is not TorchScript, or
-  ///   the device is unavailable, or the model fails on the dummy batch;
+  /// @throws BackboneError when the file is missing or is not TorchScript
+  ///   (or needs a newer LibTorch: the message says which operator or format
+  ///   version), or the device is unavailable, or the precision does not run
+  ///   on it, or the model fails on the dummy batch;
   ///   models::ReadoutError (naming the file and the spec field) when its
   ///   output does not fit the spec.
   [[nodiscard]] static Backbone load(const std::filesystem::path& file, const models::ModelSpec& spec,
@@ -73,6 +84,12 @@ class BIOPTIMUS_VISIBLE_TYPE Backbone {
   [[nodiscard]] const std::filesystem::path& file() const noexcept;
   /// The precision it runs in.
   [[nodiscard]] models::Precision precision() const noexcept;
+  /// Why it runs in precision(), in words for a log ("the spec asks for fp16;
+  /// this CPU has no native bf16 (AVX512-BF16 or AMX-BF16), ...: fp32").
+  [[nodiscard]] const std::string& precision_reason() const noexcept;
+  /// What on this machine makes the backbone slower than it could be, each
+  /// with how to fix it (a reference BLAS behind LibTorch); usually empty.
+  [[nodiscard]] const std::vector<std::string>& warnings() const noexcept;
   /// How its output becomes the embedding.
   [[nodiscard]] const models::Readout& readout() const noexcept;
   /// Floats of one tile's input: the product of spec().input_shape().

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -50,6 +51,10 @@ class TileEmbedder {
   [[nodiscard]] virtual models::Precision input_precision() const noexcept { return models::Precision::fp32; }
   /// Floats of one tile's embedding.
   [[nodiscard]] virtual std::size_t embedding_size() const noexcept = 0;
+  /// The precision the model computes in, recorded in the output's
+  /// `precision` attribute; nullopt when it is not known here (a model
+  /// server runs its own).
+  [[nodiscard]] virtual std::optional<models::Precision> compute_precision() const noexcept { return std::nullopt; }
   /// Embeds `batch` (of the slide named `slide_id`) into `embeddings`,
   /// embedding_size() floats per tile.
   virtual void embed(const TileBatch& batch, const std::string& slide_id, std::span<float> embeddings) = 0;
@@ -67,6 +72,9 @@ class BackboneEmbedder final : public TileEmbedder {
 
   [[nodiscard]] TileFormat input_format() const noexcept override { return TileFormat::model_input; }
   [[nodiscard]] std::size_t embedding_size() const noexcept override { return backbone_->embedding_size(); }
+  [[nodiscard]] std::optional<models::Precision> compute_precision() const noexcept override {
+    return backbone_->precision();
+  }
   void embed(const TileBatch& batch, const std::string& slide_id, std::span<float> embeddings) override;
 
  private:
@@ -81,7 +89,8 @@ struct SlideInferenceOptions {
   std::int64_t batch_size = 64;
   /// Threads reading and preprocessing tiles, >= 1.
   int threads = default_threads();
-  /// The format and its compression; num_tiles is set per slide (the tile count).
+  /// The format and its compression; num_tiles (the slide's tile count) and
+  /// precision (the embedder's compute_precision()) are set per slide.
   writers::WriterOptions writer = {.format = writers::OutputFormat::hdf5};
   /// The Preprocessor's options (a stain target, ...).
   models::PreprocessOptions preprocess = {};
