@@ -45,6 +45,12 @@ endif()
 if(TARGET bioptimus_writers)
   bioptimus_install_component(bioptimus_writers bioptimusWritersTargets)
 endif()
+# `slide_inference`: bioptimus::slide_inference (SlideInference), a static
+# library over the pipeline, inference and writers layers: asking for it
+# asks for those two components too.
+if(TARGET bioptimus_slide_inference)
+  bioptimus_install_component(bioptimus_slide_inference bioptimusSlideInferenceTargets)
+endif()
 
 configure_package_config_file(cmake/bioptimusConfig.cmake.in "${PROJECT_BINARY_DIR}/bioptimusConfig.cmake"
                               INSTALL_DESTINATION ${BIOPTIMUS_INSTALL_CMAKEDIR})

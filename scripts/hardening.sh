@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The hardening jobs (docs/hardening.md): the whole test suite with shared
 # libraries (exceptions caught across the .so boundary), the whole test suite
-# under AddressSanitizer + UndefinedBehaviorSanitizer, the concurrency test under
-# ThreadSanitizer, and bounded libFuzzer runs of the YAML loader (any bytes end
+# under AddressSanitizer + UndefinedBehaviorSanitizer, the concurrency tests (the
+# registry's, the model server's and remote backend's, and TileStream's 50
+# streams created and destroyed mid-way) under ThreadSanitizer, and bounded libFuzzer runs of the YAML loader (any bytes end
 # in a spec or a ConfigError), of the round trip (every accepted spec
 # survives to_yaml -> parse_spec and to_json) and of the mega-tile spec decoder, from a seed corpus of every
 # config and test fixture. Exits non-zero on any failure.
@@ -75,7 +76,7 @@ for name in $steps; do
   case $name in
     shared) step "shared: whole test suite, BUILD_SHARED_LIBS=ON" preset_suite shared ;;
     asan) step "asan: whole test suite, ASan + UBSan" preset_suite asan ;;
-    tsan) step "tsan: concurrency tests (the registry, the model server and remote backend), ThreadSanitizer" preset_suite tsan ;;
+    tsan) step "tsan: concurrency tests (the registry, the model server and remote backend, TileStream), ThreadSanitizer" preset_suite tsan ;;
     fuzz) step "fuzz: parse_spec_fuzzer, roundtrip_fuzzer and parse_megatile_spec_fuzzer, ${fuzz_seconds} s each" fuzz ;;
     *)
       echo "hardening: unknown step ${name} (expected shared, asan, tsan or fuzz)" >&2

@@ -48,57 +48,63 @@ std::filesystem::path write_hdf5(const extraction::wsi::MegaTileExtractor& extra
   return extractor.to_hdf5(options.output);
 }
 
+// Writes the extractor's tiles of the fitted slide in the chosen format; the path written.
+template <class Extractor>
+std::filesystem::path write_tiles(const Extractor& extractor, const TilesOptions& options) {
+  if (options.format == "csv") {
+    return extractor.to_csv(options.output);
+  }
+  if (options.format == "json") {
+    return extractor.to_json(options.output);
+  }
+  return write_hdf5(extractor, options);
+}
+
 // Runs `extractor` over every slide; `unit` names what it extracts.
 template <class Extractor>
 int run_slides(Extractor& extractor, const TilesOptions& options, const models::ModelSpec& spec,
                std::string_view unit) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
-  const std::vector<ManifestEntry> slides = slides_to_run(options.input);
+  const pipeline::Cohort slides = slides_to_run(options.input);
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
-  std::size_t failed = 0;
-  std::size_t extracted = 0;
-  for (std::size_t i = 0; i < slides.size(); ++i) {
-    const std::string slide_path = slides[i].slide_path.string();
-    const Clock::time_point slide_start = Clock::now();
-    nlohmann::ordered_json summary{{"slide", slide_path}, {"slide_id", slides[i].slide_id}, {"model", spec.identity()}};
-    try {
-      const io::wsi::SlideReader slide{slide_path,
-                                       {.mpp_override = slides[i].mpp_override, .name = slides[i].slide_id}};
-      const auto& regions = extractor.fit(slide).extract();
-      std::filesystem::path written;
-      if (options.format == "csv") {
-        written = extractor.to_csv(options.output);
-      } else if (options.format == "json") {
-        written = extractor.to_json(options.output);
-      } else {
-        written = write_hdf5(extractor, options);
-      }
-      if (options.thumbnail) {
-        (void)extraction::wsi::write_thumbnail(options.output, slide, extractor);
-      }
-      extracted += regions.size();
-      const double seconds = std::chrono::duration<double>(Clock::now() - slide_start).count();
+  std::int64_t considered = 0;
+  const auto extract_slide = [&](const pipeline::CohortSlide& entry, std::size_t) {
+    const io::wsi::SlideReader slide{entry.slide_path.string(),
+                                     {.mpp_override = entry.mpp_override, .name = entry.slide_id}};
+    const auto& regions = extractor.fit(slide).extract();
+    considered = candidates(extractor);
+    const std::filesystem::path written = write_tiles(extractor, options);
+    if (options.thumbnail) {
+      (void)extraction::wsi::write_thumbnail(options.output, slide, extractor);
+    }
+    return pipeline::SlideResult{.tiles = static_cast<std::int64_t>(regions.size()), .output = written};
+  };
+  const auto report_slide = [&](const pipeline::SlideReport& report) {
+    const std::string slide_path = report.slide.slide_path.string();
+    nlohmann::ordered_json summary{
+        {"slide", slide_path}, {"slide_id", report.slide.slide_id}, {"model", spec.identity()}};
+    if (report.result.status == pipeline::SlideStatus::failed) {
+      fmt::print(stderr, "modelspec: {}\n", report.error);
+      summary.update({{"status", "failed"}, {"seconds", report.seconds}, {"error", report.error}});
+    } else {
       if (terminal) {
-        fmt::print(stderr, "[{}/{}] {}: {} of {} {} -> {} ({:.2f} s)\n", i + 1, slides.size(), slide_path,
-                   regions.size(), candidates(extractor), unit, written.string(), seconds);
+        fmt::print(stderr, "[{}/{}] {}: {} of {} {} -> {} ({:.2f} s)\n", report.index + 1, slides.size(), slide_path,
+                   report.result.tiles, considered, unit, report.result.output.string(), report.seconds);
       }
-      summary.update(
-          {{"status", "ok"}, {std::string(unit), regions.size()}, {"seconds", seconds}, {"output", written.string()}});
-    } catch (const std::exception& error) {
-      ++failed;
-      fmt::print(stderr, "modelspec: {}\n", error.what());
-      summary.update({{"status", "failed"},
-                      {"seconds", std::chrono::duration<double>(Clock::now() - slide_start).count()},
-                      {"error", error.what()}});
+      summary.update({{"status", "ok"},
+                      {std::string(unit), report.result.tiles},
+                      {"seconds", report.seconds},
+                      {"output", report.result.output.string()}});
     }
     if (options.input.summary) {
       append_summary_line(*options.input.summary, summary);
     }
-  }
-  fmt::print("{} slides ({} failed), {} {}, {:.2f} s\n", slides.size(), failed, extracted, unit,
+  };
+  const pipeline::CohortSummary totals = slides.run(extract_slide, report_slide);
+  fmt::print("{} slides ({} failed), {} {}, {:.2f} s\n", totals.slides, totals.failed, totals.tiles, unit,
              std::chrono::duration<double>(Clock::now() - start).count());
-  return failed == 0 ? 0 : 1;
+  return totals.failed == 0 ? 0 : 1;
 }
 
 }  // namespace

@@ -9,5 +9,6 @@ check_header_dependencies(
   bioptimus/error.hpp bioptimus/io/wsi/types.hpp bioptimus/extraction/wsi/types.hpp bioptimus/models/types.hpp
   bioptimus/models/readout.hpp bioptimus/image/image.hpp bioptimus/image/resize.hpp bioptimus/models/preprocess.hpp)
 check_header_dependencies(
-  "/torch/|/ATen/|/c10/|hdf5|/zip\\.h|blosc|nlohmann|yaml-cpp|/fmt/" "LibTorch, HDF5, libzip, blosc, nlohmann-json, yaml-cpp or fmt"
-  bioptimus/inference/backbone.hpp bioptimus/writers/prediction_writer.hpp)
+  "/torch/|/ATen/|/c10/|hdf5|/zip\\.h|blosc|nlohmann|yaml-cpp|/fmt/|openslide|opencv"
+  "LibTorch, HDF5, libzip, blosc, nlohmann-json, yaml-cpp, fmt, OpenSlide or OpenCV"
+  bioptimus/inference/backbone.hpp bioptimus/writers/prediction_writer.hpp bioptimus/pipeline/slide_inference.hpp)
