@@ -9,26 +9,6 @@
 
 namespace bioptimus::engine {
 
-std::string_view to_string(MlpKind kind) noexcept {
-  switch (kind) {
-    case MlpKind::mlp:
-      return "Mlp";
-    case MlpKind::swiglu_packed:
-      return "SwiGLUPacked";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(Activation activation) noexcept {
-  switch (activation) {
-    case Activation::gelu:
-      return "gelu";
-    case Activation::silu:
-      return "silu";
-  }
-  return "unknown";
-}
-
 VitArchitecture::VitArchitecture(Fields fields) : fields_(std::move(fields)) {
   std::vector<Violation> problems;
   const auto fail = [&problems](std::string field, std::string message, std::vector<std::string> related = {}) {

@@ -20,13 +20,6 @@ namespace {
 static_assert(std::endian::native == std::endian::little,
               "safetensors data is little-endian; a big-endian host would need byte swapping");
 
-constexpr std::array dtype_names{
-    std::pair{Dtype::boolean, "BOOL"},    std::pair{Dtype::u8, "U8"},           std::pair{Dtype::i8, "I8"},
-    std::pair{Dtype::f8_e5m2, "F8_E5M2"}, std::pair{Dtype::f8_e4m3, "F8_E4M3"}, std::pair{Dtype::i16, "I16"},
-    std::pair{Dtype::u16, "U16"},         std::pair{Dtype::f16, "F16"},         std::pair{Dtype::bf16, "BF16"},
-    std::pair{Dtype::i32, "I32"},         std::pair{Dtype::u32, "U32"},         std::pair{Dtype::f32, "F32"},
-    std::pair{Dtype::f64, "F64"},         std::pair{Dtype::i64, "I64"},         std::pair{Dtype::u64, "U64"}};
-
 // A header nests at most three levels: {name: {"shape": [..]}}. A little slack
 // for metadata that breaks the string-to-string rule (refused by name below).
 constexpr std::size_t max_header_depth = 8;
@@ -52,48 +45,6 @@ std::optional<std::uint64_t> whole_number(const nlohmann::json& value) {
 }
 
 }  // namespace
-
-std::string_view to_string(Dtype dtype) noexcept {
-  for (const auto& [value, name] : dtype_names) {
-    if (value == dtype) {
-      return name;
-    }
-  }
-  return "unknown";
-}
-
-std::size_t size_of(Dtype dtype) noexcept {
-  switch (dtype) {
-    case Dtype::boolean:
-    case Dtype::u8:
-    case Dtype::i8:
-    case Dtype::f8_e5m2:
-    case Dtype::f8_e4m3:
-      return 1;
-    case Dtype::i16:
-    case Dtype::u16:
-    case Dtype::f16:
-    case Dtype::bf16:
-      return 2;
-    case Dtype::i32:
-    case Dtype::u32:
-    case Dtype::f32:
-      return 4;
-    case Dtype::f64:
-    case Dtype::i64:
-    case Dtype::u64:
-      return 8;
-  }
-  return 1;
-}
-
-std::int64_t TensorEntry::elements() const noexcept {
-  std::int64_t count = 1;
-  for (const std::int64_t extent : shape) {
-    count *= extent;
-  }
-  return count;
-}
 
 struct SafetensorsFile::State {
   std::string source;
@@ -125,15 +76,15 @@ TensorEntry read_entry(const std::string& source, const std::string& name, const
   TensorEntry entry;
   entry.name = name;
   const nlohmann::json& dtype = value.at("dtype");
-  const auto* known = dtype.is_string() ? std::find_if(dtype_names.begin(), dtype_names.end(),
-                                                       [&](const auto& pair) { return dtype == pair.second; })
-                                        : dtype_names.end();
-  if (known == dtype_names.end()) {
+  const auto* known = dtype.is_string() ? std::find_if(all_dtypes.begin(), all_dtypes.end(),
+                                                       [&](Dtype each) { return dtype == to_string(each); })
+                                        : all_dtypes.end();
+  if (known == all_dtypes.end()) {
     throw SafetensorsError(who + ": dtype " + detail::json_excerpt(dtype) +
                            " is not a safetensors dtype (BOOL, U8, I8, F8_E5M2, F8_E4M3, I16, U16, F16, BF16, I32, "
                            "U32, F32, F64, I64, U64)");
   }
-  entry.dtype = known->first;
+  entry.dtype = *known;
 
   const nlohmann::json& shape = value.at("shape");
   if (!shape.is_array()) {
@@ -154,26 +105,28 @@ TensorEntry read_entry(const std::string& source, const std::string& name, const
     bytes = overflow ? 0 : bytes * *number;
   }
   const nlohmann::json& offsets = value.at("data_offsets");
-  const std::optional<std::uint64_t> begin =
-      offsets.is_array() && offsets.size() == 2 ? whole_number(offsets[0]) : std::nullopt;
-  const std::optional<std::uint64_t> end =
-      offsets.is_array() && offsets.size() == 2 ? whole_number(offsets[1]) : std::nullopt;
-  if (!begin || !end) {
+  const bool pair = offsets.is_array() && offsets.size() == 2;
+  const std::optional<std::uint64_t> first = pair ? whole_number(offsets[0]) : std::nullopt;
+  const std::optional<std::uint64_t> last = pair ? whole_number(offsets[1]) : std::nullopt;
+  if (!first.has_value() || !last.has_value()) {
     throw SafetensorsError(who + ": data_offsets: expected [begin, end], two whole numbers, got " +
                            detail::json_excerpt(offsets));
   }
-  if (*end < *begin || *end > data.size()) {
-    throw SafetensorsError(who + ": data_offsets [" + std::to_string(*begin) + ", " + std::to_string(*end) +
-                           "] do not lie within the " + std::to_string(data.size()) + " bytes of data");
+  // Plain copies: g++ -O3 sees the optionals' values as maybe uninitialised past the check.
+  const std::uint64_t begin = first.value_or(0);
+  const std::uint64_t end = last.value_or(0);
+  const std::string range = "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "]";
+  if (end < begin || end > data.size()) {
+    throw SafetensorsError(who + ": " + range + " do not lie within the " + std::to_string(data.size()) +
+                           " bytes of data");
   }
-  if (overflow || *end - *begin != bytes) {
-    throw SafetensorsError(who + ": data_offsets [" + std::to_string(*begin) + ", " + std::to_string(*end) + "] hold " +
-                           std::to_string(*end - *begin) + " bytes; its shape " + detail::json_excerpt(shape) + " of " +
-                           std::string{to_string(entry.dtype)} + " needs " +
+  if (overflow || end - begin != bytes) {
+    throw SafetensorsError(who + ": " + range + " hold " + std::to_string(end - begin) + " bytes; its shape " +
+                           detail::json_excerpt(shape) + " of " + std::string{to_string(entry.dtype)} + " needs " +
                            (overflow ? std::string{"more than 2^64"} : std::to_string(bytes)));
   }
-  entry.file_offset = data_offset + *begin;
-  entry.bytes = data.subspan(static_cast<std::size_t>(*begin), static_cast<std::size_t>(*end - *begin));
+  entry.file_offset = data_offset + begin;
+  entry.bytes = data.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin));
   return entry;
 }
 

@@ -266,10 +266,7 @@ VitModel VitModel::load(const std::filesystem::path& weights, const models::Mode
                          " against the model's " + std::to_string(arch.num_prefix_tokens()) + " (" +
                          (arch.class_token() ? "CLS + " : "") + std::to_string(arch.reg_tokens()) + " registers)");
   }
-  if (input[1] % arch.patch_size() != 0 || input[2] % arch.patch_size() != 0) {
-    mismatches.push_back("the spec's input " + std::to_string(input[1]) + "x" + std::to_string(input[2]) +
-                         " is not a whole number of " + std::to_string(arch.patch_size()) + "-pixel patches");
-  }
+  // A ModelSpec's patch divides its input: with the same patch, the grid is whole.
   const detail::Grid grid{.height = input[1] / arch.patch_size(), .width = input[2] / arch.patch_size()};
   const detail::Grid model_grid{.height = arch.grid_height(), .width = arch.grid_width()};
   if ((grid.height != model_grid.height || grid.width != model_grid.width) && !arch.dynamic_img_size()) {

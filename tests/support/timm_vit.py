@@ -187,15 +187,17 @@ _SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat1
 
 
 def save_safetensors(state_dict, path, dtype=torch.float32, metadata=None):
-    """Writes `state_dict` (name -> tensor) as safetensors, every tensor converted to `dtype`."""
-    header, blobs, offset = {}, [], 0
+    """Writes `state_dict` (name -> tensor) as safetensors, every tensor converted to `dtype`.
+
+    The header is made from the shapes first and the tensors are then written one at a time, so that
+    a large model is never held twice in memory."""
+    itemsize = torch.tensor([], dtype=dtype).element_size()
+    header, offset = {}, 0
     for name in sorted(state_dict):
-        tensor = state_dict[name].detach().to(dtype).contiguous().cpu()
-        raw = tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
-        header[name] = {"dtype": _SAFETENSORS_DTYPES[dtype], "shape": list(tensor.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
+        size = state_dict[name].numel() * itemsize
+        header[name] = {"dtype": _SAFETENSORS_DTYPES[dtype], "shape": list(state_dict[name].shape),
+                        "data_offsets": [offset, offset + size]}
+        offset += size
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     text = json.dumps(header, separators=(",", ":")).encode()
@@ -203,8 +205,10 @@ def save_safetensors(state_dict, path, dtype=torch.float32, metadata=None):
     with open(path, "wb") as out:
         out.write(struct.pack("<Q", len(text)))
         out.write(text)
-        for raw in blobs:
-            out.write(raw)
+        for name in sorted(state_dict):
+            tensor = state_dict[name].detach().to(dtype).contiguous().cpu()
+            if tensor.numel():
+                out.write(memoryview(tensor.view(torch.uint8).numpy()))
 
 
 def timm_config(architecture, model_args, mean, std, img_size):

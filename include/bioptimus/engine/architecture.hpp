@@ -40,10 +40,14 @@ enum class MlpKind : std::uint8_t { mlp, swiglu_packed };
 /// The MLP's activation: exact GELU (erf, torch's default) or SiLU.
 enum class Activation : std::uint8_t { gelu, silu };
 
-/// "Mlp", "SwiGLUPacked".
-[[nodiscard]] std::string_view to_string(MlpKind kind) noexcept;
-/// "gelu", "silu".
-[[nodiscard]] std::string_view to_string(Activation activation) noexcept;
+/// "Mlp", "SwiGLUPacked": timm's class names.
+[[nodiscard]] constexpr std::string_view to_string(MlpKind kind) noexcept {
+  return kind == MlpKind::swiglu_packed ? "SwiGLUPacked" : "Mlp";
+}
+/// "gelu", "silu": timm's act_layer names.
+[[nodiscard]] constexpr std::string_view to_string(Activation activation) noexcept {
+  return activation == Activation::silu ? "silu" : "gelu";
+}
 
 /// One ViT of timm's VisionTransformer family, as the engine runs it.
 class BIOPTIMUS_VISIBLE_TYPE VitArchitecture {

@@ -18,6 +18,7 @@
 #ifndef BIOPTIMUS_ENGINE_SAFETENSORS_HPP
 #define BIOPTIMUS_ENGINE_SAFETENSORS_HPP
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -60,9 +61,72 @@ enum class Dtype : std::uint8_t {
 };
 
 /// The format's spelling: "BOOL", "U8", ..., "F32".
-[[nodiscard]] std::string_view to_string(Dtype dtype) noexcept;
+[[nodiscard]] constexpr std::string_view to_string(Dtype dtype) noexcept {
+  switch (dtype) {
+    case Dtype::boolean:
+      return "BOOL";
+    case Dtype::u8:
+      return "U8";
+    case Dtype::i8:
+      return "I8";
+    case Dtype::f8_e5m2:
+      return "F8_E5M2";
+    case Dtype::f8_e4m3:
+      return "F8_E4M3";
+    case Dtype::i16:
+      return "I16";
+    case Dtype::u16:
+      return "U16";
+    case Dtype::f16:
+      return "F16";
+    case Dtype::bf16:
+      return "BF16";
+    case Dtype::i32:
+      return "I32";
+    case Dtype::u32:
+      return "U32";
+    case Dtype::f32:
+      return "F32";
+    case Dtype::f64:
+      return "F64";
+    case Dtype::i64:
+      return "I64";
+    case Dtype::u64:
+      return "U64";
+  }
+  return "unknown";
+}
+
+/// Every Dtype, in the format's order (increasing alignment).
+inline constexpr std::array all_dtypes{Dtype::boolean, Dtype::u8,  Dtype::i8,  Dtype::f8_e5m2, Dtype::f8_e4m3,
+                                       Dtype::i16,     Dtype::u16, Dtype::f16, Dtype::bf16,    Dtype::i32,
+                                       Dtype::u32,     Dtype::f32, Dtype::f64, Dtype::i64,     Dtype::u64};
+
 /// Bytes per element.
-[[nodiscard]] std::size_t size_of(Dtype dtype) noexcept;
+[[nodiscard]] constexpr std::size_t size_of(Dtype dtype) noexcept {
+  switch (dtype) {
+    case Dtype::boolean:
+    case Dtype::u8:
+    case Dtype::i8:
+    case Dtype::f8_e5m2:
+    case Dtype::f8_e4m3:
+      return 1;
+    case Dtype::i16:
+    case Dtype::u16:
+    case Dtype::f16:
+    case Dtype::bf16:
+      return 2;
+    case Dtype::i32:
+    case Dtype::u32:
+    case Dtype::f32:
+      return 4;
+    case Dtype::f64:
+    case Dtype::i64:
+    case Dtype::u64:
+      return 8;
+  }
+  return 1;
+}
 
 /// One tensor of the file: its name, dtype, shape and bytes (inside the
 /// mapping of the file it came from; valid while that file lives).
@@ -75,7 +139,13 @@ struct TensorEntry {
   std::span<const std::byte> bytes;
 
   /// The number of elements (the product of the shape; 1 for a scalar).
-  [[nodiscard]] std::int64_t elements() const noexcept;
+  [[nodiscard]] std::int64_t elements() const noexcept {
+    std::int64_t count = 1;
+    for (const std::int64_t extent : shape) {
+      count *= extent;
+    }
+    return count;
+  }
 };
 
 /// A checked safetensors file, mapped read-only. Movable, not copyable.

@@ -1,0 +1,143 @@
+#!/usr/bin/python3 -u
+"""The native engine against LibTorch on the same ViT, side by side, in one run.
+
+    bench/engine_vs_libtorch.py BUILD_DIR [--models vit-b,vit-g] [--batches 16,64] [--threads 2]
+                                [--iterations 3] [--work DIR]
+
+BUILD_DIR is a `release` build with bioptimus_engine_benchmark and bioptimus_libtorch_vit_benchmark.
+For each model (full size, random weights, from tests/support/timm_vit.py with timm's key names):
+  vit-b  ViT-B/14 with 4 registers, packed SwiGLU (H0-mini's architecture: vit_base_patch14_reg4_dinov2
+         with the card's mlp_layer=SwiGLUPacked, act_layer=SiLU)
+  vit-g  ViT-g/14 with 4 registers (H-optimus-0's: vit_giant_patch14_reg4_dinov2), 1.1 B parameters
+the weights are saved as safetensors + config.json (the native engine's input) and traced to
+TorchScript (LibTorch's), each engine runs in its own process (so each peak memory is its own), and
+one large oneDNN GEMM gives the machine's roofline. Printed: tiles/s of the native engine, of
+LibTorch fp32 and of LibTorch under bf16 autocast, the ratios, the engine's GFLOPS against the GEMM's,
+and its peak memory against the weights plus the batch's activations. ViT-g runs batch 16 only and
+one timed iteration (4.5 GB of fp32 weights). The machine is shared: read the figures with the load
+average printed beside them.
+"""
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+MODELS = {
+    "vit-b": dict(arch="vit_base_patch14_reg4_dinov2", weights_source="bioptimus/H0-mini",
+                  torch=dict(img_size=224, patch_size=14, embed_dim=768, depth=12, num_heads=12, mlp_ratio=4.0,
+                             init_values=1e-5, reg_tokens=4, no_embed_class=True, mlp_layer="swiglu_packed")),
+    "vit-g": dict(arch="vit_giant_patch14_reg4_dinov2", weights_source="bioptimus/H-optimus-0",
+                  torch=dict(img_size=224, patch_size=14, embed_dim=1536, depth=40, num_heads=24,
+                             mlp_ratio=5.33334, init_values=1e-5, reg_tokens=4, no_embed_class=True,
+                             mlp_layer="swiglu_packed")),
+}
+
+PREPARE = r"""
+import json, pathlib, sys
+import torch
+sys.path.insert(0, sys.argv[1])
+import timm_vit
+folder, arch, kwargs = pathlib.Path(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
+torch.manual_seed(0)
+model = timm_vit.randomize_(timm_vit.VisionTransformer(**kwargs), seed=0).eval()
+timm_vit.save_safetensors(model.state_dict(), folder / "model.safetensors")
+config = timm_vit.timm_config(arch, {"img_size": kwargs["img_size"]}, [0.5] * 3, [0.25] * 3, kwargs["img_size"])
+(folder / "config.json").write_text(json.dumps(config, indent=2))
+with torch.no_grad():
+    traced = torch.jit.trace(model, torch.randn(2, 3, kwargs["img_size"], kwargs["img_size"]))
+traced.save(str(folder / "model.pt"))
+"""
+
+
+def spec_yaml(name, model):
+    kwargs = model["torch"]
+    return (f"model_name: {name}\nversion: 1.0.0\nweights_source: {model['weights_source']}\n"
+            f"tile_spec:\n  size: [{kwargs['img_size']}, {kwargs['img_size']}]\n  resolution: 0.5\n"
+            "mean: [0.5, 0.5, 0.5]\nstd: [0.25, 0.25, 0.25]\narchitecture: vit\n"
+            f"patch_size: {kwargs['patch_size']}\nnum_prefix_tokens: 5\nembedding_dim: {kwargs['embed_dim']}\n"
+            "output_type: cls\nprecision: fp32\n")
+
+
+def activation_mib(model, batch, threads):
+    """The engine's per-batch buffers: residual and normed rows, the wide buffer, attention scratch."""
+    k = model["torch"]
+    tokens = (k["img_size"] // k["patch_size"]) ** 2 + 5
+    dim, hidden = k["embed_dim"], int(k["embed_dim"] * k["mlp_ratio"])
+    rows = batch * tokens
+    wide = max(3 * dim, hidden, 2 * 3 * k["patch_size"] ** 2 + dim)
+    padded = -(-tokens // 16) * 16
+    scratch = threads * (2 * padded * (dim // k["num_heads"]) + tokens * padded + padded)
+    return (rows * (2 * dim + wide) + scratch) * 4 / 2**20
+
+
+def run_json(command):
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        return {"error": result.stderr.strip()[-300:]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("build", type=pathlib.Path)
+    parser.add_argument("--models", default="vit-b,vit-g")
+    parser.add_argument("--batches", default="16,64")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--iterations", type=int, default=3)
+    parser.add_argument("--work", type=pathlib.Path, default=None)
+    args = parser.parse_args()
+    engine = args.build / "bench" / "bioptimus_engine_benchmark"
+    libtorch = args.build / "bench" / "bioptimus_libtorch_vit_benchmark"
+    with tempfile.TemporaryDirectory(prefix="engine-bench-", dir=args.work) as work:
+        print(f"load average before: {open('/proc/loadavg').read().strip()}")
+        gemm = run_json([str(engine), "gemm", "4096", str(args.iterations), str(args.threads)])
+        print(f"oneDNN GEMM 4096^3 fp32, {args.threads} threads: {gemm.get('gflops')} GFLOPS "
+              f"({gemm.get('implementation', gemm.get('error'))})")
+        rows = []
+        for name in args.models.split(","):
+            model = MODELS[name]
+            folder = pathlib.Path(work) / name
+            folder.mkdir()
+            subprocess.run([sys.executable, "-c", PREPARE, str(ROOT / "tests" / "support"), str(folder), model["arch"],
+                            json.dumps(model["torch"])], check=True)
+            (folder / f"{name}.yaml").write_text(spec_yaml(name, model))
+            batches = [16] if name == "vit-g" else [int(b) for b in args.batches.split(",")]
+            iterations = 1 if name == "vit-g" else args.iterations
+            weight_mib = (folder / "model.safetensors").stat().st_size / 2**20
+            for batch in batches:
+                native = run_json([str(engine), "native", str(folder), str(folder / f"{name}.yaml"), str(batch),
+                                   str(iterations), str(args.threads)])
+                fp32 = run_json([str(libtorch), str(folder / "model.pt"), str(model["torch"]["img_size"]),
+                                 str(batch), str(iterations), str(args.threads), "fp32"])
+                bf16 = run_json([str(libtorch), str(folder / "model.pt"), str(model["torch"]["img_size"]),
+                                 str(batch), str(iterations), str(args.threads), "bf16"])
+                rows.append((name, batch, weight_mib, native, fp32, bf16))
+                print(json.dumps({"model": name, "batch": batch, "native": native, "libtorch_fp32": fp32,
+                                  "libtorch_bf16_autocast": bf16}))
+            for path in folder.iterdir():
+                path.unlink()
+        print(f"load average after: {open('/proc/loadavg').read().strip()}")
+    print()
+    print("| model | batch | native tiles/s | LibTorch fp32 | LibTorch bf16 autocast | native / bf16 | native / fp32 "
+          "| native GFLOPS (% of GEMM) | native peak RSS vs weights + activations |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, batch, weight_mib, native, fp32, bf16 in rows:
+        def rate(result):
+            return result.get("tiles_per_second", float("nan"))
+
+        budget = weight_mib * 1.2 + activation_mib(MODELS[name], batch, args.threads)
+        percent = 100 * native.get("gflops", float("nan")) / gemm.get("gflops", float("nan"))
+        print(f"| {name} | {batch} | {rate(native):.2f} | {rate(fp32):.2f} | {rate(bf16):.2f} "
+              f"| {rate(native) / rate(bf16):.2f}x | {rate(native) / rate(fp32):.2f}x "
+              f"| {native.get('gflops', float('nan')):.0f} ({percent:.0f}%) "
+              f"| {native.get('peak_rss_mib', float('nan')):.0f} MiB vs {budget:.0f} MiB "
+              f"(1.2 x {weight_mib:.0f} + {activation_mib(MODELS[name], batch, args.threads):.0f}) |")
+
+
+if __name__ == "__main__":
+    main()
