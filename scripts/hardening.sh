@@ -5,15 +5,16 @@
 # ThreadSanitizer, and bounded libFuzzer runs of the YAML loader (any bytes end
 # in a spec or a ConfigError), of the round trip (every accepted spec
 # survives to_yaml -> parse_spec and to_json) and of the mega-tile spec decoder, from a seed corpus of every
-# config and test fixture. Exits non-zero on any failure.
+# config and test fixture, and of the native engine's inputs (safetensors files and timm config.json, from
+# tests/data/engine/seeds). Exits non-zero on any failure.
 #
-#   BIOPTIMUS_FUZZ_SECONDS  fuzzing time per target (default 45)
+#   BIOPTIMUS_FUZZ_SECONDS  fuzzing time per target (default 30)
 #   BIOPTIMUS_HARDENING     steps to run (default "shared asan tsan fuzz")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
-fuzz_seconds=${BIOPTIMUS_FUZZ_SECONDS:-45}
+fuzz_seconds=${BIOPTIMUS_FUZZ_SECONDS:-30}
 steps=${BIOPTIMUS_HARDENING:-shared asan tsan fuzz}
 timings=()
 work=""
@@ -49,26 +50,35 @@ fuzz() {
     cp "$seed" "$work/corpus/$(echo "$seed" | tr '/' '_')"
   done < <(find configs tests/data -type f \( -name '*.yaml' -o -name '*.yml' -o -path '*/fuzz-regressions/*' \) -print0)
   echo "seed corpus: $(find "$work/corpus" -type f | wc -l) files"
-  local fuzzer status
+  local fuzzer
   for fuzzer in parse_spec_fuzzer roundtrip_fuzzer parse_megatile_spec_fuzzer; do
-    # Each target grows its own copy of the seeds.
-    mkdir -p "$work/$fuzzer"
-    cp "$work"/corpus/* "$work/$fuzzer/"
-    status=0
-    echo "--- ${fuzzer} for ${fuzz_seconds} s"
-    ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1} \
-      UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-      "build/fuzz/fuzz/$fuzzer" -dict=fuzz/yaml.dict -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
-      -timeout=10 -print_final_stats=1 -artifact_prefix="$work/artifacts/${fuzzer}-" "$work/$fuzzer" || status=$?
-    if ((status != 0)) || [[ -n $(ls -A "$work/artifacts") ]]; then
-      mkdir -p build/fuzz/artifacts
-      cp "$work"/artifacts/* build/fuzz/artifacts/ 2>/dev/null || true
-      echo "hardening: ${fuzzer} found a failing input (exit ${status}); kept in build/fuzz/artifacts/." >&2
-      echo "hardening: reproduce with build/fuzz/fuzz/${fuzzer} FILE, fix, then add it to" \
-        "tests/data/fuzz-regressions/ named after what it exercises." >&2
-      return 1
-    fi
+    fuzz_target "$fuzzer" fuzz/yaml.dict "$work"/corpus/*
   done
+  for fuzzer in safetensors_fuzzer timm_config_fuzzer; do
+    fuzz_target "$fuzzer" fuzz/json.dict tests/data/engine/seeds/*
+  done
+}
+
+# fuzz_target NAME DICTIONARY SEED...: runs build/fuzz/fuzz/NAME for fuzz_seconds on its own copy of the seeds.
+fuzz_target() {
+  local fuzzer=$1 dictionary=$2 status=0
+  shift 2
+  # Each target grows its own copy of the seeds.
+  mkdir -p "$work/$fuzzer"
+  cp "$@" "$work/$fuzzer/"
+  echo "--- ${fuzzer} for ${fuzz_seconds} s"
+  ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
+    "build/fuzz/fuzz/$fuzzer" -dict="$dictionary" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
+    -timeout=10 -print_final_stats=1 -artifact_prefix="$work/artifacts/${fuzzer}-" "$work/$fuzzer" || status=$?
+  if ((status != 0)) || [[ -n $(ls -A "$work/artifacts") ]]; then
+    mkdir -p build/fuzz/artifacts
+    cp "$work"/artifacts/* build/fuzz/artifacts/ 2>/dev/null || true
+    echo "hardening: ${fuzzer} found a failing input (exit ${status}); kept in build/fuzz/artifacts/." >&2
+    echo "hardening: reproduce with build/fuzz/fuzz/${fuzzer} FILE, fix, then add it to" \
+      "tests/data/fuzz-regressions/ named after what it exercises." >&2
+    return 1
+  fi
 }
 
 for name in $steps; do
@@ -76,7 +86,9 @@ for name in $steps; do
     shared) step "shared: whole test suite, BUILD_SHARED_LIBS=ON" preset_suite shared ;;
     asan) step "asan: whole test suite, ASan + UBSan" preset_suite asan ;;
     tsan) step "tsan: concurrency test, ThreadSanitizer" preset_suite tsan ;;
-    fuzz) step "fuzz: parse_spec_fuzzer, roundtrip_fuzzer and parse_megatile_spec_fuzzer, ${fuzz_seconds} s each" fuzz ;;
+    fuzz)
+      step "fuzz: parse_spec_fuzzer, roundtrip_fuzzer, parse_megatile_spec_fuzzer, safetensors_fuzzer and timm_config_fuzzer, ${fuzz_seconds} s each" fuzz
+      ;;
     *)
       echo "hardening: unknown step ${name} (expected shared, asan, tsan or fuzz)" >&2
       exit 2

@@ -5,6 +5,8 @@ packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-
           nlohmann-json3-dev libbenchmark-dev libopenslide-dev libtiff-dev zlib1g-dev libtorch-dev libhdf5-dev libzip-dev
           libhwy-dev libpng-dev libopencv-dev python3-pil python3-numpy python3-torch python3-torchvision python3-h5py
           python3-openslide python3-yaml hyperfine
+          # The native ViT engine (src/engine): oneDNN, and OpenMP for clang builds (g++ brings libgomp).
+          libdnnl-dev libomp-dev
           # The Python module (python/) and its tests.
           python3-dev pybind11-dev python3-pybind11 python3-pytest python3-venv python3-setuptools python3-wheel
           # The cohort workflow (workflows/cohort) and its one-node Slurm test.
