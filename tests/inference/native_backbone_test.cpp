@@ -1,0 +1,166 @@
+// The backbone on the native engine, chosen by the weights' form, and the
+// weights found in the local Hugging Face cache as huggingface_hub lays it
+// out (models--ORG--NAME/refs/main, snapshots/<commit>).
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "bioptimus/inference/backbone.hpp"
+#include "bioptimus/inference/weights.hpp"
+#include "temp_dir.hpp"
+#include "tiny_timm_model.hpp"
+
+namespace {
+
+using bioptimus::inference::Backbone;
+using bioptimus::inference::BackboneError;
+using bioptimus::inference::BackboneOptions;
+using bioptimus::inference::BackendKind;
+using bioptimus::testing::tiny_timm_spec;
+
+// Sets environment variables for one test and puts the old values back.
+class Environment {
+ public:
+  Environment(std::initializer_list<std::pair<const char*, std::optional<std::string>>> values) {
+    for (const auto& [name, value] : values) {
+      const char* old = std::getenv(name);
+      saved_.emplace_back(name, old != nullptr ? std::optional<std::string>{old} : std::nullopt);
+      set(name, value);
+    }
+  }
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+  ~Environment() {
+    for (const auto& [name, value] : saved_) {
+      set(name.c_str(), value);
+    }
+  }
+
+ private:
+  static void set(const char* name, const std::optional<std::string>& value) {
+    if (value) {
+      ::setenv(name, value->c_str(), 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const BackboneError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+// A Hugging Face cache holding the tiny model as ORG/NAME at `commit`.
+std::filesystem::path cache_with_model(const std::filesystem::path& cache, const std::string& commit) {
+  const std::filesystem::path repository = cache / "models--test-org--tiny-vit";
+  const std::filesystem::path snapshot = repository / "snapshots" / commit;
+  std::filesystem::create_directories(snapshot);
+  std::filesystem::create_directories(repository / "refs");
+  std::ofstream(repository / "refs" / "main") << commit;
+  bioptimus::testing::write_model(snapshot, bioptimus::testing::tiny_shapes(), bioptimus::testing::tiny_args);
+  return snapshot;
+}
+
+}  // namespace
+
+TEST_CASE("a snapshot folder or a .safetensors file runs on the native engine, read out as the spec says") {
+  const bioptimus::testing::TempDir dir;
+  bioptimus::testing::write_model(dir.path(), bioptimus::testing::tiny_shapes(), bioptimus::testing::tiny_args);
+  Backbone backbone = Backbone::load(dir.path(), tiny_timm_spec(), BackboneOptions{.threads = 1});
+  CHECK(backbone.backend() == BackendKind::native);
+  CHECK(backbone.file() == dir.path());
+  CHECK(backbone.embedding_size() == 16);
+  CHECK(backbone.readout().input_size() == 9 * 16);
+  CHECK(backbone.precision() == bioptimus::models::Precision::fp32);
+  CHECK_THAT(backbone.describe(), Catch::StartsWith("tiny@1.0.0 on the native engine: vit_base_patch14_reg4_dinov2"));
+  std::vector<float> tiles(3 * backbone.tile_size(), 0.25F);
+  std::vector<float> embeddings(3 * 16);
+  backbone.embed(tiles, embeddings);
+  // CLS after the final norm of a model of constant weights: the same for every tile.
+  CHECK(std::equal(embeddings.begin(), embeddings.begin() + 16, embeddings.begin() + 32));
+  CHECK_THROWS_WITH(backbone.embed(tiles, std::span<float>(embeddings).first(8)),
+                    Catch::Contains("embed() needs whole tiles of 2352 floats and 16 floats of output per tile"));
+  CHECK(Backbone::load(dir.path() / "model.safetensors", tiny_timm_spec()).backend() == BackendKind::native);
+  CHECK_THAT(error_of([&] { (void)Backbone::load(dir.path(), tiny_timm_spec(), BackboneOptions{.device = "cuda"}); }),
+             Catch::Contains("the native engine runs on the CPU only; device cuda needs a TorchScript model"));
+  // The engine's own errors come through as BackboneErrors, naming the file.
+  CHECK_THAT(error_of([&] { (void)Backbone::load(dir.path(), tiny_timm_spec(1)); }),
+             Catch::Contains("the spec's num_prefix_tokens 1 against the model's 5"));
+}
+
+TEST_CASE("the hub cache folder is found as huggingface_hub finds it") {
+  using bioptimus::inference::hugging_face_hub_cache;
+  {
+    const Environment env{{"HF_HUB_CACHE", "/a/hub"}, {"HF_HOME", "/b"}, {"HOME", "/home/u"}};
+    CHECK(hugging_face_hub_cache() == "/a/hub");
+  }
+  {
+    const Environment env{{"HF_HUB_CACHE", std::nullopt},
+                          {"HUGGINGFACE_HUB_CACHE", std::nullopt},
+                          {"HF_HOME", "~/hf"},
+                          {"HOME", "/home/u"}};
+    CHECK(hugging_face_hub_cache() == "/home/u/hf/hub");
+  }
+  {
+    const Environment env{{"HF_HUB_CACHE", std::nullopt},
+                          {"HUGGINGFACE_HUB_CACHE", std::nullopt},
+                          {"HF_HOME", std::nullopt},
+                          {"XDG_CACHE_HOME", "/x"},
+                          {"HOME", "/home/u"}};
+    CHECK(hugging_face_hub_cache() == "/x/huggingface/hub");
+  }
+  {
+    const Environment env{{"HF_HUB_CACHE", std::nullopt},
+                          {"HUGGINGFACE_HUB_CACHE", std::nullopt},
+                          {"HF_HOME", std::nullopt},
+                          {"XDG_CACHE_HOME", std::nullopt},
+                          {"HOME", "/home/u"}};
+    CHECK(hugging_face_hub_cache() == "/home/u/.cache/huggingface/hub");
+  }
+}
+
+TEST_CASE("with no weights given, the spec's weights_source is found in the local cache, offline") {
+  using bioptimus::inference::find_snapshot;
+  using bioptimus::inference::resolve_weights;
+  const bioptimus::testing::TempDir dir;
+  const std::filesystem::path cache = dir.path() / "hub";
+  const std::string commit = "0123456789abcdef0123456789abcdef01234567";
+  const std::filesystem::path snapshot = cache_with_model(cache, commit);
+  const Environment env{{"HF_HUB_CACHE", cache.string()}};
+  const auto spec = tiny_timm_spec(5, 28, "test-org/tiny-vit");
+  CHECK(resolve_weights(spec, std::nullopt) == snapshot);
+  CHECK(resolve_weights(spec, std::filesystem::path{"/given.pt"}) == "/given.pt");
+  Backbone backbone = Backbone::load(resolve_weights(spec, std::nullopt), spec);
+  CHECK(backbone.backend() == BackendKind::native);
+
+  CHECK_THAT(error_of([&] { (void)find_snapshot("test-org/other", cache); }),
+             Catch::Contains("test-org/other is not in the Hugging Face cache: no " +
+                             (cache / "models--test-org--other").string()) &&
+                 Catch::Contains("huggingface-cli download test-org/other"));
+  CHECK_THAT(error_of([&] { (void)find_snapshot("https://github.com/x/y/releases/download/ckpt/m.pth", cache); }),
+             Catch::Contains("is not a Hugging Face repository (ORG/NAME)"));
+  CHECK_THAT(error_of([&] { (void)resolve_weights(tiny_timm_spec(), std::nullopt); }),
+             Catch::Contains("tiny names no weights_source: pass the weights with --weights"));
+  // refs/main naming a commit that is not there.
+  std::ofstream(cache / "models--test-org--tiny-vit" / "refs" / "main") << "feedface";
+  CHECK_THAT(error_of([&] { (void)find_snapshot("test-org/tiny-vit", cache); }),
+             Catch::Contains("refs/main names commit feedface, which has no folder in"));
+  // No refs/main: the only snapshot, and none when there are several.
+  std::filesystem::remove(cache / "models--test-org--tiny-vit" / "refs" / "main");
+  CHECK(find_snapshot("test-org/tiny-vit", cache) == snapshot);
+  std::filesystem::create_directories(cache / "models--test-org--tiny-vit" / "snapshots" / "other");
+  CHECK_THAT(
+      error_of([&] { (void)find_snapshot("test-org/tiny-vit", cache); }),
+      Catch::Contains("is missing and") && Catch::Contains("holds 2 snapshots; pass the one to use with --weights"));
+}
