@@ -1,7 +1,9 @@
-// `modelspec extract SLIDE... --model NAME|FILE --weights MODEL.pt -o DIR`,
+// `modelspec extract SLIDE... --model NAME|FILE [--weights SNAPSHOT|MODEL.safetensors|MODEL.pt] -o DIR`,
 // or `--manifest FILE` instead of the slides: for each slide, the tissue tiles as `tiles` finds them (a tissue mask and
 // the TileExtractor), read on --threads threads, preprocessed as the model's
-// spec says, embedded by the TorchScript backbone in batches while the next
+// spec says, embedded by the backbone (the native engine for published
+// weights, found in the Hugging Face cache when --weights is left out;
+// LibTorch for TorchScript) in batches while the next
 // batch is being read, read out and written to DIR/<slide>.h5 (TRIDENT's
 // layout) or .npz. A slide whose file exists is skipped (the writers create
 // it only when complete) unless --overwrite; a slide that fails is reported
@@ -38,6 +40,7 @@
 #include "bioptimus/image/image.hpp"
 #include "bioptimus/inference/backbone.hpp"
 #include "bioptimus/inference/feature_writer.hpp"
+#include "bioptimus/inference/weights.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/models/preprocess.hpp"
 #include "manifest.hpp"
@@ -262,7 +265,13 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   const std::vector<ManifestEntry> slides = slides_to_run(options.input);
   const models::ModelSpec spec = resolve_model(load_registry(), options.model);
   const models::Preprocessor preprocessor(spec);
-  inference::Backbone backbone = inference::Backbone::load(options.weights, spec, {.device = options.device});
+  const std::filesystem::path weights = inference::resolve_weights(
+      spec, options.weights ? std::optional<std::filesystem::path>{*options.weights} : std::nullopt);
+  inference::Backbone backbone =
+      inference::Backbone::load(weights, spec, {.device = options.device, .threads = options.threads});
+  if (!backbone.note().empty()) {
+    fmt::print(stderr, "modelspec: {}\n", backbone.note());
+  }
   extraction::wsi::TileExtractor extractor{spec.tile_spec(),
                                            {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
   const inference::FeatureFormat format = feature_format(options);

@@ -23,16 +23,22 @@ namespace bioptimus::apps {
 Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   auto options = std::make_shared<ExtractOptions>();
   CLI::App* extract = app.add_subcommand(
-      "extract", "Embed the tissue tiles of slides with a TorchScript model (HDF5 as TRIDENT, or NPZ)");
+      "extract",
+      "Embed the tissue tiles of slides with a model's published weights or a TorchScript export (HDF5 as "
+      "TRIDENT, or NPZ)");
   add_slide_arguments(*extract, options->input, "feature file");
   extract->add_option("--model", options->model, "Model name (see `list`) or a model config YAML")->required();
-  extract->add_option("--weights", options->weights, "The model as TorchScript (docs/inference.md)")
-      ->required()
-      ->check(CLI::ExistingFile);
+  extract
+      ->add_option("--weights", options->weights,
+                   "A Hugging Face snapshot folder or a .safetensors file (native engine), or TorchScript (.pt, "
+                   "LibTorch); default: the model's weights_source in the local Hugging Face cache (docs/engine.md)")
+      ->check(CLI::ExistingPath);
   extract->add_option("-o,--output", options->output, "Directory for the feature files")->required();
   extract->add_option("--format", options->format, "Feature file format")->check(CLI::IsMember({"h5", "npz"}));
   extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")->check(CLI::PositiveNumber);
-  extract->add_option("--threads", options->threads, "Threads reading and preprocessing tiles")
+  extract
+      ->add_option("--threads", options->threads,
+                   "Threads reading and preprocessing tiles, and running the native engine")
       ->check(CLI::PositiveNumber);
   extract->add_option("--device", options->device, "LibTorch device: cpu, cuda or cuda:N");
   extract->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
