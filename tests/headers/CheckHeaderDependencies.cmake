@@ -7,5 +7,13 @@ check_header_dependencies(
   "yaml-cpp|/fmt/|/hwy/|png\\.h|opencv" "yaml-cpp, fmt, Highway, libpng or OpenCV"
   bioptimus/error.hpp bioptimus/io/wsi/types.hpp bioptimus/extraction/wsi/types.hpp bioptimus/models/types.hpp
   bioptimus/models/readout.hpp bioptimus/image/image.hpp bioptimus/image/resize.hpp bioptimus/models/preprocess.hpp)
-check_header_dependencies("/torch/|/ATen/|/c10/|hdf5|/zip\\.h|yaml-cpp|/fmt/" "LibTorch, HDF5, libzip, yaml-cpp or fmt"
-                          bioptimus/inference/backbone.hpp bioptimus/inference/feature_writer.hpp)
+check_header_dependencies("/torch/|/ATen/|/c10/|hdf5|/zip\\.h|yaml-cpp|/fmt/|dnnl|/hwy/|nlohmann|omp\\.h"
+                          "LibTorch, HDF5, libzip, yaml-cpp, fmt, oneDNN, Highway, nlohmann_json or OpenMP"
+                          bioptimus/inference/backbone.hpp bioptimus/inference/feature_writer.hpp
+                          bioptimus/inference/weights.hpp)
+# The native engine's headers keep oneDNN, Highway, OpenMP and nlohmann_json
+# (and LibTorch, which it never uses) inside its sources.
+check_header_dependencies("dnnl|/hwy/|nlohmann|omp\\.h|/torch/|/ATen/|/c10/|yaml-cpp|/fmt/"
+                          "oneDNN, Highway, nlohmann_json, OpenMP, LibTorch, yaml-cpp or fmt"
+                          bioptimus/engine/vit_model.hpp bioptimus/engine/architecture.hpp
+                          bioptimus/engine/safetensors.hpp)
