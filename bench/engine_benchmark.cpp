@@ -30,6 +30,15 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
+// CPU seconds this process has used (user + system, all threads): steadier
+// than wall time on a machine shared with other work.
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](timeval t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 double peak_rss_mib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -66,19 +75,23 @@ int native(const char* weights, const char* spec_file, int batch, int iterations
   std::vector<float> tokens(static_cast<std::size_t>(batch * model.tokens_per_tile() * model.token_dim()));
   model.run(tiles, tokens);  // warm-up: primitives made, buffers touched
   double best = 1e30;
+  const double cpu_start = cpu_seconds();
   for (int i = 0; i < iterations; ++i) {
     const Clock::time_point start = Clock::now();
     model.run(tiles, tokens);
     best = std::min(best, seconds_since(start));
   }
+  const double cpu_per_batch = (cpu_seconds() - cpu_start) / iterations;
   const double flops = flops_per_tile(model) * batch;
   std::printf(
       "{\"mode\": \"native\", \"precision\": \"%s\", \"batch\": %d, \"threads\": %d, \"seconds\": %.4f, "
-      "\"tiles_per_second\": %.2f, \"gflops\": %.1f, \"gflop_per_tile\": %.3f, \"weight_mib\": %.1f, "
+      "\"tiles_per_second\": %.2f, \"cpu_seconds\": %.4f, \"gflops\": %.1f, \"gflop_per_tile\": %.3f, "
+      "\"weight_mib\": %.1f, "
       "\"peak_rss_mib\": %.1f, \"rss_after_load_mib\": %.1f, \"load_seconds\": %.2f, \"describe\": \"%s\"}\n",
       std::string{bioptimus::models::to_string(model.precision())}.c_str(), batch, model.threads(), best, batch / best,
-      flops / best / 1e9, flops_per_tile(model) / 1e9, static_cast<double>(model.weight_bytes()) / (1 << 20),
-      peak_rss_mib(), rss_after_load, load_seconds, model.architecture().name().c_str());
+      cpu_per_batch, flops / best / 1e9, flops_per_tile(model) / 1e9,
+      static_cast<double>(model.weight_bytes()) / (1 << 20), peak_rss_mib(), rss_after_load, load_seconds,
+      model.architecture().name().c_str());
   return 0;
 }
 
