@@ -54,7 +54,7 @@ fuzz() {
   for fuzzer in parse_spec_fuzzer roundtrip_fuzzer parse_megatile_spec_fuzzer; do
     fuzz_target "$fuzzer" fuzz/yaml.dict "$work"/corpus/*
   done
-  for fuzzer in safetensors_fuzzer timm_config_fuzzer; do
+  for fuzzer in safetensors_fuzzer config_json_fuzzer; do
     fuzz_target "$fuzzer" fuzz/json.dict tests/data/engine/seeds/*
   done
 }
@@ -87,7 +87,7 @@ for name in $steps; do
     asan) step "asan: whole test suite, ASan + UBSan" preset_suite asan ;;
     tsan) step "tsan: concurrency test, ThreadSanitizer" preset_suite tsan ;;
     fuzz)
-      step "fuzz: parse_spec_fuzzer, roundtrip_fuzzer, parse_megatile_spec_fuzzer, safetensors_fuzzer and timm_config_fuzzer, ${fuzz_seconds} s each" fuzz
+      step "fuzz: parse_spec_fuzzer, roundtrip_fuzzer, parse_megatile_spec_fuzzer, safetensors_fuzzer and config_json_fuzzer, ${fuzz_seconds} s each" fuzz
       ;;
     *)
       echo "hardening: unknown step ${name} (expected shared, asan, tsan or fuzz)" >&2
