@@ -50,6 +50,9 @@ VitArchitecture::VitArchitecture(Fields fields) : fields_(std::move(fields)) {
              std::to_string(fields_.image_height) + "x" + std::to_string(fields_.image_width),
          {"patch_size"});
   }
+  if (fields_.prefix_positions == PrefixPositions::class_only && !fields_.class_token) {
+    fail("prefix_positions", "position embeddings on the class token need one (class_token)", {"class_token"});
+  }
   if (!(fields_.norm_eps > 0.0) || !std::isfinite(fields_.norm_eps)) {
     fail("norm_eps", "expected a finite number > 0");
   }
@@ -66,7 +69,11 @@ std::string VitArchitecture::describe() const {
                      std::to_string(f.mlp_hidden) + " with " + std::string{to_string(f.activation)};
   text += f.class_token ? ", CLS" : ", no CLS";
   text += f.reg_tokens > 0 ? " + " + std::to_string(f.reg_tokens) + " registers" : "";
-  text += f.no_embed_class ? ", position embeddings on the patches only" : "";
+  if (f.prefix_positions == PrefixPositions::none) {
+    text += ", position embeddings on the patches only";
+  } else if (f.prefix_positions == PrefixPositions::class_only && f.reg_tokens > 0) {
+    text += ", position embeddings on CLS and the patches";
+  }
   text += f.layer_scale ? ", LayerScale" : "";
   text += f.qkv_bias ? "" : ", no qkv bias";
   text += f.final_norm ? "" : ", no final norm";

@@ -298,7 +298,7 @@ VitArchitecture architecture_from_timm_config(std::string_view config_json, std:
   fields.qkv_bias = args.flag("qkv_bias");
   fields.class_token = args.flag("class_token");
   fields.reg_tokens = args.whole("reg_tokens", 0);
-  fields.no_embed_class = args.flag("no_embed_class");
+  fields.prefix_positions = args.flag("no_embed_class") ? PrefixPositions::none : PrefixPositions::all;
   const Argument& init_values = args.at("init_values");
   if (!init_values.value.is_null() && !init_values.value.is_number()) {
     args.fail(init_values, "init_values", "a number or null");

@@ -23,9 +23,9 @@
 #include "input_file.hpp"
 #include "kernels.hpp"
 #include "linear.hpp"
+#include "model_config.hpp"
 #include "pos_embed.hpp"
 #include "precision.hpp"
-#include "timm_config.hpp"
 #include "timm_defaults.hpp"
 #include "weight_map.hpp"
 
@@ -243,7 +243,8 @@ VitModel VitModel::load(const std::filesystem::path& weights, const models::Mode
     }
   }
   layers.push_back({.origin = "create_model argument", .json = options.create_model_args});
-  VitArchitecture arch = detail::architecture_from_timm_config(config_text, files.config.string(), layers);
+  detail::ModelConfig config = detail::read_model_config(config_text, files.config.string(), layers);
+  VitArchitecture arch = std::move(config.architecture);
 
   // What the spec fixes must agree with the architecture.
   const std::string who = files.safetensors.string();
@@ -269,7 +270,13 @@ VitModel VitModel::load(const std::filesystem::path& weights, const models::Mode
   // A ModelSpec's patch divides its input: with the same patch, the grid is whole.
   const detail::Grid grid{.height = input[1] / arch.patch_size(), .width = input[2] / arch.patch_size()};
   const detail::Grid model_grid{.height = arch.grid_height(), .width = arch.grid_width()};
-  if ((grid.height != model_grid.height || grid.width != model_grid.width) && !arch.dynamic_img_size()) {
+  const bool timm = config.names == detail::CheckpointNames::timm;
+  if ((grid.height != model_grid.height || grid.width != model_grid.width) && !timm) {
+    mismatches.push_back("the spec's input " + std::to_string(input[1]) + "x" + std::to_string(input[2]) +
+                         " against the config's image_size " + std::to_string(arch.fields().image_height) +
+                         " (transformers resamples position embeddings differently across its versions: the "
+                         "engine runs a transformers model at its image_size only)");
+  } else if ((grid.height != model_grid.height || grid.width != model_grid.width) && !arch.dynamic_img_size()) {
     mismatches.push_back("the spec's input " + std::to_string(input[1]) + "x" + std::to_string(input[2]) +
                          " against the model's img_size " + std::to_string(arch.fields().image_height) + "x" +
                          std::to_string(arch.fields().image_width) +
@@ -284,7 +291,9 @@ VitModel VitModel::load(const std::filesystem::path& weights, const models::Mode
   }
 
   const SafetensorsFile file = SafetensorsFile::open(files.safetensors);
-  const detail::VitTensors tensors = detail::map_timm_weights(file, arch);
+  const detail::VitTensors tensors =
+      timm ? detail::map_timm_weights(file, arch)
+           : detail::map_transformers_weights(file, arch, config.names == detail::CheckpointNames::transformers_dinov2);
 
   auto state = std::make_unique<State>(spec, arch, files.safetensors);
   State& s = *state;
@@ -322,7 +331,8 @@ VitModel VitModel::load(const std::filesystem::path& weights, const models::Mode
   // checkpoint_filter_fn at load), then the model's to the input's (timm's
   // dynamic_img_size at run time).
   const std::vector<float> pos = reader.read(tensors.pos_embed);
-  const std::int64_t pos_prefix = arch.no_embed_class() ? 0 : arch.num_prefix_tokens();
+  // The first pos_prefix prefix tokens (CLS, then registers) have a row each.
+  const std::int64_t pos_prefix = arch.positioned_prefix_tokens();
   const auto pos_prefix_floats = static_cast<std::size_t>(pos_prefix * dim);
   std::vector<float> patch_pos(pos.begin() + static_cast<std::ptrdiff_t>(pos_prefix_floats), pos.end());
   if (s.checkpoint_grid.height != model_grid.height || s.checkpoint_grid.width != model_grid.width) {

@@ -57,10 +57,11 @@ class Mapper {
 
   void problem(std::string text) { problems_.push_back(std::move(text)); }
 
-  // Tensors the architecture has no place for (a classifier head aside).
-  void refuse_unused() {
+  // Tensors the architecture has no place for (besides those `ignored` names).
+  template <typename Ignored>
+  void refuse_unused(Ignored ignored) {
     for (const TensorEntry& entry : file_.tensors()) {
-      if (used_.contains(entry.name) || entry.name == "head.weight" || entry.name == "head.bias") {
+      if (used_.contains(entry.name) || ignored(entry.name)) {
         continue;
       }
       problems_.push_back(entry.name + " " + shape_text(entry.shape) + ": not a parameter of this architecture" +
@@ -154,7 +155,7 @@ VitTensors map_timm_weights(const SafetensorsFile& file, const VitArchitecture& 
   // when it has as many patches, else a square one (timm's
   // resample_abs_pos_embed guesses a square when it is not told,
   // timm/layers/pos_embed.py:34-36).
-  const std::int64_t prefix = arch.no_embed_class() ? 0 : arch.num_prefix_tokens();
+  const std::int64_t prefix = arch.positioned_prefix_tokens();
   if (const TensorEntry* pos = map.find("pos_embed"); pos == nullptr) {
     map.problem("pos_embed: missing; expected shape [1, " + std::to_string(arch.pos_embed_length()) + ", " +
                 std::to_string(dim) + "]");
@@ -218,7 +219,89 @@ VitTensors map_timm_weights(const SafetensorsFile& file, const VitArchitecture& 
   if (arch.final_norm()) {
     tensors.norm = norm("norm");
   }
-  map.refuse_unused();
+  // A classifier head is not run.
+  map.refuse_unused([](const std::string& name) { return name == "head.weight" || name == "head.bias"; });
+  map.throw_if_any();
+  return tensors;
+}
+
+VitTensors map_transformers_weights(const SafetensorsFile& file, const VitArchitecture& arch, bool dinov2) {
+  // A model saved from ViTForImageClassification or Dinov2ForImageClassification carries a prefix.
+  std::string prefix;
+  for (const char* candidate : {"", "vit.", "dinov2."}) {
+    if (file.find(std::string{candidate} + "embeddings.cls_token") != nullptr) {
+      prefix = candidate;
+      break;
+    }
+  }
+  Mapper map{file, arch};
+  VitTensors tensors;
+  const std::int64_t dim = arch.embed_dim();
+  const std::int64_t patch = arch.patch_size();
+  const std::vector<std::int64_t> vector_shape{dim};
+  const std::string embeddings = prefix + "embeddings.";
+  tensors.patch_weight =
+      map.take(embeddings + "patch_embeddings.projection.weight", {dim, arch.in_chans(), patch, patch});
+  tensors.patch_bias = map.take(embeddings + "patch_embeddings.projection.bias", vector_shape);
+  tensors.cls_token = map.take(embeddings + "cls_token", {1, 1, dim});
+  if (arch.reg_tokens() > 0) {
+    tensors.reg_token = map.take(embeddings + "register_tokens", {1, arch.reg_tokens(), dim});
+  }
+  // transformers' position embeddings are laid out for image_size; the engine
+  // does not resample them (VitModel checks the grids).
+  tensors.pos_embed = map.take(embeddings + "position_embeddings", {1, arch.pos_embed_length(), dim});
+  tensors.pos_grid_height = arch.grid_height();
+  tensors.pos_grid_width = arch.grid_width();
+  const auto norm = [&](const std::string& name) {
+    return NormTensors{.weight = map.take(name + ".weight", vector_shape),
+                       .bias = map.take(name + ".bias", vector_shape)};
+  };
+  const auto linear = [&](const std::string& name, std::int64_t out, std::int64_t in, bool bias) {
+    LinearTensors result;
+    if (const TensorEntry* weight = map.take(name + ".weight", {out, in})) {
+      result.weights.push_back(weight);
+    }
+    if (bias) {
+      if (const TensorEntry* b = map.take(name + ".bias", {out})) {
+        result.biases.push_back(b);
+      }
+    }
+    return result;
+  };
+  const auto append = [](LinearTensors& to, const LinearTensors& part) {
+    to.weights.insert(to.weights.end(), part.weights.begin(), part.weights.end());
+    to.biases.insert(to.biases.end(), part.biases.begin(), part.biases.end());
+  };
+  for (std::int64_t i = 0; i < arch.depth(); ++i) {
+    const std::string layer = prefix + "encoder.layer." + std::to_string(i) + ".";
+    BlockTensors b;
+    b.norm1 = norm(layer + (dinov2 ? "norm1" : "layernorm_before"));
+    for (const char* part : {"query", "key", "value"}) {
+      append(b.qkv, linear(layer + "attention.attention." + part, dim, dim, arch.qkv_bias()));
+    }
+    b.proj = linear(layer + "attention.output.dense", dim, dim, true);
+    b.norm2 = norm(layer + (dinov2 ? "norm2" : "layernorm_after"));
+    if (!dinov2) {
+      b.fc1 = linear(layer + "intermediate.dense", arch.mlp_hidden(), dim, true);
+      b.fc2 = linear(layer + "output.dense", dim, arch.mlp_inner(), true);
+    } else if (arch.mlp() == MlpKind::swiglu_packed) {
+      b.fc1 = linear(layer + "mlp.weights_in", arch.mlp_hidden(), dim, true);
+      b.fc2 = linear(layer + "mlp.weights_out", dim, arch.mlp_inner(), true);
+    } else {
+      b.fc1 = linear(layer + "mlp.fc1", arch.mlp_hidden(), dim, true);
+      b.fc2 = linear(layer + "mlp.fc2", dim, arch.mlp_inner(), true);
+    }
+    if (arch.layer_scale()) {
+      b.ls1 = map.take(layer + "layer_scale1.lambda1", vector_shape);
+      b.ls2 = map.take(layer + "layer_scale2.lambda1", vector_shape);
+    }
+    tensors.blocks.push_back(std::move(b));
+  }
+  tensors.norm = norm(prefix + "layernorm");
+  // The mask token (training only) and a pooler or classifier are not run.
+  map.refuse_unused([&](const std::string& name) {
+    return name == embeddings + "mask_token" || name.starts_with(prefix + "pooler.") || name.starts_with("classifier.");
+  });
   map.throw_if_any();
   return tensors;
 }

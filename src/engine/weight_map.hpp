@@ -57,6 +57,19 @@ struct VitTensors {
 /// @throws EngineError naming the file, every tensor at fault and both shapes.
 [[nodiscard]] VitTensors map_timm_weights(const SafetensorsFile& file, const VitArchitecture& architecture);
 
+/// Finds transformers' state-dict names (ViTModel when `dinov2` is false,
+/// Dinov2Model otherwise; keys may carry the "vit." or "dinov2." prefix of a
+/// model saved from a task class): embeddings.{cls_token, register_tokens,
+/// position_embeddings, patch_embeddings.projection}, encoder.layer.N.
+/// {layernorm_before|norm1, attention.attention.{query,key,value},
+/// attention.output.dense, layer_scale1.lambda1, layernorm_after|norm2,
+/// intermediate.dense + output.dense | mlp.{fc1,fc2} | mlp.{weights_in,
+/// weights_out}, layer_scale2.lambda1}, layernorm. q, k and v are kept as three
+/// tensors stacked into qkv. The mask token and a pooler are ignored.
+/// @throws EngineError naming the file, every tensor at fault and both shapes.
+[[nodiscard]] VitTensors map_transformers_weights(const SafetensorsFile& file, const VitArchitecture& architecture,
+                                                  bool dinov2);
+
 }  // namespace bioptimus::engine::detail
 
 #endif  // BIOPTIMUS_SRC_ENGINE_WEIGHT_MAP_HPP

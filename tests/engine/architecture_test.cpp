@@ -178,3 +178,54 @@ TEST_CASE("a VitArchitecture built by hand reports every broken rule") {
     CHECK(error.violations()[2].field == "norm_eps");
   }
 }
+
+TEST_CASE("a transformers config.json gives the same family under transformers' defaults") {
+  using bioptimus::engine::PrefixPositions;
+  // Phikon's (owkin/phikon config.json): a ViTModel ViT-B/16.
+  const VitArchitecture phikon = VitArchitecture::from_transformers_config(
+      R"({"architectures": ["ViTModel"], "model_type": "vit", "hidden_size": 768, "num_hidden_layers": 12,
+          "num_attention_heads": 12, "intermediate_size": 3072, "hidden_act": "gelu", "layer_norm_eps": 1e-12,
+          "image_size": 224, "patch_size": 16, "num_channels": 3, "qkv_bias": true, "encoder_stride": 16})",
+      "config.json");
+  CHECK(phikon.name() == "transformers vit");
+  CHECK(phikon.embed_dim() == 768);
+  CHECK(phikon.mlp_hidden() == 3072);
+  CHECK(phikon.mlp() == MlpKind::mlp);
+  CHECK(phikon.norm_eps() == 1e-12);
+  CHECK_FALSE(phikon.layer_scale());
+  CHECK(phikon.pos_embed_length() == 197);
+  // A Dinov2Model with the packed SwiGLU: (int(1536 * 4 * 2 / 3) + 7) // 8 * 8 = 4096 per half.
+  const VitArchitecture giant = VitArchitecture::from_transformers_config(
+      R"({"model_type": "dinov2", "hidden_size": 1536, "num_hidden_layers": 40, "num_attention_heads": 24,
+          "mlp_ratio": 4, "use_swiglu_ffn": true, "image_size": 224, "patch_size": 14})",
+      "config.json");
+  CHECK(giant.mlp() == MlpKind::swiglu_packed);
+  CHECK(giant.mlp_hidden() == 8192);
+  CHECK(giant.activation() == Activation::silu);
+  CHECK(giant.layer_scale());
+  CHECK(giant.norm_eps() == 1e-6);
+  // With registers, the position embeddings cover CLS and the patches only.
+  const VitArchitecture registers = VitArchitecture::from_transformers_config(
+      R"({"model_type": "dinov2_with_registers", "hidden_size": 768, "num_hidden_layers": 12,
+          "num_attention_heads": 12, "image_size": 224, "patch_size": 14, "num_register_tokens": 4})",
+      "config.json");
+  CHECK(registers.num_prefix_tokens() == 5);
+  CHECK(registers.prefix_positions() == PrefixPositions::class_only);
+  CHECK(registers.pos_embed_length() == 257);
+
+  const auto error = [](const std::string& text) {
+    try {
+      (void)VitArchitecture::from_transformers_config(text, "config.json");
+    } catch (const ArchitectureError& e) {
+      return std::string{e.what()};
+    }
+    return std::string{"no error"};
+  };
+  CHECK_THAT(error(R"({"model_type": "clip_vision_model", "hidden_size": 768})"),
+             Catch::Contains("model_type: \"clip_vision_model\" is not one the engine reads"));
+  CHECK_THAT(error(R"({"model_type": "vit", "num_hidden_layers": 12})"),
+             Catch::Contains("config.json: hidden_size: expected a whole number, got nothing"));
+  CHECK_THAT(error(R"({"model_type": "vit", "hidden_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4,
+                       "image_size": 32, "patch_size": 16, "hidden_act": "gelu_new"})"),
+             Catch::Contains("hidden_act: expected \"gelu\" (exact) or \"silu\""));
+}

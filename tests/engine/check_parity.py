@@ -11,6 +11,9 @@ create_model arguments, by the caller's), exact GELU, no_embed_class, position e
 cover the prefix tokens, position embeddings resampled to another grid (up and down, and a
 checkpoint saved on a third grid), no qkv bias, no final norm, F16 and BF16 weights.
 
+The same networks under Hugging Face transformers' names and config.json (ViTModel for Phikon,
+Dinov2Model with a packed SwiGLU, Dinov2 with registers whose position embeddings skip them) run too.
+
 bf16: where oneDNN runs bf16 matrix products the tokens must have a cosine >= 0.999 to fp32 per
 tile; where it does not (AVX2), the engine must say it fell back and give the fp32 result.
 """
@@ -88,6 +91,27 @@ CASES = {
         model_args=dict(img_size=64, embed_dim=32, depth=1, num_heads=2, dynamic_img_size=True),
         torch=dict(img_size=64, patch_size=16, embed_dim=32, depth=1, num_heads=2),
         input=80, prefix=1, checkpoint_grid=3),
+    # transformers ViTModel (Phikon): LayerNorm eps 1e-12, q, k and v apart.
+    "transformers_vit": dict(
+        transformers=dict(model_type="vit", hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                          intermediate_size=256, image_size=48, patch_size=16, layer_norm_eps=1e-12),
+        torch=dict(img_size=48, patch_size=16, embed_dim=64, depth=2, num_heads=4, norm_eps=1e-12),
+        input=48, prefix=1),
+    # transformers Dinov2Model with a packed SwiGLU (weights_in 2 x (int(256 * 2 / 3) + 7) // 8 * 8 = 352),
+    # saved from a task class ("dinov2." prefix), with its mask token.
+    "transformers_dinov2_swiglu": dict(
+        transformers=dict(model_type="dinov2", hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                          mlp_ratio=4, use_swiglu_ffn=True, image_size=42, patch_size=14, layerscale_value=1.0),
+        torch=dict(img_size=42, patch_size=14, embed_dim=64, depth=2, num_heads=4, mlp_ratio=5.5,
+                   init_values=1.0, mlp_layer="swiglu_packed"),
+        input=42, prefix=1, key_prefix="dinov2."),
+    # transformers Dinov2 with registers: position embeddings on CLS and the patches only.
+    "transformers_dinov2_registers": dict(
+        transformers=dict(model_type="dinov2_with_registers", hidden_size=32, num_hidden_layers=2,
+                          num_attention_heads=2, mlp_ratio=4, image_size=28, patch_size=14, num_register_tokens=4),
+        torch=dict(img_size=28, patch_size=14, embed_dim=32, depth=2, num_heads=2, init_values=1.0, reg_tokens=4,
+                   registers_after_pos=True),
+        input=28, prefix=5),
     # No qkv bias, no final norm.
     "no_qkv_bias_no_final_norm": dict(
         arch="vit_small_patch16_224",
@@ -110,6 +134,42 @@ def spec_yaml(name, case, width):
             f"embedding_dim: {width}\noutput_type: cls\nprecision: fp32\n")
 
 
+def transformers_names(state, case):
+    """timm's state-dict names -> transformers' (ViTModel or Dinov2Model), q, k and v apart."""
+    dinov2 = case["transformers"]["model_type"] != "vit"
+    prefix = case.get("key_prefix", "")
+    out = {}
+    for name, value in state.items():
+        if name.startswith("blocks."):
+            _, index, rest = name.split(".", 2)
+            layer = f"{prefix}encoder.layer.{index}."
+            if rest.startswith("attn.qkv."):
+                for part, piece in zip(("query", "key", "value"), value.chunk(3, dim=0)):
+                    out[layer + f"attention.attention.{part}.{rest.split('.')[-1]}"] = piece
+                continue
+            swiglu = case["torch"].get("mlp_layer") == "swiglu_packed"
+            renames = {"attn.proj.": "attention.output.dense.",
+                       "norm1.": "norm1." if dinov2 else "layernorm_before.",
+                       "norm2.": "norm2." if dinov2 else "layernorm_after.",
+                       "mlp.fc1.": ("mlp.weights_in." if swiglu else "mlp.fc1.") if dinov2 else "intermediate.dense.",
+                       "mlp.fc2.": ("mlp.weights_out." if swiglu else "mlp.fc2.") if dinov2 else "output.dense.",
+                       "ls1.gamma": "layer_scale1.lambda1", "ls2.gamma": "layer_scale2.lambda1"}
+            for old, new in renames.items():
+                if rest.startswith(old):
+                    out[layer + new + rest[len(old):]] = value
+                    break
+            continue
+        top = {"cls_token": "embeddings.cls_token", "reg_token": "embeddings.register_tokens",
+               "pos_embed": "embeddings.position_embeddings",
+               "patch_embed.proj.weight": "embeddings.patch_embeddings.projection.weight",
+               "patch_embed.proj.bias": "embeddings.patch_embeddings.projection.bias",
+               "norm.weight": "layernorm.weight", "norm.bias": "layernorm.bias"}
+        out[prefix + top[name]] = value
+    if dinov2:
+        out[prefix + "embeddings.mask_token"] = torch.zeros(1, case["torch"]["embed_dim"])
+    return out
+
+
 def build(name, case, folder):
     """Writes model.safetensors, config.json, the spec and the tiles; returns torch's tokens."""
     torch.manual_seed(0)
@@ -130,8 +190,13 @@ def build(name, case, folder):
         prefix = 0 if kwargs.get("no_embed_class") else case["prefix"]
         state["pos_embed"] = timm_vit.resample_pos_embed(saved["pos_embed"], model.grid, (grid, grid), prefix)
     model.load_state_dict(state)
-    timm_vit.save_safetensors(saved, folder / "model.safetensors", dtype=dtype)
-    config = timm_vit.timm_config(case["arch"], case["model_args"], [0.5] * 3, [0.25] * 3, case["input"])
+    if "transformers" in case:
+        timm_vit.save_safetensors(transformers_names(saved, case), folder / "model.safetensors", dtype=dtype)
+        config = dict(case["transformers"], architectures=["Dinov2Model" if "dinov2" in name else "ViTModel"],
+                      hidden_act="gelu", torch_dtype="float32", transformers_version="4.48.0")
+    else:
+        timm_vit.save_safetensors(saved, folder / "model.safetensors", dtype=dtype)
+        config = timm_vit.timm_config(case["arch"], case["model_args"], [0.5] * 3, [0.25] * 3, case["input"])
     (folder / "config.json").write_text(json.dumps(config, indent=2))
     (folder / f"{spec_name(name)}.yaml").write_text(spec_yaml(name, case, kwargs["embed_dim"]))
     generator = torch.Generator().manual_seed(1)

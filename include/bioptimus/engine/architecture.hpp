@@ -3,7 +3,9 @@
 // What a Vision Transformer of timm's VisionTransformer family is: a value
 // type checked at construction like ModelSpec (every broken rule reported
 // at once, by field), built from a Hugging Face timm repository's config.json
-// with timm's own defaults for its architecture name, or by hand.
+// with timm's own defaults for its architecture name, from a transformers
+// ViTModel or Dinov2Model config.json (the same networks under other names),
+// or by hand.
 //
 //   const VitArchitecture arch = VitArchitecture::from_timm_config(json_text, "config.json");
 //   arch.embed_dim();           // 1536 for vit_giant_patch14_reg4_dinov2
@@ -40,6 +42,14 @@ enum class MlpKind : std::uint8_t { mlp, swiglu_packed };
 /// The MLP's activation: exact GELU (erf, torch's default) or SiLU.
 enum class Activation : std::uint8_t { gelu, silu };
 
+/// Which prefix tokens (CLS, registers) the position embeddings cover; the
+/// patches always are. Token order is always CLS, registers, patches.
+enum class PrefixPositions : std::uint8_t {
+  all,         ///< timm's default: CLS and registers too, added after they are prepended
+  none,        ///< timm's no_embed_class: patches only, added before the prefix is prepended
+  class_only,  ///< Hugging Face's DINOv2 with registers: CLS and patches, registers inserted after
+};
+
 /// "Mlp", "SwiGLUPacked": timm's class names.
 [[nodiscard]] constexpr std::string_view to_string(MlpKind kind) noexcept {
   return kind == MlpKind::swiglu_packed ? "SwiGLUPacked" : "Mlp";
@@ -72,9 +82,9 @@ class BIOPTIMUS_VISIBLE_TYPE VitArchitecture {
     bool qkv_bias = true;
     bool class_token = true;
     std::int64_t reg_tokens = 0;
-    /// The position embeddings cover the patches only (added before the CLS
-    /// and register tokens are prepended).
-    bool no_embed_class = false;
+    /// Which prefix tokens the position embeddings cover (timm's
+    /// no_embed_class is PrefixPositions::none).
+    PrefixPositions prefix_positions = PrefixPositions::all;
     /// LayerScale after attention and MLP (timm's init_values is set).
     bool layer_scale = false;
     double norm_eps = 1e-6;
@@ -100,6 +110,12 @@ class BIOPTIMUS_VISIBLE_TYPE VitArchitecture {
   [[nodiscard]] static VitArchitecture from_timm_config(std::string_view config_json, std::string_view source,
                                                         std::string_view create_model_args = {});
 
+  /// The architecture a Hugging Face transformers config.json describes:
+  /// ViTModel (`"model_type": "vit"`) or Dinov2Model (`"dinov2"`,
+  /// `"dinov2_with_registers"`), with transformers' defaults for what it leaves out.
+  /// @throws ArchitectureError naming the file and the field.
+  [[nodiscard]] static VitArchitecture from_transformers_config(std::string_view config_json, std::string_view source);
+
   [[nodiscard]] const Fields& fields() const noexcept { return fields_; }
   [[nodiscard]] const std::string& name() const noexcept { return fields_.name; }
   [[nodiscard]] std::int64_t patch_size() const noexcept { return fields_.patch_size; }
@@ -118,7 +134,9 @@ class BIOPTIMUS_VISIBLE_TYPE VitArchitecture {
   [[nodiscard]] bool qkv_bias() const noexcept { return fields_.qkv_bias; }
   [[nodiscard]] bool class_token() const noexcept { return fields_.class_token; }
   [[nodiscard]] std::int64_t reg_tokens() const noexcept { return fields_.reg_tokens; }
-  [[nodiscard]] bool no_embed_class() const noexcept { return fields_.no_embed_class; }
+  [[nodiscard]] PrefixPositions prefix_positions() const noexcept { return fields_.prefix_positions; }
+  /// timm's no_embed_class: the position embeddings cover the patches only.
+  [[nodiscard]] bool no_embed_class() const noexcept { return fields_.prefix_positions == PrefixPositions::none; }
   [[nodiscard]] bool layer_scale() const noexcept { return fields_.layer_scale; }
   [[nodiscard]] double norm_eps() const noexcept { return fields_.norm_eps; }
   [[nodiscard]] bool final_norm() const noexcept { return fields_.final_norm; }
@@ -130,9 +148,21 @@ class BIOPTIMUS_VISIBLE_TYPE VitArchitecture {
   /// The patch grid of image_* (timm's grid_size: the sizes divided by the patch, rounded down).
   [[nodiscard]] std::int64_t grid_height() const noexcept { return fields_.image_height / fields_.patch_size; }
   [[nodiscard]] std::int64_t grid_width() const noexcept { return fields_.image_width / fields_.patch_size; }
-  /// Rows of the position embedding: the grid, plus the prefix tokens unless no_embed_class.
+  /// The prefix tokens with a position embedding row: the first this many (CLS, then registers).
+  [[nodiscard]] std::int64_t positioned_prefix_tokens() const noexcept {
+    switch (fields_.prefix_positions) {
+      case PrefixPositions::none:
+        return 0;
+      case PrefixPositions::class_only:
+        return fields_.class_token ? 1 : 0;
+      case PrefixPositions::all:
+        break;
+    }
+    return num_prefix_tokens();
+  }
+  /// Rows of the position embedding: the grid and the positioned prefix tokens.
   [[nodiscard]] std::int64_t pos_embed_length() const noexcept {
-    return grid_height() * grid_width() + (fields_.no_embed_class ? 0 : num_prefix_tokens());
+    return grid_height() * grid_width() + positioned_prefix_tokens();
   }
 
   /// One line: "vit_giant_patch14_reg4_dinov2: patch 14, 1536 wide, 40 blocks of

@@ -39,6 +39,16 @@ def main():
         "uni": ("vit_large_patch16_224", {"img_size": 224, "init_values": 1e-05, "dynamic_img_size": True}, None),
         "kaiko-s8": ("vit_small_patch8_224", {"dynamic_img_size": True, "num_classes": 0}, None),
     }
+    transformers = {
+        "phikon": {"architectures": ["ViTModel"], "model_type": "vit", "hidden_size": 768, "num_hidden_layers": 12,
+                   "num_attention_heads": 12, "intermediate_size": 3072, "hidden_act": "gelu",
+                   "layer_norm_eps": 1e-12, "image_size": 224, "patch_size": 16, "num_channels": 3, "qkv_bias": True},
+        "dinov2-registers": {"model_type": "dinov2_with_registers", "hidden_size": 768, "num_hidden_layers": 12,
+                             "num_attention_heads": 12, "mlp_ratio": 4, "use_swiglu_ffn": True, "image_size": 224,
+                             "patch_size": 14, "num_register_tokens": 4, "layerscale_value": 1.0},
+    }
+    for name, config in transformers.items():
+        (SEEDS / f"config-{name}.json").write_text(json.dumps(config))
     for name, (architecture, model_args, arguments) in configs.items():
         text = json.dumps(timm_vit.timm_config(architecture, model_args, [0.5] * 3, [0.25] * 3, 224))
         # The fuzzer reads a first line as create_model arguments.
