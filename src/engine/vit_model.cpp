@@ -83,23 +83,22 @@ void read_floats(const TensorEntry& entry, std::vector<float>& out) {
   const auto count = static_cast<std::size_t>(entry.elements());
   out.resize(count);
   const std::byte* bytes = entry.bytes.data();
+  // 16-bit values as the Readout's types: their exact float values.
+  const auto widen = [&]<typename Bits>(Bits value) {
+    for (std::size_t i = 0; i < count; ++i) {
+      std::memcpy(&value.bits, bytes + 2 * i, 2);
+      out[i] = models::to_float(value);
+    }
+  };
   switch (entry.dtype) {
     case Dtype::f32:
       std::memcpy(out.data(), bytes, count * sizeof(float));
       return;
     case Dtype::f16:
-      for (std::size_t i = 0; i < count; ++i) {
-        models::Half half{};
-        std::memcpy(&half.bits, bytes + 2 * i, 2);
-        out[i] = models::to_float(half);
-      }
+      widen(models::Half{});
       return;
     case Dtype::bf16:
-      for (std::size_t i = 0; i < count; ++i) {
-        models::BFloat16 value{};
-        std::memcpy(&value.bits, bytes + 2 * i, 2);
-        out[i] = models::to_float(value);
-      }
+      widen(models::BFloat16{});
       return;
     default:
       out.assign(count, 0.0F);
