@@ -85,7 +85,7 @@ for name in $steps; do
   case $name in
     shared) step "shared: whole test suite, BUILD_SHARED_LIBS=ON" preset_suite shared ;;
     asan) step "asan: whole test suite, ASan + UBSan" preset_suite asan ;;
-    tsan) step "tsan: concurrency test, ThreadSanitizer" preset_suite tsan ;;
+    tsan) step "tsan: concurrency tests (the registry, the model server and remote backend), ThreadSanitizer" preset_suite tsan ;;
     fuzz)
       step "fuzz: parse_spec_fuzzer, roundtrip_fuzzer, parse_megatile_spec_fuzzer, safetensors_fuzzer and config_json_fuzzer, ${fuzz_seconds} s each" fuzz
       ;;

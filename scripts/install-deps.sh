@@ -7,6 +7,9 @@ packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-
           python3-openslide python3-yaml hyperfine
           # The native ViT engine (src/engine): oneDNN, and OpenMP for clang builds (g++ brings libgomp).
           libdnnl-dev libomp-dev
+          # modelspec serve and extract --endpoint (HTTP), and bench/bench-serve.sh's load
+          # generator and Python peer server.
+          libcpp-httplib-dev wrk python3-fastapi python3-uvicorn curl
           # The Python module (python/) and its tests.
           python3-dev pybind11-dev python3-pybind11 python3-pytest python3-venv python3-setuptools python3-wheel
           # The cohort workflow (workflows/cohort) and its one-node Slurm test.

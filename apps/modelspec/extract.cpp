@@ -29,6 +29,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <span>
 #include <string>
@@ -43,6 +44,9 @@
 #include "bioptimus/inference/weights.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/models/preprocess.hpp"
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+#include "bioptimus/remote/remote_backend.hpp"
+#endif
 #include "manifest.hpp"
 #include "model_argument.hpp"
 
@@ -109,19 +113,38 @@ class Progress {
   bool logged_end_ = false;
 };
 
+// What embeds the tiles: the TorchScript backbone here, or a model server
+// (--endpoint), which takes the tiles resized but not normalised.
+struct Model {
+  inference::Backbone* local = nullptr;
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+  remote::RemoteBackend* remote = nullptr;
+#endif
+  [[nodiscard]] bool takes_pixels() const {
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+    return remote != nullptr;
+#else
+    return false;
+#endif
+  }
+};
+
 // One batch in flight: the regions as OpenSlide writes them (reused from
-// batch to batch), the model input and the coordinates.
+// batch to batch), the model input (floats, or the resized pixels for a
+// server) and the coordinates.
 struct Batch {
   std::vector<image::Image> regions;
   std::vector<image::ImageView> views;
   std::vector<float> input;
+  std::vector<std::uint8_t> pixels;
+  std::vector<image::ImageView> tiles;
   std::vector<inference::Coordinate> coordinates;
 };
 
 // Reads and preprocesses `tiles` into `batch`: the reads spread over
 // `threads` threads, then the Preprocessor's batch call on as many.
 void load_batch(const io::wsi::SlideReader& slide, std::span<const TileRegion> tiles,
-                const models::Preprocessor& preprocessor, int threads, Batch& batch) {
+                const models::Preprocessor& preprocessor, int threads, bool pixels_only, Batch& batch) {
   batch.regions.reserve(tiles.size());
   batch.views.resize(tiles.size());
   batch.coordinates.resize(tiles.size());
@@ -160,38 +183,23 @@ void load_batch(const io::wsi::SlideReader& slide, std::span<const TileRegion> t
   if (failure) {
     std::rethrow_exception(failure);
   }
+  if (pixels_only) {
+    const auto [channels, height, width] = preprocessor.output_shape();
+    const auto tile_bytes = static_cast<std::size_t>(channels * height * width);
+    batch.pixels.resize(tiles.size() * tile_bytes);
+    preprocessor.resize(std::span<const image::ImageView>(batch.views), std::span<std::uint8_t>(batch.pixels), threads);
+    batch.tiles.resize(tiles.size());
+    for (std::size_t i = 0; i < tiles.size(); ++i) {
+      batch.tiles[i] = {.data = batch.pixels.data() + i * tile_bytes,
+                        .width = width,
+                        .height = height,
+                        .stride_bytes = width * channels,
+                        .format = image::PixelFormat::rgb8};
+    }
+    return;
+  }
   batch.input.resize(tiles.size() * static_cast<std::size_t>(preprocessor.output_elements()));
   preprocessor(std::span<const image::ImageView>(batch.views), std::span<float>(batch.input), threads);
-}
-
-// CLAM's and TRIDENT's attributes of the tiles, from the slide and the extractor's plan.
-inference::CoordinateAttributes coordinate_attributes(const io::wsi::SlideReader& slide,
-                                                      const extraction::wsi::TileExtractor& extractor,
-                                                      const std::string& slide_id) {
-  const extraction::wsi::TilePlan& plan = extractor.plan();
-  const io::wsi::WSIDims level = slide.level_dimensions(plan.level());
-  const io::wsi::WSIDims level0 = slide.dimensions();
-  const double downsample = slide.level_downsample(plan.level());
-  inference::CoordinateAttributes attributes;
-  attributes.name = slide_id;
-  attributes.patch_size = plan.region_size().width;
-  attributes.patch_level = std::int64_t{plan.level().index()};
-  attributes.downsample = {.x = downsample, .y = downsample};
-  attributes.downsampled_level_dim = {.width = level.width, .height = level.height};
-  attributes.level_dim = {.width = level.width, .height = level.height};
-  attributes.patch_size_level0 = plan.footprint().width;
-  if (const std::optional<double> power = slide.properties().objective_power) {
-    attributes.level0_magnification = *power;
-  } else if (const std::optional<io::wsi::MPP> mpp = slide.mpp_x()) {
-    attributes.level0_magnification = 10.0 / mpp->value();
-  }
-  if (const std::optional<io::wsi::MPP> target = plan.target_mpp_x()) {
-    attributes.target_magnification = 10.0 / target->value();
-  }
-  attributes.overlap = extractor.tile_spec().overlap_pixels().width;
-  attributes.level0_width = level0.width;
-  attributes.level0_height = level0.height;
-  return attributes;
 }
 
 inference::FeatureFormat feature_format(const ExtractOptions& options) {
@@ -207,12 +215,17 @@ struct SlideResult {
 // Embeds one slide's tiles into `target`.
 SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::TileExtractor& extractor,
                           const std::string& slide_id, const std::filesystem::path& target,
-                          const ExtractOptions& options, const models::Preprocessor& preprocessor,
-                          inference::Backbone& backbone, const std::string& label, bool terminal) {
+                          const ExtractOptions& options, const models::ModelSpec& spec,
+                          const models::Preprocessor& preprocessor, const Model& model, const std::string& label,
+                          bool terminal) {
   const std::vector<TileRegion>& tiles = extractor.fit(slide).extract();
   const inference::FeatureFormat format = feature_format(options);
-  const std::unique_ptr<inference::FeatureWriter> writer = inference::open_feature_writer(
-      format, target, backbone.spec(), coordinate_attributes(slide, extractor, slide_id));
+  const std::unique_ptr<inference::FeatureWriter> writer =
+      inference::open_feature_writer(format, target, spec, extractor.coordinate_attributes());
+  const bool pixels_only = model.takes_pixels();
+  const std::vector<std::int64_t> output_shape = spec.output_shape();
+  const auto embedding_size = static_cast<std::size_t>(
+      std::accumulate(output_shape.begin(), output_shape.end(), std::int64_t{1}, std::multiplies<>()));
   const auto batch_size = static_cast<std::size_t>(options.batch_size);
   const std::size_t batches = (tiles.size() + batch_size - 1) / batch_size;
   const auto tiles_of = [&](std::size_t index) {
@@ -221,12 +234,16 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
   };
   std::array<Batch, 2> buffers;
   std::vector<float> embeddings;
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+  std::vector<remote::TilePosition> positions;
+#endif
   Progress progress(label, tiles.size(), terminal);
   progress.update(0);
   std::future<void> loading;
   if (batches > 0) {
-    loading = std::async(std::launch::async,
-                         [&] { load_batch(slide, tiles_of(0), preprocessor, options.threads, buffers[0]); });
+    loading = std::async(std::launch::async, [&] {
+      load_batch(slide, tiles_of(0), preprocessor, options.threads, pixels_only, buffers[0]);
+    });
   }
   double model_seconds = 0;
   try {
@@ -237,12 +254,26 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
       if (index + 1 < batches) {
         // The next batch is read while the backbone runs on this one.
         loading = std::async(std::launch::async, [&, index] {
-          load_batch(slide, tiles_of(index + 1), preprocessor, options.threads, buffers[(index + 1) % 2]);
+          load_batch(slide, tiles_of(index + 1), preprocessor, options.threads, pixels_only, buffers[(index + 1) % 2]);
         });
       }
-      embeddings.resize(batch.coordinates.size() * backbone.embedding_size());
+      embeddings.resize(batch.coordinates.size() * embedding_size);
       const Clock::time_point model_start = Clock::now();
-      backbone.embed(batch.input, embeddings);
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+      if (model.remote != nullptr) {
+        positions.resize(batch.coordinates.size());
+        for (std::size_t i = 0; i < positions.size(); ++i) {
+          positions[i] = {.x = batch.coordinates[i].x,
+                          .y = batch.coordinates[i].y,
+                          .patch_idx = static_cast<std::int64_t>(index * batch_size + i)};
+        }
+        model.remote->embed(batch.tiles, embeddings, slide_id, positions);
+      } else {
+        model.local->embed(batch.input, embeddings);
+      }
+#else
+      model.local->embed(batch.input, embeddings);
+#endif
       model_seconds += seconds_since(model_start);
       writer->write(embeddings, batch.coordinates);
       done += batch.coordinates.size();
@@ -265,12 +296,30 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   const std::vector<ManifestEntry> slides = slides_to_run(options.input);
   const models::ModelSpec spec = resolve_model(load_registry(), options.model);
   const models::Preprocessor preprocessor(spec);
-  const std::filesystem::path weights = inference::resolve_weights(
-      spec, options.weights ? std::optional<std::filesystem::path>{*options.weights} : std::nullopt);
-  inference::Backbone backbone =
-      inference::Backbone::load(weights, spec, {.device = options.device, .threads = options.threads});
-  if (!backbone.note().empty()) {
-    fmt::print(stderr, "modelspec: {}\n", backbone.note());
+  std::optional<inference::Backbone> backbone;
+  Model model;
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+  std::optional<remote::RemoteBackend> remote;
+  if (!options.endpoint.empty()) {
+    remote.emplace(
+        spec, remote::RemoteOptions{
+                  .endpoint = options.endpoint,
+                  .concurrency = options.concurrency,
+                  .tiles_per_request = options.tiles_per_request,
+                  .timeout = std::chrono::milliseconds(static_cast<std::int64_t>(options.request_timeout * 1000.0)),
+                  .retries = options.retries,
+              });
+    model.remote = &*remote;
+  }
+#endif
+  if (!model.takes_pixels()) {
+    const std::filesystem::path weights = inference::resolve_weights(
+        spec, options.weights ? std::optional<std::filesystem::path>{*options.weights} : std::nullopt);
+    backbone.emplace(inference::Backbone::load(weights, spec, {.device = options.device, .threads = options.threads}));
+    model.local = &*backbone;
+    if (!backbone->note().empty()) {
+      fmt::print(stderr, "modelspec: {}\n", backbone->note());
+    }
   }
   extraction::wsi::TileExtractor extractor{spec.tile_spec(),
                                            {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
@@ -297,7 +346,7 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
       try {
         const io::wsi::SlideReader slide{slide_path, {.mpp_override = slides[i].mpp_override, .name = slide_id}};
         const SlideResult result =
-            extract_slide(slide, extractor, slide_id, target, options, preprocessor, backbone, label, terminal);
+            extract_slide(slide, extractor, slide_id, target, options, spec, preprocessor, model, label, terminal);
         total_tiles += result.tiles;
         model_seconds += result.model_seconds;
         summary.update({{"status", "ok"},

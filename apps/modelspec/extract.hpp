@@ -36,6 +36,12 @@ struct ExtractOptions {
   int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::string device = "cpu";
   bool overwrite = false;
+  /// A server of the SDK's protocol instead of --weights (bioptimus/remote/remote_backend.hpp).
+  std::string endpoint;
+  int concurrency = 8;
+  int tiles_per_request = 1;
+  int retries = 5;
+  double request_timeout = 60.0;
 };
 
 using ExtractRunner = std::function<int(const ExtractOptions&, const RegistryLoader&)>;

@@ -28,11 +28,34 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
       "TRIDENT, or NPZ)");
   add_slide_arguments(*extract, options->input, "feature file");
   extract->add_option("--model", options->model, "Model name (see `list`) or a model config YAML")->required();
+  CLI::Option* weights =
+      extract
+          ->add_option("--weights", options->weights,
+                       "A Hugging Face snapshot folder or a .safetensors file (native engine), or TorchScript (.pt, "
+                       "LibTorch); default: the model's weights_source in the local Hugging Face cache "
+                       "(docs/engine.md)")
+          ->check(CLI::ExistingPath);
+#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
+  // The model on a server instead (docs/serving.md).
+  CLI::Option* endpoint = extract->add_option(
+      "--endpoint", options->endpoint,
+      "A model server (modelspec serve, the SDK's protocol): http://HOST:PORT instead of --weights");
+  weights->excludes(endpoint);
+  extract->add_option("--concurrency", options->concurrency, "Requests in flight to --endpoint")
+      ->check(CLI::PositiveNumber);
   extract
-      ->add_option("--weights", options->weights,
-                   "A Hugging Face snapshot folder or a .safetensors file (native engine), or TorchScript (.pt, "
-                   "LibTorch); default: the model's weights_source in the local Hugging Face cache (docs/engine.md)")
-      ->check(CLI::ExistingPath);
+      ->add_option("--tiles-per-request", options->tiles_per_request,
+                   "Tiles per request to --endpoint (more than 1: the batch form, modelspec serve only)")
+      ->check(CLI::PositiveNumber);
+  extract
+      ->add_option("--retries", options->retries,
+                   "Retries of a request to --endpoint after a connection error or a 5xx answer")
+      ->check(CLI::NonNegativeNumber);
+  extract
+      ->add_option("--request-timeout", options->request_timeout,
+                   "Seconds to wait for a connection to --endpoint, or for the next byte of an answer")
+      ->check(CLI::PositiveNumber);
+#endif
   extract->add_option("-o,--output", options->output, "Directory for the feature files")->required();
   extract->add_option("--format", options->format, "Feature file format")->check(CLI::IsMember({"h5", "npz"}));
   extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")->check(CLI::PositiveNumber);
@@ -45,7 +68,10 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
       ->check(CLI::Range(0.0, 1.0));
   extract->add_flag("--overwrite", options->overwrite, "Redo slides whose feature file exists");
   extract->fallthrough();
-  extract->callback([options] { check_slide_arguments(options->input); });
+  extract->callback([options] {
+    // Without --weights (and --endpoint), the model's weights_source is looked up in the Hugging Face cache.
+    check_slide_arguments(options->input);
+  });
   return {extract, [options, run = std::move(run)](const RegistryLoader& load_registry) {
             return run(*options, load_registry);
           }};

@@ -6,6 +6,7 @@
 //   modelspec preprocess h0-mini tile.png -o tile.npy
 //   modelspec manifest cohort.csv
 //   modelspec extract slide.svs --model h0-mini --weights h0-mini.pt -o features/
+//   modelspec serve --model h0-mini --weights h0-mini.pt --port 8080
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -33,6 +34,9 @@
 #endif
 #if defined(BIOPTIMUS_MODELSPEC_EXTRACT) || defined(BIOPTIMUS_MODELSPEC_RUNS_EXTRACT)
 #include "extract.hpp"
+#endif
+#if defined(BIOPTIMUS_MODELSPEC_SERVE) || defined(BIOPTIMUS_MODELSPEC_RUNS_SERVE)
+#include "serve.hpp"
 #endif
 
 namespace {
@@ -131,6 +135,13 @@ int run(int argc, char** argv) {
         return bioptimus::apps::exec_companion_tool("modelspec-extract", BIOPTIMUS_EXTRACT_TOOL_FROM_BINDIR, argv);
       });
 #endif
+#if defined(BIOPTIMUS_MODELSPEC_RUNS_SERVE)
+  const bioptimus::apps::Subcommand serve = bioptimus::apps::add_serve_command(app, bioptimus::apps::run_serve);
+#elif defined(BIOPTIMUS_MODELSPEC_SERVE)
+  // The socket is opened here, before LibTorch loads in modelspec-serve.
+  const bioptimus::apps::Subcommand serve = bioptimus::apps::add_serve_command(
+      app, [argv](const auto& options, const auto&) { return bioptimus::apps::hand_over_serve(options, argv); });
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -179,6 +190,11 @@ int run(int argc, char** argv) {
 #if defined(BIOPTIMUS_MODELSPEC_EXTRACT) || defined(BIOPTIMUS_MODELSPEC_RUNS_EXTRACT)
     if (extract.command->parsed()) {
       return extract.run(load_registry);
+    }
+#endif
+#if defined(BIOPTIMUS_MODELSPEC_SERVE) || defined(BIOPTIMUS_MODELSPEC_RUNS_SERVE)
+    if (serve.command->parsed()) {
+      return serve.run(load_registry);
     }
 #endif
     const Registry registry = load_registry();

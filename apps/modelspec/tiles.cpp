@@ -39,6 +39,15 @@ namespace {
 std::int64_t candidates(const extraction::wsi::TileExtractor& extractor) { return extractor.plan().size(); }
 std::int64_t candidates(const extraction::wsi::MegaTileExtractor& extractor) { return extractor.candidates(); }
 
+std::filesystem::path write_hdf5(const extraction::wsi::TileExtractor& extractor, const TilesOptions& options) {
+  return extractor.to_hdf5(options.output, options.h5_naming == "trident"
+                                               ? extraction::wsi::CoordinatesFileName::trident
+                                               : extraction::wsi::CoordinatesFileName::clam);
+}
+std::filesystem::path write_hdf5(const extraction::wsi::MegaTileExtractor& extractor, const TilesOptions& options) {
+  return extractor.to_hdf5(options.output);
+}
+
 // Runs `extractor` over every slide; `unit` names what it extracts.
 template <class Extractor>
 int run_slides(Extractor& extractor, const TilesOptions& options, const models::ModelSpec& spec,
@@ -63,7 +72,7 @@ int run_slides(Extractor& extractor, const TilesOptions& options, const models::
       } else if (options.format == "json") {
         written = extractor.to_json(options.output);
       } else {
-        written = extractor.to_hdf5(options.output);
+        written = write_hdf5(extractor, options);
       }
       if (options.thumbnail) {
         (void)extraction::wsi::write_thumbnail(options.output, slide, extractor);
@@ -98,11 +107,15 @@ int run_tiles(const TilesOptions& options, const RegistryLoader& load_registry) 
   // A --tile-spec file is a model config: its tile_spec (and identity) are used.
   const models::ModelSpec spec =
       options.model ? load_registry().get(*options.model) : models::load_spec(*options.tile_spec_file);
+  // The command line admits only the presets' names.
+  const std::optional<extraction::wsi::ClamPreset> preset =
+      options.tissue_preset ? extraction::wsi::parse_clam_preset(*options.tissue_preset) : std::nullopt;
   extraction::wsi::TilingOptions tiling;
   tiling.grid_layout = extraction::wsi::parse_grid_layout(options.layout).value_or(tiling.grid_layout);
   if (!options.megatile) {
     extraction::wsi::TileExtractor extractor{
-        spec.tile_spec(), {.mask_threshold = options.mask_threshold, .tiling = tiling, .model = spec.identity()}};
+        spec.tile_spec(),
+        {.mask_threshold = options.mask_threshold, .clam_preset = preset, .tiling = tiling, .model = spec.identity()}};
     return run_slides(extractor, options, spec, "tiles");
   }
   // Both shapes passed check_grid_shape; MegaTileSpec checks their range.
@@ -116,6 +129,7 @@ int run_tiles(const TilesOptions& options, const RegistryLoader& load_registry) 
                                               .max_valid_tiles_ratio = options.max_valid_ratio}};
   extraction::wsi::MegaTileExtractor extractor{blocks,
                                                {.mask_threshold = options.mask_threshold,
+                                                .clam_preset = preset,
                                                 .tiling = tiling,
                                                 .max_megatiles = options.max_megatiles,
                                                 .model = spec.identity()}};

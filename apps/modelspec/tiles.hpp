@@ -24,7 +24,11 @@ struct TilesOptions {
   std::optional<std::string> tile_spec_file;
   std::string output;
   double mask_threshold = 0.5;
+  /// CLAM's segmentation preset by name (tcga, bwh_biopsy, bwh_resection) instead of our default mask.
+  std::optional<std::string> tissue_preset;
   std::string format = "h5";
+  /// HDF5 file names: "clam" (<slide>.h5) or "trident" (<slide>_patches.h5).
+  std::string h5_naming = "clam";
   bool thumbnail = false;
   std::string layout = "rectangular";
   std::optional<std::string> megatile;

@@ -54,13 +54,23 @@ Subcommand add_tiles_command(CLI::App& app, TilesRunner run) {
   tiles->add_option("-o,--output", options->output, "Directory for the coordinate files")->required();
   tiles->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
       ->check(CLI::Range(0.0, 1.0));
+  tiles
+      ->add_option("--tissue-preset", options->tissue_preset,
+                   "Find tissue with CLAM's preset instead (tcga, bwh_biopsy, bwh_resection; default: ours, which "
+                   "keeps pieces down to 0.01 mm^2)")
+      ->check(CLI::IsMember({"tcga", "bwh_biopsy", "bwh_resection"}));
   tiles->add_option("--format", options->format, "Coordinate file format")->check(CLI::IsMember({"h5", "csv", "json"}));
+  CLI::Option* naming = tiles
+                            ->add_option("--h5-naming", options->h5_naming,
+                                         "HDF5 file names: clam (<slide>.h5, default) or trident (<slide>_patches.h5)")
+                            ->check(CLI::IsMember({"clam", "trident"}));
   tiles->add_flag("--thumbnail", options->thumbnail, "Also write DIR/<slide>.png with the mask and the tiles");
   tiles->add_option("--layout", options->layout, "Tile grid: rectangular, or hexagonal (odd rows shifted half a tile)")
       ->check(CLI::IsMember({"rectangular", "hexagonal"}));
   CLI::Option* megatile =
       tiles->add_option("--megatile", options->megatile, "Extract blocks of ROWSxCOLS tiles (mega tiles) instead")
           ->check(check_grid_shape, "ROWSxCOLS");
+  naming->excludes(megatile);
   tiles
       ->add_option("--megatile-stride", options->megatile_stride,
                    "Step between blocks in tiles, ROWSxCOLS (default: the block, no overlap)")

@@ -32,7 +32,7 @@ using io::wsi::SlideReader;
 
 py::tuple dims_to_python(io::wsi::WSIDims dims) { return py::make_tuple(dims.width, dims.height); }
 
-// The SDK's constructor keywords, plus the two CLAM areas that small slides need lowered.
+// The SDK's constructor keywords, plus the two CLAM areas.
 struct ExtractorArguments {
   double mask_threshold;
   bool segment;
@@ -137,7 +137,8 @@ segment: find tissue with CLAM's method at fit() (False: every tile is tissue).
 mask: your own (height, width) tissue mask instead, non-zero = tissue, spanning
 the whole slide, or pixels of mask_mpp microns when given.
 min_tissue_area_um2, min_hole_area_um2: CLAM's a_t and a_h in square microns
-(defaults: its tcga preset at 40x, 262144 and 65536).
+(defaults: 10000 and 10000, every piece of tissue down to 0.01 mm^2; CLAM's
+tcga preset on a 40x slide says 262144 and 65536).
 Raises ValidationError when mask_threshold is outside [0, 1].)")
       .def("fit", &TileExtractor::fit, py::arg("slide"), py::call_guard<py::gil_scoped_release>(),
            py::return_value_policy::reference_internal,
@@ -180,8 +181,19 @@ Raises ValidationError when mask_threshold is outside [0, 1].)")
           "(width, height) read at read_level, before resizing to the tile size; None without tiles.")
       .def_property_readonly("tile_spec", &TileExtractor::tile_spec)
       .def_property_readonly("slide_name", &TileExtractor::slide_name, "The fitted slide's file stem.")
-      .def("to_hdf5", &TileExtractor::to_hdf5, py::arg("directory"),
-           "Writes DIRECTORY/<slide>.h5 (coords int64 (N, 2) with CLAM's and TRIDENT's attributes); returns the path.")
+      .def(
+          "to_hdf5",
+          [](const TileExtractor& self, const std::filesystem::path& directory, const std::string& naming) {
+            if (naming != "clam" && naming != "trident") {
+              throw py::value_error("naming: expected 'clam' (<slide>.h5) or 'trident' (<slide>_patches.h5), got '" +
+                                    naming + "'");
+            }
+            return self.to_hdf5(directory, naming == "trident" ? extraction::wsi::CoordinatesFileName::trident
+                                                               : extraction::wsi::CoordinatesFileName::clam);
+          },
+          py::arg("directory"), py::arg("naming") = "clam",
+          "Writes DIRECTORY/<slide>.h5 (naming='trident': <slide>_patches.h5): coords int64 (N, 2) with the\n"
+          "attributes CLAM's and TRIDENT's readers need to crop exactly these tiles; returns the path.")
       .def("to_csv", &TileExtractor::to_csv, py::arg("directory"), "Writes DIRECTORY/<slide>.csv; returns the path.")
       .def("to_json", &TileExtractor::to_json, py::arg("directory"),
            "Writes DIRECTORY/<slide>.json; returns the path.");

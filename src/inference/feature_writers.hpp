@@ -1,10 +1,9 @@
 // The concrete writers, each in its own file with its own dependency, and
-// what they share: the checks on write() and commit(), and the list of
-// coordinate attributes.
+// what they share: the checks on write() and commit(); the list of
+// coordinate attributes is bioptimus/extraction/wsi/coordinate_attributes.hpp's.
 #ifndef BIOPTIMUS_SRC_INFERENCE_FEATURE_WRITERS_HPP
 #define BIOPTIMUS_SRC_INFERENCE_FEATURE_WRITERS_HPP
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -30,6 +29,8 @@ class RowWriter : public FeatureWriter {
  protected:
   RowWriter(std::filesystem::path target, const models::ModelSpec& spec);
 
+  /// The file this writer makes.
+  [[nodiscard]] const std::filesystem::path& target() const noexcept { return target_; }
   /// The shape of one row: the spec's output_shape().
   [[nodiscard]] const std::vector<std::int64_t>& row_shape() const noexcept { return row_shape_; }
   /// @throws WriterError naming the target.
@@ -48,24 +49,9 @@ class RowWriter : public FeatureWriter {
   bool committed_ = false;
 };
 
-/// Calls `visit(name, value)` for each attribute CLAM and TRIDENT read from a
-/// coordinates dataset (but `name`), in the order both formats store them;
-/// `value` is a std::int64_t, a double or a std::array of two of either.
-template <class Visit>
-void for_each_coordinate_attribute(const CoordinateAttributes& attributes, Visit&& visit) {
-  visit("patch_size", attributes.patch_size);
-  visit("patch_level", attributes.patch_level);
-  visit("downsample", std::array{attributes.downsample.x, attributes.downsample.y});
-  visit("downsampled_level_dim",
-        std::array{attributes.downsampled_level_dim.width, attributes.downsampled_level_dim.height});
-  visit("level_dim", std::array{attributes.level_dim.width, attributes.level_dim.height});
-  visit("patch_size_level0", attributes.patch_size_level0);
-  visit("level0_magnification", attributes.level0_magnification);
-  visit("target_magnification", attributes.target_magnification);
-  visit("overlap", attributes.overlap);
-  visit("level0_width", attributes.level0_width);
-  visit("level0_height", attributes.level0_height);
-}
+/// The attribute list every format writes (one list for the tile export too).
+using extraction::wsi::for_each_coordinate_attribute;
+using extraction::wsi::save_directory_of;
 
 [[nodiscard]] std::unique_ptr<FeatureWriter> open_hdf5_writer(const std::filesystem::path& path,
                                                               const models::ModelSpec& spec,

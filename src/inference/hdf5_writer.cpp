@@ -79,15 +79,23 @@ class Hdf5Writer final : public RowWriter {
     features_ = create_dataset("features", H5T_IEEE_F32LE, feature_dims, feature_rows);
     coords_ = create_dataset("coords", H5T_STD_I64LE, {0, 2}, coords_chunk_rows);
 
+    // Where the file is: TRIDENT's `savetodir` on both datasets, CLAM's
+    // `save_path` on `coords`, as their writers record it (no reader of
+    // theirs needs it; scripts of their users may).
+    const std::string directory = save_directory_of(target());
     const ModelRecord record = record_of(spec);
     write_string(features_, "name", attributes.name);
     write_string(features_, "model", record.identity);
+    write_string(features_, "encoder", spec.model_name());  // TRIDENT's name for the model
+    write_string(features_, "savetodir", directory);
     write_string(features_, "model_spec_yaml", record.spec_yaml);
     write_string(features_, "bioptimus_version", record.library);
 
     write_string(coords_, "name", attributes.name);
     for_each_coordinate_attribute(attributes,
                                   [this](const char* name, const auto& value) { write_value(coords_, name, value); });
+    write_string(coords_, "save_path", directory);
+    write_string(coords_, "savetodir", directory);
   }
 
   // Closes the datasets, then the file; false when HDF5 reports an error.
@@ -179,6 +187,10 @@ class Hdf5Writer final : public RowWriter {
     const hsize_t two = 2;
     const Handle pair = check(Handle{H5Screate_simple(1, &two, nullptr), H5Sclose}, name);
     write_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, pair, values.data());
+  }
+
+  void write_value(const Handle& object, const char* name, const std::string& value) const {
+    write_string(object, name, value);
   }
 
   // A variable-length UTF-8 string: what h5py writes for a Python str, and reads back as one.

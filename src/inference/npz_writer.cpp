@@ -191,6 +191,8 @@ class NpzWriter final : public RowWriter {
                                           characters == 0 ? std::string(4, '\0') : payload));
   }
 
+  void add_value(const std::string& name, const std::string& value) { add_string(name, value); }
+
   void add_value(const std::string& name, std::int64_t value) {
     metadata_.emplace_back(name, npy_file("<i8", {}, bytes_of(&value, 1)));
   }

@@ -141,6 +141,15 @@ image::Filter filter_of(Interpolation interpolation) {
 
 std::size_t bytes_per_value(Precision precision) noexcept { return precision == Precision::fp32 ? 4 : 2; }
 
+// The model's size in rgb8, `stride` bytes per row, at `destination`.
+image::MutableImageView model_tile(const PreprocessorState& state, std::uint8_t* destination) {
+  return {.data = destination,
+          .width = state.width,
+          .height = state.height,
+          .stride_bytes = state.width * 3,
+          .format = image::PixelFormat::rgb8};
+}
+
 // One tile, already validated, with its plan: resize (unless the tile already
 // has the model's size and is rgb8), then normalise into `out`.
 void run_tile(const PreprocessorState& state, const image::ImageView& tile, const image::ResamplePlan& plan,
@@ -150,12 +159,7 @@ void run_tile(const PreprocessorState& state, const image::ImageView& tile, cons
   if (!plan.is_identity() || tile.format != image::PixelFormat::rgb8) {
     stride = state.width * 3;
     std::uint8_t* resized = scratch.tile.reserve(0, static_cast<std::size_t>(stride * state.height));
-    const image::MutableImageView destination{.data = resized,
-                                              .width = state.width,
-                                              .height = state.height,
-                                              .stride_bytes = stride,
-                                              .format = image::PixelFormat::rgb8};
-    image::resize_into(tile, plan, destination, scratch.resize, state.background);
+    image::resize_into(tile, plan, model_tile(state, resized), scratch.resize, state.background);
     pixels = resized;
   }
   if (precision == Precision::fp32) {
@@ -240,33 +244,10 @@ std::size_t Preprocessor::output_bytes(Precision precision) const noexcept {
 
 Precision Preprocessor::precision() const noexcept { return state_->precision; }
 
-void Preprocessor::operator()(const image::ImageView& tile, std::span<float> out) const {
-  (*this)(std::span<const image::ImageView>(&tile, 1), std::as_writable_bytes(out), Precision::fp32, 1);
-}
-
-void Preprocessor::operator()(std::span<const image::ImageView> tiles, std::span<float> out, int threads) const {
-  (*this)(tiles, std::as_writable_bytes(out), Precision::fp32, threads);
-}
-
-void Preprocessor::operator()(const image::ImageView& tile, std::span<std::byte> out, Precision precision) const {
-  (*this)(std::span<const image::ImageView>(&tile, 1), out, precision, 1);
-}
-
-void Preprocessor::operator()(std::span<const image::ImageView> tiles, std::span<std::byte> out, Precision precision,
-                              int threads) const {
-  // Everything that can fail is checked here, before any thread starts.
+template <typename PerTile>
+void Preprocessor::for_each_tile(std::span<const image::ImageView> tiles, int threads, PerTile&& per_tile) const {
   if (threads < 1) {
     throw Error("Preprocessor: threads must be at least 1, got " + std::to_string(threads));
-  }
-  const std::size_t tile_bytes = output_bytes(precision);
-  if (out.size() < tiles.size() * tile_bytes) {
-    throw Error("Preprocessor: output buffer holds " + std::to_string(out.size()) + " bytes, " +
-                std::to_string(tiles.size()) + " tile(s) of shape (3, " + std::to_string(state_->height) + ", " +
-                std::to_string(state_->width) + ") in " + std::string(to_string(precision)) + " need " +
-                std::to_string(tiles.size() * tile_bytes));
-  }
-  if (reinterpret_cast<std::uintptr_t>(out.data()) % bioptimus::detail::bytes_per_value(precision) != 0) {
-    throw Error("Preprocessor: output buffer is not aligned for " + std::string(to_string(precision)) + " values");
   }
   std::vector<image::ResamplePlan> plans;
   plans.reserve(tiles.size());
@@ -282,7 +263,7 @@ void Preprocessor::operator()(std::span<const image::ImageView> tiles, std::span
     try {
       std::unique_ptr<bioptimus::detail::WorkerScratch> scratch = state_->take_scratch();
       for (std::size_t i = next++; i < tiles.size(); i = next++) {
-        bioptimus::detail::run_tile(*state_, tiles[i], plans[i], out.data() + i * tile_bytes, precision, *scratch);
+        per_tile(i, plans[i], *scratch);
       }
       state_->give_back(std::move(scratch));
     } catch (...) {
@@ -304,6 +285,63 @@ void Preprocessor::operator()(std::span<const image::ImageView> tiles, std::span
   if (failure) {
     std::rethrow_exception(failure);
   }
+}
+
+void Preprocessor::operator()(const image::ImageView& tile, std::span<float> out) const {
+  (*this)(std::span<const image::ImageView>(&tile, 1), std::as_writable_bytes(out), Precision::fp32, 1);
+}
+
+void Preprocessor::operator()(std::span<const image::ImageView> tiles, std::span<float> out, int threads) const {
+  (*this)(tiles, std::as_writable_bytes(out), Precision::fp32, threads);
+}
+
+void Preprocessor::operator()(const image::ImageView& tile, std::span<std::byte> out, Precision precision) const {
+  (*this)(std::span<const image::ImageView>(&tile, 1), out, precision, 1);
+}
+
+void Preprocessor::operator()(std::span<const image::ImageView> tiles, std::span<std::byte> out, Precision precision,
+                              int threads) const {
+  // Everything that can fail is checked here, before any thread starts.
+  const std::size_t tile_bytes = output_bytes(precision);
+  if (out.size() < tiles.size() * tile_bytes) {
+    throw Error("Preprocessor: output buffer holds " + std::to_string(out.size()) + " bytes, " +
+                std::to_string(tiles.size()) + " tile(s) of shape (3, " + std::to_string(state_->height) + ", " +
+                std::to_string(state_->width) + ") in " + std::string(to_string(precision)) + " need " +
+                std::to_string(tiles.size() * tile_bytes));
+  }
+  if (reinterpret_cast<std::uintptr_t>(out.data()) % bioptimus::detail::bytes_per_value(precision) != 0) {
+    throw Error("Preprocessor: output buffer is not aligned for " + std::string(to_string(precision)) + " values");
+  }
+  for_each_tile(tiles, threads,
+                [&](std::size_t i, const image::ResamplePlan& plan, bioptimus::detail::WorkerScratch& scratch) {
+                  bioptimus::detail::run_tile(*state_, tiles[i], plan, out.data() + i * tile_bytes, precision, scratch);
+                });
+}
+
+void Preprocessor::resize(const image::ImageView& tile, const image::MutableImageView& out) const {
+  if (out.format != image::PixelFormat::rgb8 || out.width != state_->width || out.height != state_->height) {
+    throw Error("Preprocessor::resize: the output must be rgb8 of " + std::to_string(state_->width) + "x" +
+                std::to_string(state_->height) + " (the model's tile size)");
+  }
+  image::validate(out, "output");
+  for_each_tile(std::span<const image::ImageView>(&tile, 1), 1,
+                [&](std::size_t, const image::ResamplePlan& plan, bioptimus::detail::WorkerScratch& scratch) {
+                  image::resize_into(tile, plan, out, scratch.resize, state_->background);
+                });
+}
+
+void Preprocessor::resize(std::span<const image::ImageView> tiles, std::span<std::uint8_t> out, int threads) const {
+  const auto tile_bytes = static_cast<std::size_t>(state_->width * state_->height * 3);
+  if (out.size() < tiles.size() * tile_bytes) {
+    throw Error("Preprocessor::resize: output buffer holds " + std::to_string(out.size()) + " bytes, " +
+                std::to_string(tiles.size()) + " tile(s) of " + std::to_string(state_->width) + "x" +
+                std::to_string(state_->height) + " RGB need " + std::to_string(tiles.size() * tile_bytes));
+  }
+  for_each_tile(
+      tiles, threads, [&](std::size_t i, const image::ResamplePlan& plan, bioptimus::detail::WorkerScratch& scratch) {
+        image::resize_into(tiles[i], plan, bioptimus::detail::model_tile(*state_, out.data() + i * tile_bytes),
+                           scratch.resize, state_->background);
+      });
 }
 
 }  // namespace bioptimus::models

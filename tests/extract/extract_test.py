@@ -22,7 +22,8 @@ except ImportError as missing:
 TOOL, GENERATOR, MODELS = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
 COORD_ATTRIBUTES = {"patch_size", "patch_level", "downsample", "downsampled_level_dim", "level_dim", "name",
                     "patch_size_level0", "level0_magnification", "target_magnification", "overlap", "level0_width",
-                    "level0_height"}
+                    "level0_height", "save_path", "savetodir", "tile_size", "tile_stride", "tile_resolution",
+                    "target_mpp", "region_size", "footprint", "mask_threshold"}
 
 
 def extract(slides, out, *extra):
@@ -68,7 +69,12 @@ with tempfile.TemporaryDirectory() as work:
         # 64 px at 0.5 um/px from a 1.0 um/px slide: 32 level-0 pixels, read and upsampled.
         assert coords.attrs["patch_size"] == 32 and coords.attrs["patch_size_level0"] == 32
         assert coords.attrs["level0_width"] == 3072 and coords.attrs["level0_height"] == 2304
-        assert coords.attrs["target_magnification"] == 20.0
+        # The magnification of the level read (level 0, AppMag 40): TRIDENT reads patch_size pixels there.
+        assert coords.attrs["level0_magnification"] == 40.0 and coords.attrs["target_magnification"] == 40.0
+        # The model's own resolution is ours to record; where the file is, the peers' writers record.
+        assert coords.attrs["target_mpp"] == 0.5 and coords.attrs["tile_size"].tolist() == [64, 64]
+        assert coords.attrs["save_path"] == coords.attrs["savetodir"] == features.attrs["savetodir"] == str(out)
+        assert features.attrs["encoder"] == "tiny-vit-reg4", dict(features.attrs)
         assert features.attrs["model"] == "tiny-vit-reg4@1.0.0", dict(features.attrs)
         assert "model_spec_yaml" in features.attrs and "bioptimus_version" in features.attrs
 

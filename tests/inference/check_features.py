@@ -14,6 +14,8 @@ CLAM = {"patch_size": 224, "patch_level": 1, "downsample": [4.0, 4.001], "downsa
         "level_dim": [2500, 1800], "name": "slide-\u00e9"}
 TRIDENT = {"patch_size_level0": 896, "level0_magnification": 40.0, "target_magnification": 10.0, "overlap": 0,
            "level0_width": 10000, "level0_height": 7200}
+OURS = {"tile_size": [224, 224], "tile_stride": [224, 224], "tile_resolution": "1 mpp", "target_mpp": 1.0,
+        "region_size": [224, 224], "footprint": [896, 896]}
 MODEL = "tiny-vit-reg4@1.0.0"
 
 
@@ -43,8 +45,15 @@ def check_h5(path, rows):
         want_features, want_coords = expected(rows)
         assert np.array_equal(features[()], want_features)
         assert np.array_equal(coords[()], want_coords)
-        for key, value in {**CLAM, **TRIDENT}.items():
+        for key, value in {**CLAM, **TRIDENT, **OURS}.items():
             check_value(coords.attrs[key], value, key)
+        assert "mask_threshold" not in coords.attrs  # absent in the attributes, absent in the file
+        # Where the file is, as CLAM's and TRIDENT's writers record it, and TRIDENT's name of the model.
+        directory = str(path.parent)
+        check_value(coords.attrs["save_path"], directory, "save_path")
+        check_value(coords.attrs["savetodir"], directory, "savetodir")
+        check_value(features.attrs["savetodir"], directory, "savetodir")
+        check_value(features.attrs["encoder"], "tiny-vit-reg4", "encoder")
         check_value(features.attrs["model"], MODEL, "model")
         check_value(features.attrs["name"], CLAM["name"], "name")
         assert "model_name: tiny-vit-reg4\n" in features.attrs["model_spec_yaml"]
@@ -57,7 +66,8 @@ def check_npz(path, rows):
         assert archive["features"].dtype == np.float32 and np.array_equal(archive["features"], want_features)
         assert archive["coords"].dtype == np.int64 and np.array_equal(archive["coords"], want_coords)
         assert archive["coords"].shape == (rows, 2), archive["coords"].shape
-        for key, value in {**CLAM, **TRIDENT}.items():
+        assert "mask_threshold" not in archive.files
+        for key, value in {**CLAM, **TRIDENT, **OURS}.items():
             actual = archive[key]
             check_value(str(actual) if isinstance(value, str) else actual, value, key)
         check_value(str(archive["model"]), MODEL, "model")

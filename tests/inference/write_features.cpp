@@ -66,6 +66,13 @@ int main(int argc, char** argv) {
         .overlap = 0,
         .level0_width = 10000,
         .level0_height = 7200,
+        .tile_size = {.width = 224, .height = 224},
+        .tile_stride = {.width = 224, .height = 224},
+        .tile_resolution = "1 mpp",
+        .target_mpp = 1.0,
+        .region_size = {.width = 224, .height = 224},
+        .footprint = {.width = 896, .height = 896},
+        // mask_threshold left out: an absent value is not written.
     };
     for (const FeatureFormat format : {FeatureFormat::hdf5, FeatureFormat::npz}) {
       write_sample(format, argv[1], spec, attributes);

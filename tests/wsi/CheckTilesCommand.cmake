@@ -21,7 +21,21 @@ foreach(expected first.csv first.png second.csv second.png)
     set(missing "${missing} ${expected}")
   endif()
 endforeach()
+
+# CLAM's tcga preset, as CLAM applies it to this 20x slide, drops pieces under
+# 1 mm^2: all five blobs (0.3-0.7 mm^2), which the default keeps. A name that
+# is not a preset is a usage error.
+execute_process(COMMAND "${TOOL}" tiles "${dir}/first.tif" --model h0-mini -o "${dir}/tcga" --tissue-preset tcga
+                RESULT_VARIABLE tcga_status OUTPUT_VARIABLE tcga_output ERROR_VARIABLE tcga_errors)
+execute_process(COMMAND "${TOOL}" tiles "${dir}/first.tif" --model h0-mini -o "${dir}/tcga" --tissue-preset TCGA
+                RESULT_VARIABLE bad_status OUTPUT_QUIET ERROR_VARIABLE bad_errors)
 file(REMOVE_RECURSE "${dir}")
+if(NOT tcga_status EQUAL 0 OR NOT tcga_output MATCHES "^1 slides \\(0 failed\\), 0 tiles")
+  message(FATAL_ERROR "--tissue-preset tcga: expected 0 tiles, got ${tcga_status}\n${tcga_output}\n${tcga_errors}")
+endif()
+if(NOT bad_status EQUAL 2 OR NOT bad_errors MATCHES "--tissue-preset")
+  message(FATAL_ERROR "--tissue-preset TCGA: expected a usage error, got ${bad_status}\n${bad_errors}")
+endif()
 if(missing)
   message(FATAL_ERROR "missing outputs:${missing}\n${errors}")
 endif()

@@ -28,45 +28,13 @@ using bioptimus::io::wsi::MPP;
 using bioptimus::io::wsi::SlideError;
 using bioptimus::io::wsi::SlideReader;
 using bioptimus::testing::read_text;
+using bioptimus::testing::score;
+using bioptimus::testing::Scores;
 using bioptimus::testing::TempDir;
 using bioptimus::testing::Truth;
 using Catch::Matchers::Contains;
 
 const TileSpec tiles_256_at_half_mpp{{.size = Extent{256}, .resolution = MPP{0.5}}};
-
-struct Scores {
-  std::int64_t truth_tiles = 0;       // tiles whose footprint is >= half tissue
-  std::int64_t truth_tiles_kept = 0;  // of those, kept
-  std::int64_t kept = 0;
-  std::int64_t kept_without_tissue = 0;
-  std::int64_t kept_on_speck = 0;
-};
-
-Scores score(const TileExtractor& extractor, const Truth& truth) {
-  Scores scores;
-  const TilePlan& plan = extractor.plan();
-  std::vector<bool> kept(static_cast<std::size_t>(plan.size()), false);
-  for (const TileRegion& region : extractor.regions()) {
-    const std::int64_t column = (region.x - plan.area().x) / plan.stride().width;
-    const std::int64_t row = (region.y - plan.area().y) / plan.stride().height;
-    kept[static_cast<std::size_t>(row * plan.columns() + column)] = true;
-  }
-  for (const Tile& tile : plan) {
-    const auto [tissue, cells] = truth.count(tile.x, tile.y, tile.width, tile.height, 255);
-    const auto [speck, ignored] = truth.count(tile.x, tile.y, tile.width, tile.height, 128);
-    const bool is_kept = kept[static_cast<std::size_t>(tile.index)];
-    if (2 * tissue >= cells) {
-      ++scores.truth_tiles;
-      scores.truth_tiles_kept += is_kept ? 1 : 0;
-    }
-    if (is_kept) {
-      ++scores.kept;
-      scores.kept_without_tissue += tissue == 0 ? 1 : 0;
-      scores.kept_on_speck += speck > 0 ? 1 : 0;
-    }
-  }
-  return scores;
-}
 
 }  // namespace
 
@@ -125,9 +93,15 @@ TEST_CASE("The mask drops specks and keeps the hole, which fill_holes fills", "[
   params.fill_holes = true;
   REQUIRE(segment_tissue(slide, params)
               .is_tissue(static_cast<std::int64_t>(0.30 * 256), static_cast<std::int64_t>(0.72 * 192)));
-  // The default size filter (CLAM's tcga preset at 40x: 0.26 mm^2) drops
-  // every blob of this 2 x 1.5 mm slide (the largest is about 0.2 mm^2).
-  REQUIRE(segment_tissue(slide).tissue_fraction() == 0.0);
+  // CLAM's tcga preset at 40x (0.26 mm^2) drops every blob of this 2 x 1.5
+  // mm slide (the largest is about 0.2 mm^2); the default keeps them all.
+  REQUIRE(segment_tissue(slide, TissueMaskParams::clam_preset(ClamPreset::tcga, MPP{0.25})).tissue_fraction() == 0.0);
+  const TissueMask kept = segment_tissue(slide);
+  for (const auto& [u, v] : {std::pair{0.22, 0.30}, {0.55, 0.28}, {0.82, 0.36}, {0.38, 0.72}, {0.72, 0.74}}) {
+    INFO("blob at " << u << ", " << v);
+    REQUIRE(kept.is_tissue(static_cast<std::int64_t>(u * 256), static_cast<std::int64_t>(v * 192)));
+  }
+  REQUIRE_FALSE(kept.is_tissue(static_cast<std::int64_t>(0.45 * 256), static_cast<std::int64_t>(0.50 * 192)));
 }
 
 TEST_CASE("Mask parameters are checked, and CLAM's presets convert to microns", "[wsi][extraction]") {
@@ -141,11 +115,24 @@ TEST_CASE("Mask parameters are checked, and CLAM's presets convert to microns", 
                       Contains("median_kernel: expected an odd side from 3 to 255, got 4") &&
                           Contains("max_holes: expected a count >= 0, got -1"));
 
+  // CLAM counts areas in 512 x 512 level-0 patches: tcga's a_t 16 is 0.26
+  // mm^2 on a 40x slide; the defaults keep tcga's thresholds and kernels
+  // with areas in microns for small fragments.
   const TissueMaskParams tcga = TissueMaskParams::clam_preset(ClamPreset::tcga, MPP{0.25});
   const TissueMaskParams defaults;
-  REQUIRE(tcga.min_tissue_area_um2 == defaults.min_tissue_area_um2);
-  REQUIRE(tcga.min_hole_area_um2 == defaults.min_hole_area_um2);
+  REQUIRE(tcga.min_tissue_area_um2 == 262144.0);
+  REQUIRE(tcga.min_hole_area_um2 == 65536.0);
+  REQUIRE(defaults.min_tissue_area_um2 == 10000.0);
+  REQUIRE(defaults.min_hole_area_um2 == 10000.0);
   REQUIRE(tcga.saturation_threshold == defaults.saturation_threshold);
+  REQUIRE(tcga.median_kernel == defaults.median_kernel);
+  REQUIRE(tcga.close_kernel == defaults.close_kernel);
+  REQUIRE(tcga.max_holes == defaults.max_holes);
+  for (const ClamPreset preset : {ClamPreset::tcga, ClamPreset::bwh_biopsy, ClamPreset::bwh_resection}) {
+    REQUIRE(parse_clam_preset(to_string(preset)) == preset);
+  }
+  REQUIRE(to_string(ClamPreset::bwh_biopsy) == "bwh_biopsy");
+  REQUIRE_FALSE(parse_clam_preset("TCGA").has_value());
   const TissueMaskParams biopsy = TissueMaskParams::clam_preset(ClamPreset::bwh_biopsy, MPP{0.5}, 16.0);
   REQUIRE(biopsy.min_tissue_area_um2 == 512.0 * 512.0 * 0.25);
   REQUIRE(biopsy.median_kernel == 11);
@@ -245,17 +232,27 @@ TEST_CASE("Exports: CSV, JSON and an HDF5 file in CLAM's and TRIDENT's layout, r
   REQUIRE(attrs["downsampled_level_dim"] == nlohmann::json::array({8192, 6144}));
   REQUIRE(attrs["level_dim"] == nlohmann::json::array({8192, 6144}));
   REQUIRE(attrs["name"] == "case-7");
-  // TRIDENT
+  REQUIRE(attrs["save_path"] == out.string());
+  // TRIDENT: the magnification of the level read (level 0 of a 40x slide),
+  // so that its reader reads patch_size pixels there as CLAM's does.
   REQUIRE(attrs["patch_size_level0"] == 512);
   REQUIRE(attrs["level0_magnification"] == 40.0);
-  REQUIRE(attrs["target_magnification"] == 20.0);
+  REQUIRE(attrs["target_magnification"] == 40.0);
   REQUIRE(attrs["overlap"] == 0);
   REQUIRE(attrs["level0_width"] == 8192);
   REQUIRE(attrs["level0_height"] == 6144);
-  // Ours
+  REQUIRE(attrs["savetodir"] == out.string());
+  // Ours: the model's tiles.
   REQUIRE(attrs["model"] == "h0-mini@1.0.0");
   REQUIRE(attrs["tile_size"] == nlohmann::json::array({256, 256}));
+  REQUIRE(attrs["tile_stride"] == nlohmann::json::array({256, 256}));
+  REQUIRE(attrs["tile_resolution"] == "0.5 mpp");
   REQUIRE(attrs["target_mpp"] == 0.5);
+  REQUIRE(attrs["region_size"] == nlohmann::json::array({512, 512}));
+  REQUIRE(attrs["footprint"] == nlohmann::json::array({512, 512}));
+  REQUIRE(attrs["mask_threshold"] == 0.5);
+  REQUIRE(extractor.to_hdf5(out, CoordinatesFileName::trident) == out / "case-7_patches.h5");
+  REQUIRE(fs::is_regular_file(out / "case-7_patches.h5"));
 
   const fs::path png = write_thumbnail(out, slide, extractor, 512);
   const std::string bytes = read_text(png);

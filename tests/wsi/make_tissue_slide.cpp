@@ -2,8 +2,8 @@
 //
 // Writes a synthetic H&E slide with known tissue, fast enough for tests:
 //
-//   make_tissue_slide OUT.tif --size 20000x15000 [--mpp 0.25 | --no-mpp] [--generic | --leica X,Y]
-//                     [--blank] [--truth TRUTH.pgm]
+//   make_tissue_slide OUT.tif --size 20000x15000 [--mpp 0.25 | --no-mpp] [--appmag 40]
+//                     [--generic | --leica X,Y] [--blank | --fragments UM,UM,...] [--truth TRUTH.pgm]
 //
 // The slide: a white background; five irregular tissue blobs (a textured
 // pink/purple H&E look), the fourth with a large hole; nine small round
@@ -11,9 +11,17 @@
 // background alone, a slide without tissue). Shapes are
 // laid out in fractions of the slide, so every size looks alike.
 //
+// --fragments 150,200,300: tissue of a physical size instead, the same on
+// every slide size: irregular pieces whose area is the square of each size
+// in microns (150: 0.0225 mm^2), repeated in that order row after row until
+// the slide is full, 200 um apart; below each row, a 300 um band of dust,
+// round specks 20 to 90 um across, 400 um apart (the dust is >= 300 um from
+// any tissue, so a tile that holds dust holds no tissue).
+//
 // Aperio style (default): a tiled pyramid with downsamples 1, 4, 16, 64 (as
 // long as a level is >= 64 px), the first ImageDescription starting "Aperio"
-// with "|MPP = <mpp>|AppMag = 40" (MPP left out with --no-mpp).
+// with "|MPP = <mpp>|AppMag = <appmag>" (MPP left out with --no-mpp; AppMag
+// 40 unless given).
 // --generic: one level, no Aperio description; the MPP is in the TIFF
 // resolution tags (pixels per centimetre), so OpenSlide opens it as
 // "generic-tiff" and only the tags tell the pixel size.
@@ -90,10 +98,16 @@ double wobble(double angle, double phase) {
          0.05 * std::sin(9.0 * angle + 3.0 * phase);
 }
 
-std::vector<std::uint8_t> make_cells(std::uint32_t cells_x, std::uint32_t cells_y, double width, double height) {
-  std::vector<std::uint8_t> cells(std::size_t{cells_x} * cells_y, background);
-  const double shorter = std::min(width, height);
-  const auto paint = [&](double cx, double cy, double reach, auto&& inside) {
+// The ground-truth cells, painted shape by shape.
+struct Cells {
+  std::uint32_t cells_x;
+  std::uint32_t cells_y;
+  std::vector<std::uint8_t> values = std::vector<std::uint8_t>(std::size_t{cells_x} * cells_y, background);
+
+  // Gives every cell within `reach` level-0 px of (cx, cy) whose centre
+  // `inside(dx, dy)` classes as tissue or speck that class.
+  template <class Inside>
+  void paint(double cx, double cy, double reach, Inside&& inside) {
     const auto lo_x = static_cast<std::int64_t>(std::max(0.0, (cx - reach) / cell_side));
     const auto hi_x = static_cast<std::int64_t>(std::min<double>(cells_x - 1, (cx + reach) / cell_side));
     const auto lo_y = static_cast<std::int64_t>(std::max(0.0, (cy - reach) / cell_side));
@@ -104,10 +118,21 @@ std::vector<std::uint8_t> make_cells(std::uint32_t cells_x, std::uint32_t cells_
         const double dy = (static_cast<double>(y) + 0.5) * cell_side - cy;
         const std::uint8_t value = inside(dx, dy);
         if (value != background) {
-          cells[static_cast<std::size_t>(y) * cells_x + static_cast<std::size_t>(x)] = value;
+          values[static_cast<std::size_t>(y) * cells_x + static_cast<std::size_t>(x)] = value;
         }
       }
     }
+  }
+  void disc(double cx, double cy, double radius, std::uint8_t value) {
+    paint(cx, cy, radius, [&](double dx, double dy) { return std::hypot(dx, dy) <= radius ? value : background; });
+  }
+};
+
+std::vector<std::uint8_t> make_cells(std::uint32_t cells_x, std::uint32_t cells_y, double width, double height) {
+  Cells cells{cells_x, cells_y};
+  const double shorter = std::min(width, height);
+  const auto paint = [&cells](double cx, double cy, double reach, auto&& inside) {
+    cells.paint(cx, cy, reach, inside);
   };
   for (const Blob& blob : blobs) {
     const double radius = blob.radius * shorter;
@@ -124,11 +149,64 @@ std::vector<std::uint8_t> make_cells(std::uint32_t cells_x, std::uint32_t cells_
     });
   }
   for (const auto& [u, v] : specks) {
-    const double radius = speck_radius * shorter;
-    paint(u * width, v * height, radius,
-          [&](double dx, double dy) { return std::hypot(dx, dy) <= radius ? speck : background; });
+    cells.disc(u * width, v * height, speck_radius * shorter, speck);
   }
-  return cells;
+  return std::move(cells.values);
+}
+
+// --fragments: pieces of `sides_um` (the square root of each one's area, in
+// microns) row after row, with bands of dust between the rows.
+std::vector<std::uint8_t> make_fragment_cells(std::uint32_t cells_x, std::uint32_t cells_y, double width, double height,
+                                              double mpp, const std::vector<double>& sides_um) {
+  Cells cells{cells_x, cells_y};
+  constexpr double gap_um = 200.0;
+  constexpr double dust_band_um = 300.0;
+  constexpr std::array<double, 4> dust_um{20.0, 40.0, 60.0, 90.0};
+  constexpr double dust_pitch_um = 400.0;
+  // A wobbled disc of radius r has area pi r^2 (1 + mean of the wobble's
+  // squared terms / 2): 1.01555 pi r^2 for wobble()'s 0.16, 0.09, 0.05.
+  constexpr double wobble_area = 1.0 + (0.16 * 0.16 + 0.09 * 0.09 + 0.05 * 0.05) / 2.0;
+  constexpr double reach = 1.31;  // the wobble's largest radius, in radii
+  const double px = 1.0 / mpp;    // level-0 px per micron
+  double y = gap_um * px;
+  std::size_t next = 0;
+  while (true) {
+    // One row: as many pieces as fit, in the list's order.
+    double x = gap_um * px;
+    double row_height = 0.0;
+    std::vector<std::array<double, 3>> row;  // centre x, radius, outline phase
+    while (true) {
+      const double side = sides_um[next % sides_um.size()];
+      const double radius = side / std::sqrt(std::numbers::pi * wobble_area) * px;
+      const double box = 2.0 * reach * radius;
+      if (x + box + gap_um * px > width) {
+        break;
+      }
+      row.push_back({x + box / 2.0, radius, 1.3 * static_cast<double>(next)});  // a shape of its own
+      x += box + gap_um * px;
+      row_height = std::max(row_height, box);
+      ++next;
+    }
+    if (row.empty() || y + row_height + gap_um * px > height) {
+      break;
+    }
+    for (const auto& [cx, radius, phase] : row) {
+      cells.paint(cx, y + row_height / 2.0, radius * reach, [&, radius = radius, phase = phase](double dx, double dy) {
+        return std::hypot(dx, dy) <= radius * wobble(std::atan2(dy, dx), phase) ? tissue : background;
+      });
+    }
+    y += row_height + gap_um * px;
+    // The dust band below the row, its specks on the band's middle line.
+    if (y + dust_band_um * px > height) {
+      break;
+    }
+    std::size_t speck_index = 0;
+    for (double dx = dust_pitch_um * px; dx + dust_pitch_um * px < width; dx += dust_pitch_um * px, ++speck_index) {
+      cells.disc(dx, y + dust_band_um * px / 2.0, dust_um[speck_index % dust_um.size()] / 2.0 * px, speck);
+    }
+    y += dust_band_um * px;
+  }
+  return std::move(cells.values);
 }
 
 // A 64 x 64 H&E-like texture: eosin pink with hematoxylin-purple nuclei.
@@ -298,7 +376,8 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(
         stderr,
-        "usage: make_tissue_slide OUT.tif [--size WxH] [--mpp MPP | --no-mpp] [--generic] [--blank] [--truth T.pgm]\n");
+        "usage: make_tissue_slide OUT.tif [--size WxH] [--mpp MPP | --no-mpp] [--appmag X] [--generic | --leica X,Y]\n"
+        "                         [--blank | --fragments UM,UM,...] [--truth T.pgm]\n");
     return 2;
   }
   std::uint32_t width = 4096;
@@ -310,6 +389,8 @@ int main(int argc, char** argv) {
   std::uint32_t leica_x = 0;
   std::uint32_t leica_y = 0;
   std::string truth;
+  std::string appmag = "40";
+  std::vector<double> fragments;
   for (int i = 2; i < argc; ++i) {
     const std::string_view argument = argv[i];
     if (argument == "--size" && i + 1 < argc) {
@@ -321,6 +402,19 @@ int main(int argc, char** argv) {
       mpp = argv[++i];
     } else if (argument == "--no-mpp") {
       mpp.clear();
+    } else if (argument == "--appmag" && i + 1 < argc) {
+      appmag = argv[++i];
+    } else if (argument == "--fragments" && i + 1 < argc) {
+      for (std::string_view list = argv[++i]; !list.empty();) {
+        const std::size_t comma = std::min(list.find(','), list.size());
+        const double side = std::strtod(std::string(list.substr(0, comma)).c_str(), nullptr);
+        if (!(side > 0.0)) {
+          std::fprintf(stderr, "make_tissue_slide: bad --fragments %s\n", argv[i]);
+          return 2;
+        }
+        fragments.push_back(side);
+        list.remove_prefix(std::min(list.size(), comma + 1));
+      }
     } else if (argument == "--generic") {
       generic = true;
     } else if (argument == "--blank") {
@@ -342,17 +436,19 @@ int main(int argc, char** argv) {
   }
   const std::uint32_t cells_x = (width + cell_side - 1) / cell_side;
   const std::uint32_t cells_y = (height + cell_side - 1) / cell_side;
-  const std::vector<std::uint8_t> cells = blank ? std::vector<std::uint8_t>(std::size_t{cells_x} * cells_y, background)
-                                                : make_cells(cells_x, cells_y, width, height);
+  const double mpp_value = mpp.empty() ? 0.25 : std::strtod(mpp.c_str(), nullptr);
+  const std::vector<std::uint8_t> cells =
+      blank               ? std::vector<std::uint8_t>(std::size_t{cells_x} * cells_y, background)
+      : fragments.empty() ? make_cells(cells_x, cells_y, width, height)
+                          : make_fragment_cells(cells_x, cells_y, width, height, mpp_value, fragments);
   const std::vector<std::uint8_t> texture = make_texture();
 
   const std::string size_text = std::to_string(width) + "x" + std::to_string(height);
   std::string description =
-      "Aperio Image Library v10.0.50\r\n" + size_text + " [0,0 " + size_text + "] (256x256) RAW/RGB|AppMag = 40";
+      "Aperio Image Library v10.0.50\r\n" + size_text + " [0,0 " + size_text + "] (256x256) RAW/RGB|AppMag = " + appmag;
   if (!mpp.empty()) {
     description += "|MPP = " + mpp;
   }
-  const double mpp_value = mpp.empty() ? 0.25 : std::strtod(mpp.c_str(), nullptr);
   const double pixels_per_cm = (generic || leica) && !mpp.empty() ? 1e4 / mpp_value : 0.0;
   if (leica) {
     description = leica_description(width, height, leica_x, leica_y, mpp_value);

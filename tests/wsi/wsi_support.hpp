@@ -1,5 +1,5 @@
 // Helpers of the slide tests: generated slides (make_tissue_slide), their
-// ground truth, and running a command.
+// ground truth and scores against it, and running a command.
 #ifndef BIOPTIMUS_TESTS_WSI_SUPPORT_HPP
 #define BIOPTIMUS_TESTS_WSI_SUPPORT_HPP
 
@@ -12,7 +12,11 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "bioptimus/extraction/wsi/tile_extractor.hpp"
+#include "bioptimus/extraction/wsi/tissue_mask.hpp"
 
 namespace bioptimus::testing {
 
@@ -90,6 +94,94 @@ inline Truth read_truth(const std::filesystem::path& path) {
     throw std::runtime_error("bad truth file " + path.string());
   }
   return truth;
+}
+
+/// A TileExtractor's tiles scored against the truth.
+struct Scores {
+  std::int64_t truth_tiles = 0;       // tiles whose footprint is >= half tissue
+  std::int64_t truth_tiles_kept = 0;  // of those, kept
+  std::int64_t kept = 0;
+  std::int64_t kept_without_tissue = 0;  // background tiles
+  std::int64_t kept_on_speck = 0;        // kept tiles holding any speck
+
+  [[nodiscard]] double coverage() const {
+    return truth_tiles == 0 ? 1.0 : static_cast<double>(truth_tiles_kept) / static_cast<double>(truth_tiles);
+  }
+};
+
+inline Scores score(const extraction::wsi::TileExtractor& extractor, const Truth& truth) {
+  Scores scores;
+  const extraction::wsi::TilePlan& plan = extractor.plan();
+  std::vector<bool> kept(static_cast<std::size_t>(plan.size()), false);
+  for (const extraction::wsi::TileRegion& region : extractor.regions()) {
+    const std::int64_t column = (region.x - plan.area().x) / plan.stride().width;
+    const std::int64_t row = (region.y - plan.area().y) / plan.stride().height;
+    kept[static_cast<std::size_t>(row * plan.columns() + column)] = true;
+  }
+  for (const extraction::wsi::Tile& tile : plan) {
+    const auto [tissue, cells] = truth.count(tile.x, tile.y, tile.width, tile.height, 255);
+    const auto [speck, ignored] = truth.count(tile.x, tile.y, tile.width, tile.height, 128);
+    const bool is_kept = kept[static_cast<std::size_t>(tile.index)];
+    if (2 * tissue >= cells) {
+      ++scores.truth_tiles;
+      scores.truth_tiles_kept += is_kept ? 1 : 0;
+    }
+    if (is_kept) {
+      ++scores.kept;
+      scores.kept_without_tissue += tissue == 0 ? 1 : 0;
+      scores.kept_on_speck += speck > 0 ? 1 : 0;
+    }
+  }
+  return scores;
+}
+
+/// Each piece of tissue in the truth (cells connected 4-way) and the share
+/// of its cells whose centre `mask` calls tissue; `level0_mpp` places the
+/// mask on the slide.
+struct PieceCoverage {
+  std::int64_t cells;
+  double covered;
+};
+
+inline std::vector<PieceCoverage> piece_coverage(const Truth& truth, const extraction::wsi::TissueMask& mask,
+                                                 double level0_mpp) {
+  const double scale = level0_mpp / mask.mpp()->value();  // mask px per level-0 px
+  std::vector<std::int32_t> label(truth.cells.size(), -1);
+  std::vector<PieceCoverage> pieces;
+  std::vector<std::int64_t> stack;
+  for (std::int64_t start = 0; start < static_cast<std::int64_t>(truth.cells.size()); ++start) {
+    if (truth.cells[static_cast<std::size_t>(start)] != 255 || label[static_cast<std::size_t>(start)] >= 0) {
+      continue;
+    }
+    const auto id = static_cast<std::int32_t>(pieces.size());
+    std::int64_t cells = 0;
+    std::int64_t covered = 0;
+    label[static_cast<std::size_t>(start)] = id;
+    stack.assign(1, start);
+    while (!stack.empty()) {
+      const std::int64_t index = stack.back();
+      stack.pop_back();
+      const std::int64_t x = index % truth.width;
+      const std::int64_t y = index / truth.width;
+      ++cells;
+      const auto mx = static_cast<std::int64_t>((static_cast<double>(x) + 0.5) * Truth::cell * scale);
+      const auto my = static_cast<std::int64_t>((static_cast<double>(y) + 0.5) * Truth::cell * scale);
+      covered += mx < mask.width() && my < mask.height() && mask.is_tissue(mx, my) ? 1 : 0;
+      const std::pair<std::int64_t, std::int64_t> steps[] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+      for (const auto& [dx, dy] : steps) {
+        const std::int64_t nx = x + dx;
+        const std::int64_t ny = y + dy;
+        const std::int64_t next = ny * truth.width + nx;
+        if (nx >= 0 && ny >= 0 && nx < truth.width && ny < truth.height &&
+            truth.cells[static_cast<std::size_t>(next)] == 255 && label[static_cast<std::size_t>(next)] < 0) {
+          label[static_cast<std::size_t>(next)] = id;
+          stack.push_back(next);
+        }
+      }
+    }
+    pieces.push_back({.cells = cells, .covered = static_cast<double>(covered) / static_cast<double>(cells)});
+  }
+  return pieces;
 }
 
 }  // namespace bioptimus::testing

@@ -29,6 +29,7 @@
 #include <string_view>
 
 #include "bioptimus/error.hpp"
+#include "bioptimus/extraction/wsi/coordinate_attributes.hpp"
 #include "bioptimus/models/model_spec.hpp"
 
 namespace bioptimus::inference {
@@ -48,52 +49,12 @@ struct Coordinate {
   friend constexpr bool operator==(const Coordinate&, const Coordinate&) noexcept = default;
 };
 
-/// A width and a height, written as the attribute pair [width, height].
-struct SizePair {
-  std::int64_t width;
-  std::int64_t height;
-
-  friend constexpr bool operator==(const SizePair&, const SizePair&) noexcept = default;
-};
-
-/// A downsample factor per axis, written as the attribute pair [x, y].
-struct DownsamplePair {
-  double x;
-  double y;
-
-  friend constexpr bool operator==(const DownsamplePair&, const DownsamplePair&) noexcept = default;
-};
-
 /// The coordinate attributes CLAM and TRIDENT put on `coords`, whoever
-/// computes them (the tile extractor, or a caller with its own tiling).
-struct CoordinateAttributes {
-  /// Slide name (the file stem), CLAM's and TRIDENT's `name`.
-  std::string name;
-  // CLAM.
-  /// Tile side in pixels at patch_level.
-  std::int64_t patch_size = 0;
-  /// Pyramid level the tiles are read at.
-  std::int64_t patch_level = 0;
-  /// Downsample of patch_level relative to level 0.
-  DownsamplePair downsample = {.x = 1.0, .y = 1.0};
-  /// Size of patch_level, in its pixels (CLAM writes it twice, under two names).
-  SizePair downsampled_level_dim = {.width = 0, .height = 0};
-  /// Size of patch_level, in its pixels.
-  SizePair level_dim = {.width = 0, .height = 0};
-  // TRIDENT.
-  /// Tile side in level-0 pixels.
-  std::int64_t patch_size_level0 = 0;
-  /// Objective power of level 0.
-  double level0_magnification = 0;
-  /// Objective power the tiles are meant at.
-  double target_magnification = 0;
-  /// Overlap of neighbouring tiles, in pixels at the target magnification.
-  std::int64_t overlap = 0;
-  /// Level-0 width in pixels.
-  std::int64_t level0_width = 0;
-  /// Level-0 height in pixels.
-  std::int64_t level0_height = 0;
-};
+/// computes them (TileExtractor::coordinate_attributes(), or a caller with
+/// its own tiling); the feature writers write them all.
+using CoordinateAttributes = extraction::wsi::CoordinateAttributes;
+using SizePair = extraction::wsi::SizePair;
+using DownsamplePair = extraction::wsi::DownsamplePair;
 
 /// On-disk formats.
 enum class FeatureFormat {

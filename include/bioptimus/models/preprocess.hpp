@@ -70,7 +70,20 @@ class Preprocessor {
   void operator()(std::span<const image::ImageView> tiles, std::span<std::byte> out, Precision precision,
                   int threads = 1) const;
 
+  /// The first half of the above: the tile at the model's size in 8-bit RGB
+  /// (resized with the spec's interpolation, alpha composited onto the
+  /// background), the pixels the normalisation reads. What a remote endpoint
+  /// receives as PNG: preprocessing it there gives the same input as here.
+  /// `out` is rgb8 of the spec's tile size.
+  void resize(const image::ImageView& tile, const image::MutableImageView& out) const;
+  /// A batch: `out` holds tiles.size() tiles of height * width * 3 bytes, packed.
+  void resize(std::span<const image::ImageView> tiles, std::span<std::uint8_t> out, int threads = 1) const;
+
  private:
+  // Validates `tiles`, then calls per_tile(index, plan, scratch) for each on `threads` threads.
+  template <typename PerTile>
+  void for_each_tile(std::span<const image::ImageView> tiles, int threads, PerTile&& per_tile) const;
+
   std::shared_ptr<bioptimus::detail::PreprocessorState> state_;
 };
 

@@ -95,10 +95,11 @@ void write_hdf5(const std::filesystem::path& target, Body&& body) {
 
 }  // namespace
 
-std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& directory) const {
+std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& directory, CoordinatesFileName naming) const {
   require_fitted("to_hdf5");
-  const TilePlan& plan = *plan_;
-  const std::filesystem::path target = directory / (slide_name_ + ".h5");
+  const CoordinateAttributes attributes = coordinate_attributes();
+  const std::filesystem::path target =
+      directory / (slide_name_ + (naming == CoordinatesFileName::trident ? "_patches.h5" : ".h5"));
   write_hdf5(target, [&](const Writer& writer, hid_t h5) {
     const auto count = static_cast<hsize_t>(regions_.size());
     std::vector<std::int64_t> coords;
@@ -114,43 +115,13 @@ std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& direct
     write_dataset(writer, h5, "tissue_fraction", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {count}, fractions);
 
     const hid_t set = coords_set.get();
-    const auto level = static_cast<std::size_t>(plan.level().index());
-    const io::wsi::WSIDims level_dims = facts_.level_dimensions[level];
-    const io::wsi::WSIDims level0 = facts_.level_dimensions.front();
-    const double downsample = facts_.level_downsamples[level];
-    // CLAM: patch_size pixels are read at patch_level (its reader does
-    // read_region(coord, patch_level, (patch_size, patch_size))).
-    writer.attribute(set, "patch_size", plan.region_size().width);
-    writer.attribute(set, "patch_level", std::int64_t{plan.level().index()});
-    writer.attribute(set, "downsample", std::array<double, 2>{downsample, downsample});
-    writer.attribute(set, "downsampled_level_dim", std::array<std::int64_t, 2>{level_dims.width, level_dims.height});
-    writer.attribute(set, "level_dim", std::array<std::int64_t, 2>{level_dims.width, level_dims.height});
-    writer.attribute(set, "name", slide_name_);
-    // TRIDENT: the footprint in level-0 pixels and the magnifications.
-    writer.attribute(set, "patch_size_level0", plan.footprint().width);
-    const std::optional<io::wsi::MPP> target_mpp = plan.target_mpp_x();
-    const std::optional<io::wsi::MPP> slide_mpp = facts_.mpp_x;
-    if (facts_.objective_power || slide_mpp) {
-      writer.attribute(set, "level0_magnification",
-                       facts_.objective_power ? *facts_.objective_power : 10.0 / slide_mpp->value());
-    }
-    if (target_mpp) {
-      writer.attribute(set, "target_magnification", 10.0 / target_mpp->value());
-      writer.attribute(set, "target_mpp", target_mpp->value());
-    }
-    writer.attribute(set, "overlap", tile_spec_.overlap_pixels().width);
-    writer.attribute(set, "level0_width", level0.width);
-    writer.attribute(set, "level0_height", level0.height);
-    // Ours: which model and which tiles.
+    writer.attribute(set, "name", attributes.name);
+    for_each_coordinate_attribute(attributes,
+                                  [&](const char* name, const auto& value) { writer.attribute(set, name, value); });
+    const std::string saved_in = save_directory_of(target);
+    writer.attribute(set, "save_path", saved_in);  // CLAM's writer records it,
+    writer.attribute(set, "savetodir", saved_in);  // and TRIDENT's
     writer.attribute(set, "model", options_.model);
-    writer.attribute(set, "tile_size", std::array<std::int64_t, 2>{plan.tile_size().width, plan.tile_size().height});
-    writer.attribute(set, "tile_stride",
-                     std::array<std::int64_t, 2>{tile_spec_.stride_pixels().width, tile_spec_.stride_pixels().height});
-    writer.attribute(set, "tile_resolution", io::wsi::describe(tile_spec_.resolution()));
-    writer.attribute(set, "region_size",
-                     std::array<std::int64_t, 2>{plan.region_size().width, plan.region_size().height});
-    writer.attribute(set, "footprint", std::array<std::int64_t, 2>{plan.footprint().width, plan.footprint().height});
-    writer.attribute(set, "mask_threshold", options_.mask_threshold);
   });
   return target;
 }

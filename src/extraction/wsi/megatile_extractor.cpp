@@ -54,6 +54,7 @@ TileExtractorOptions tile_options(const MegaTileSpec& spec, const MegaTileExtrac
   return {.mask_threshold = 0.0,
           .mask = options.mask,
           .segmentation = options.segmentation,
+          .clam_preset = options.clam_preset,
           .tiling = tiling,
           .model = options.model};
 }

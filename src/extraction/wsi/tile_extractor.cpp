@@ -55,6 +55,9 @@ TileExtractor& TileExtractor::fit(const io::wsi::SlideReader& slide) {
     if (mask->mpp()) {
       (void)slide.require_mpp_x();  // a mask in microns needs the slide's MPP to be placed
     }
+  } else if (options_.clam_preset) {
+    const double mask_mpp = options_.segmentation ? options_.segmentation->mpp : TissueMaskParams{}.mpp;
+    mask = segment_tissue(slide, TissueMaskParams::clam_preset(*options_.clam_preset, slide.require_mpp_x(), mask_mpp));
   } else if (options_.segmentation) {
     mask = segment_tissue(slide, *options_.segmentation);
   }
@@ -142,6 +145,54 @@ const std::vector<TileRegion>& TileExtractor::extract() {
     }
   }
   return regions_;
+}
+
+CoordinateAttributes TileExtractor::coordinate_attributes() const {
+  require_fitted("coordinate_attributes");
+  const TilePlan& plan = *plan_;
+  const auto level = static_cast<std::size_t>(plan.level().index());
+  const io::wsi::WSIDims level_dims = facts_.level_dimensions[level];
+  const io::wsi::WSIDims level0 = facts_.level_dimensions.front();
+  const double downsample = facts_.level_downsamples[level];
+  CoordinateAttributes attributes;
+  attributes.name = slide_name_;
+  // CLAM reads patch_size pixels at patch_level: exactly the region we read.
+  attributes.patch_size = plan.region_size().width;
+  attributes.patch_level = std::int64_t{plan.level().index()};
+  attributes.downsample = {.x = downsample, .y = downsample};
+  attributes.downsampled_level_dim = {.width = level_dims.width, .height = level_dims.height};
+  attributes.level_dim = attributes.downsampled_level_dim;
+  attributes.patch_size_level0 = plan.footprint().width;
+  // TRIDENT reads round(patch_size * level0_magnification /
+  // target_magnification) level-0 pixels. With target_magnification the
+  // magnification of the level read, that ratio is the level's own
+  // downsample, so TRIDENT reads CLAM's patch_size pixels there, whatever
+  // the slide's MPP and objective power say about each other (a "40x" slide
+  // at 0.2465 um/px, say). 10 / the model's MPP would need patch_size in
+  // model pixels, which CLAM would then read at patch_level.
+  if (facts_.objective_power) {
+    attributes.level0_magnification = *facts_.objective_power;
+  } else if (facts_.mpp_x) {
+    attributes.level0_magnification = 10.0 / facts_.mpp_x->value();
+  }
+  if (attributes.level0_magnification) {
+    attributes.target_magnification = *attributes.level0_magnification / downsample;
+  }
+  // In patch_size's unit (pixels at patch_level), as TRIDENT steps its grid
+  // by patch_size - overlap.
+  attributes.overlap = plan.region_size().width - std::llround(static_cast<double>(plan.stride().width) / downsample);
+  attributes.level0_width = level0.width;
+  attributes.level0_height = level0.height;
+  attributes.tile_size = {.width = plan.tile_size().width, .height = plan.tile_size().height};
+  attributes.tile_stride = {.width = tile_spec_.stride_pixels().width, .height = tile_spec_.stride_pixels().height};
+  attributes.tile_resolution = io::wsi::describe(tile_spec_.resolution());
+  if (const std::optional<io::wsi::MPP> target = plan.target_mpp_x()) {
+    attributes.target_mpp = target->value();
+  }
+  attributes.region_size = {.width = plan.region_size().width, .height = plan.region_size().height};
+  attributes.footprint = {.width = plan.footprint().width, .height = plan.footprint().height};
+  attributes.mask_threshold = options_.mask_threshold;
+  return attributes;
 }
 
 std::filesystem::path TileExtractor::to_csv(const std::filesystem::path& directory) const {

@@ -126,8 +126,18 @@ TissueMask segment_tissue(const image::ImageView& rgb, io::wsi::MPP mpp, const T
     cv::threshold(saturation, binary, params.saturation_threshold, 255, cv::THRESH_BINARY);
   }
   if (params.close_kernel > 0) {
+    // A closing that leaves the outlines where they are. cv::morphologyEx
+    // (CLAM's call) dilates and erodes with the same anchor; with an even
+    // kernel (tcga's 4) that moves the whole mask one pixel right and down
+    // (8 um here), enough to drop tiles half covered by tissue at the left
+    // and top edges of small pieces. Eroding with the reflected anchor makes
+    // it a true closing.
     const cv::Mat kernel = cv::Mat::ones(params.close_kernel, params.close_kernel, CV_8U);
-    cv::morphologyEx(binary, binary, cv::MORPH_CLOSE, kernel);
+    const int anchor = params.close_kernel / 2;
+    const int reflected = params.close_kernel - 1 - anchor;
+    cv::Mat dilated;
+    cv::dilate(binary, dilated, kernel, cv::Point(anchor, anchor));
+    cv::erode(dilated, binary, kernel, cv::Point(reflected, reflected));
   }
 
   // Two-level hierarchy: outer boundaries, and the holes directly inside them.

@@ -72,6 +72,10 @@ struct MegaTileExtractorOptions {
   /// Segment each slide at fit() with these parameters (when `mask` is
   /// empty). With neither, every tile is available.
   std::optional<TissueMaskParams> segmentation = TissueMaskParams{};
+  /// Segment with this CLAM preset instead, as CLAM applies it to each
+  /// slide (its areas count level-0 patches of that slide), at
+  /// segmentation's mask pixel size (8 um/px without one). Needs the slide's MPP.
+  std::optional<ClamPreset> clam_preset = std::nullopt;
   /// Partial tiles, bounds, level tolerance. The layout is the spec's: a
   /// grid_layout here must be the default (rectangular) or the spec's.
   TilingOptions tiling = {};

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bioptimus/extraction/wsi/coordinate_attributes.hpp"
 #include "bioptimus/extraction/wsi/tile_spec.hpp"
 #include "bioptimus/extraction/wsi/tiling.hpp"
 #include "bioptimus/extraction/wsi/tissue_mask.hpp"
@@ -52,11 +53,23 @@ struct TileExtractorOptions {
   /// Segment each slide at fit() with these parameters (when `mask` is
   /// empty). With neither, every tile counts as tissue.
   std::optional<TissueMaskParams> segmentation = TissueMaskParams{};
+  /// Segment with this CLAM preset instead, as CLAM applies it to each
+  /// slide (its areas count level-0 patches of that slide), at
+  /// segmentation's mask pixel size (8 um/px without one). Needs the slide's MPP.
+  std::optional<ClamPreset> clam_preset = std::nullopt;
   /// Grid options (partial tiles, bounds, level tolerance). The slide
   /// reader's MPP override is added at fit().
   TilingOptions tiling = {};
   /// The model the tiles are for ("h0-mini@1.0.0"), written into the exports.
   std::string model = {};
+};
+
+/// How to_hdf5() names its file. The peers disagree: CLAM's
+/// extract_features_fp.py reads `patches/<slide>.h5`, TRIDENT's Processor
+/// `patches/<slide>_patches.h5`.
+enum class CoordinatesFileName {
+  clam,     ///< `<slide>.h5`
+  trident,  ///< `<slide>_patches.h5`
 };
 
 /// See the file comment. Not thread-safe (fit and extract change it); use one per thread.
@@ -84,14 +97,24 @@ class TileExtractor {
   /// The tiles of the last extract().
   [[nodiscard]] const std::vector<TileRegion>& regions() const noexcept { return regions_; }
 
+  /// The attributes of the fitted slide's tiles in a coordinates file, as
+  /// to_hdf5() and the feature writers write them: CLAM's and TRIDENT's
+  /// (their readers crop exactly these tiles) and ours
+  /// (coordinate_attributes.hpp, docs/tile-extraction.md).
+  /// @throws Error before fit().
+  [[nodiscard]] CoordinateAttributes coordinate_attributes() const;
+
   /// Writes DIR/<slide>.csv: a header, then x,y,level,width,height,tissue_fraction per tile.
   /// Each export writes a temporary file and renames it. Returns the path written.
   std::filesystem::path to_csv(const std::filesystem::path& directory) const;
   /// Writes DIR/<slide>.json: slide, model, tile spec, plan and tiles.
   std::filesystem::path to_json(const std::filesystem::path& directory) const;
-  /// Writes DIR/<slide>.h5: dataset `coords` int64 (N, 2) of level-0 (x, y)
-  /// with CLAM's and TRIDENT's attributes, and `tissue_fraction` float32 (N).
-  std::filesystem::path to_hdf5(const std::filesystem::path& directory) const;
+  /// Writes DIR/<slide>.h5 (DIR/<slide>_patches.h5 with
+  /// CoordinatesFileName::trident): dataset `coords` int64 (N, 2) of level-0
+  /// (x, y) with coordinate_attributes() and the directory (CLAM's
+  /// `save_path`, TRIDENT's `savetodir`), and `tissue_fraction` float32 (N).
+  std::filesystem::path to_hdf5(const std::filesystem::path& directory,
+                                CoordinatesFileName naming = CoordinatesFileName::clam) const;
 
  private:
   // What the exports need of the slide, copied at fit() so that they do not

@@ -8,14 +8,15 @@
 // every parameter and how to match CLAM's presets.
 //
 //   const SlideReader slide{"tumor_001.svs"};
-//   const TissueMask mask = segment_tissue(slide);                    // CLAM's tcga preset at 8 um/px
-//   const TissueMask same = segment_tissue(slide, TissueMaskParams::clam_preset(ClamPreset::tcga, MPP{0.25}));
+//   const TissueMask mask = segment_tissue(slide);  // keeps every piece >= 0.01 mm^2, at 8 um/px
+//   const TissueMask clam = segment_tissue(slide, TissueMaskParams::clam_preset(ClamPreset::tcga, MPP{0.25}));
 #ifndef BIOPTIMUS_EXTRACTION_WSI_TISSUE_MASK_HPP
 #define BIOPTIMUS_EXTRACTION_WSI_TISSUE_MASK_HPP
 
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "bioptimus/image/image.hpp"
@@ -31,10 +32,36 @@ enum class ClamPreset {
   bwh_resection,  ///< sthresh 15, mthresh 11, close 4, a_t 100, a_h 16, max_n_holes 8
 };
 
+/// The preset's name, as CLAM's presets/<name>.csv: "tcga", "bwh_biopsy", "bwh_resection".
+[[nodiscard]] constexpr std::string_view to_string(ClamPreset preset) noexcept {
+  switch (preset) {
+    case ClamPreset::tcga:
+      return "tcga";
+    case ClamPreset::bwh_biopsy:
+      return "bwh_biopsy";
+    case ClamPreset::bwh_resection:
+      return "bwh_resection";
+  }
+  return "tcga";
+}
+
+/// The preset of that name (to_string's spelling), or nothing.
+[[nodiscard]] constexpr std::optional<ClamPreset> parse_clam_preset(std::string_view name) noexcept {
+  for (const ClamPreset preset : {ClamPreset::tcga, ClamPreset::bwh_biopsy, ClamPreset::bwh_resection}) {
+    if (to_string(preset) == name) {
+      return preset;
+    }
+  }
+  return std::nullopt;
+}
+
 /// The parameters of CLAM's tissue segmentation. Kernel sizes are in mask
 /// pixels (at `mpp`), areas in square microns, so one value means the same
-/// tissue on every slide. The defaults are CLAM's tcga preset on a 40x
-/// (0.25 um/px) slide; clam_preset() converts any preset for any slide.
+/// tissue on every slide, whatever its size or pixel size. The defaults are
+/// CLAM's tcga thresholds and kernels with areas for small fragments: every
+/// piece of 0.01 mm^2 or more is kept (a 150 x 150 um biopsy fragment has
+/// twice that), specks and dust below it dropped; clam_preset() gives
+/// CLAM's own presets as CLAM applies them to a slide.
 struct TissueMaskParams {
   /// Mask pixel size in um/px (the SDK segments at 8). The slide level read
   /// is the coarsest one at least this fine; it is area-averaged down to it.
@@ -47,11 +74,15 @@ struct TissueMaskParams {
   int median_kernel = 7;
   /// Morphological close with a square kernel of this side, 0 for none (CLAM close).
   int close_kernel = 4;
-  /// A tissue piece (minus its holes) must be larger than this (CLAM a_t).
-  /// Default: tcga's 16 x 512^2 level-0 px at 0.25 um/px = 262144 um^2.
-  double min_tissue_area_um2 = 262144.0;
-  /// A hole must be larger than this to be kept (CLAM a_h). Default 65536 um^2.
-  double min_hole_area_um2 = 65536.0;
+  /// A tissue piece (minus its holes) must be larger than this (CLAM a_t),
+  /// measured on the mask's outline (cv::contourArea, as CLAM). Default
+  /// 10000 um^2 (0.01 mm^2): a 150 x 150 um piece measures about 21000, a
+  /// 90 um speck about 5300 (docs/tissue-masks.md). CLAM's tcga preset on a
+  /// 40x slide says 262144 (0.26 mm^2), which drops whole biopsy fragments.
+  double min_tissue_area_um2 = 10000.0;
+  /// A hole must be larger than this to be kept as glass (CLAM a_h); smaller
+  /// ones are filled. Default 10000 um^2, about one 224 px tile at 0.5 um/px.
+  double min_hole_area_um2 = 10000.0;
   /// At most this many holes per piece, the largest first (CLAM max_n_holes).
   int max_holes = 8;
   /// Fill every hole (treat it as tissue) instead of keeping the large ones.
