@@ -43,8 +43,8 @@ if(TARGET bioptimus_engine)
 endif()
 # `inference`: bioptimus::inference, the backbone. LibTorch and the engine are
 # private to libbioptimus_inference.so: LibTorch's CMake package is never
-# looked for. `writers`: bioptimus::writers, the feature files, a static
-# library whose HDF5 and libzip are needed at the final link.
+# looked for. `writers`: bioptimus::writers, the prediction writers, a
+# static library whose HDF5, libzip and libblosc are needed at the final link.
 if(TARGET bioptimus_inference)
   bioptimus_install_component(bioptimus_inference bioptimusInferenceTargets)
 endif()

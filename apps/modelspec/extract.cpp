@@ -5,7 +5,8 @@
 // weights, found in the Hugging Face cache when --weights is left out;
 // LibTorch for TorchScript) in batches while the next
 // batch is being read, read out and written to DIR/<slide>.h5 (TRIDENT's
-// layout) or .npz. A slide whose file exists is skipped (the writers create
+// layout), .npz or .zarr (a Zarr v2 store), with the slide's thumbnail and
+// tissue mask. A slide whose output exists is skipped (the writers create
 // it only when complete) unless --overwrite; a slide that fails is reported
 // and the others still run; the exit status is 1 when any failed.
 #include "extract.hpp"
@@ -40,10 +41,10 @@
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/image/image.hpp"
 #include "bioptimus/inference/backbone.hpp"
-#include "bioptimus/inference/feature_writer.hpp"
 #include "bioptimus/inference/weights.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/models/preprocess.hpp"
+#include "bioptimus/writers/prediction_writer.hpp"
 #if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
 #include "bioptimus/remote/remote_backend.hpp"
 #endif
@@ -138,7 +139,7 @@ struct Batch {
   std::vector<float> input;
   std::vector<std::uint8_t> pixels;
   std::vector<image::ImageView> tiles;
-  std::vector<inference::Coordinate> coordinates;
+  std::vector<writers::Coordinate> coordinates;
 };
 
 // Reads and preprocesses `tiles` into `batch`: the reads spread over
@@ -202,8 +203,34 @@ void load_batch(const io::wsi::SlideReader& slide, std::span<const TileRegion> t
   preprocessor(std::span<const image::ImageView>(batch.views), std::span<float>(batch.input), threads);
 }
 
-inference::FeatureFormat feature_format(const ExtractOptions& options) {
-  return options.format == "npz" ? inference::FeatureFormat::npz : inference::FeatureFormat::hdf5;
+// The command line checked both names (extract_command.cpp).
+writers::WriterOptions writer_options(const ExtractOptions& options, std::size_t tiles) {
+  return {.format = writers::parse_output_format(options.format).value_or(writers::OutputFormat::hdf5),
+          .num_tiles = static_cast<std::int64_t>(tiles),
+          .compressor = writers::parse_zarr_compressor(options.zarr_compressor).value_or(writers::ZarrCompressor::lz4)};
+}
+
+// What the extractor saw of the slide: its thumbnail and the mask the tiles
+// were chosen on, with where they lie on level 0.
+void set_pictures(writers::PredictionWriter& writer, const extraction::wsi::TileExtractor& extractor) {
+  const auto mpp_of = [](std::optional<io::wsi::MPP> mpp) {
+    return mpp ? std::optional<double>{mpp->value()} : std::nullopt;
+  };
+  if (const auto& thumbnail = extractor.thumbnail()) {
+    writer.set_thumbnail({.pixels = thumbnail->rgb.bytes(),
+                          .width = thumbnail->rgb.width(),
+                          .height = thumbnail->rgb.height(),
+                          .downsample = {.x = thumbnail->downsample_x, .y = thumbnail->downsample_y},
+                          .mpp = mpp_of(thumbnail->mpp)});
+  }
+  if (const auto& mask = extractor.mask()) {
+    const std::array<double, 2> downsample = extractor.mask_downsample();
+    writer.set_tissue_mask({.pixels = mask->pixels(),
+                            .width = mask->width(),
+                            .height = mask->height(),
+                            .downsample = {.x = downsample[0], .y = downsample[1]},
+                            .mpp = mpp_of(mask->mpp())});
+  }
 }
 
 struct SlideResult {
@@ -219,9 +246,10 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
                           const models::Preprocessor& preprocessor, const Model& model, const std::string& label,
                           bool terminal) {
   const std::vector<TileRegion>& tiles = extractor.fit(slide).extract();
-  const inference::FeatureFormat format = feature_format(options);
-  const std::unique_ptr<inference::FeatureWriter> writer =
-      inference::open_feature_writer(format, target, spec, extractor.coordinate_attributes());
+  const std::unique_ptr<writers::PredictionWriter> writer = writers::open_prediction_writer(
+      target, spec, extractor.coordinate_attributes(), writer_options(options, tiles.size()));
+  set_pictures(*writer, extractor);
+  writer->set_metadata({{"slide_path", slide.path().string()}});  // mask_threshold is a coordinate attribute
   const bool pixels_only = model.takes_pixels();
   const std::vector<std::int64_t> output_shape = spec.output_shape();
   const auto embedding_size = static_cast<std::size_t>(
@@ -283,7 +311,7 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
     progress.finish();  // the error goes on a line of its own
     throw;
   }
-  writer->commit();
+  writer->close();
   progress.finish();
   return {.tiles = tiles.size(), .model_seconds = model_seconds};
 }
@@ -323,7 +351,7 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   }
   extraction::wsi::TileExtractor extractor{spec.tile_spec(),
                                            {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
-  const inference::FeatureFormat format = feature_format(options);
+  const std::string extension{writers::extension(writer_options(options, 0).format)};
   std::filesystem::create_directories(options.output);
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
   std::size_t failed = 0;
@@ -333,8 +361,7 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   for (std::size_t i = 0; i < slides.size(); ++i) {
     const std::string slide_path = slides[i].slide_path.string();
     const std::string& slide_id = slides[i].slide_id;
-    const std::filesystem::path target =
-        std::filesystem::path(options.output) / (slide_id + "." + std::string(inference::extension(format)));
+    const std::filesystem::path target = std::filesystem::path(options.output) / (slide_id + "." + extension);
     const std::string label = fmt::format("[{}/{}] {}", i + 1, slides.size(), slide_id);
     const Clock::time_point slide_start = Clock::now();
     nlohmann::ordered_json summary{{"slide", slide_path}, {"slide_id", slide_id}, {"model", spec.identity()}};

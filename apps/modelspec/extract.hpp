@@ -1,5 +1,5 @@
-// `modelspec extract`: tile embeddings of slides, one feature file per slide
-// (HDF5 in TRIDENT's layout, or NPZ).
+// `modelspec extract`: tile embeddings of slides, one output per slide
+// (HDF5 in TRIDENT's layout, NPZ, or a Zarr v2 store).
 //
 // The command line is registered by every modelspec (extract_command.cpp);
 // running it needs LibTorch (extract.cpp), whose loading alone costs more
@@ -32,6 +32,7 @@ struct ExtractOptions {
   std::string output;
   double mask_threshold = 0.5;
   std::string format = "h5";
+  std::string zarr_compressor = "lz4";
   int batch_size = 64;
   int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::string device = "cpu";

@@ -25,7 +25,7 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   CLI::App* extract = app.add_subcommand(
       "extract",
       "Embed the tissue tiles of slides with a model's published weights or a TorchScript export (HDF5 as "
-      "TRIDENT, or NPZ)");
+      "TRIDENT, NPZ or Zarr)");
   add_slide_arguments(*extract, options->input, "feature file");
   extract->add_option("--model", options->model, "Model name (see `list`) or a model config YAML")->required();
   CLI::Option* weights =
@@ -56,8 +56,14 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
                    "Seconds to wait for a connection to --endpoint, or for the next byte of an answer")
       ->check(CLI::PositiveNumber);
 #endif
-  extract->add_option("-o,--output", options->output, "Directory for the feature files")->required();
-  extract->add_option("--format", options->format, "Feature file format")->check(CLI::IsMember({"h5", "npz"}));
+  extract->add_option("-o,--output", options->output, "Directory for the outputs")->required();
+  extract
+      ->add_option("--format", options->format, "Output format: h5 (TRIDENT's layout), npz, or zarr (a Zarr v2 store)")
+      ->check(CLI::IsMember({"h5", "npz", "zarr"}));
+  CLI::Option* compressor =
+      extract
+          ->add_option("--zarr-compressor", options->zarr_compressor, "Zarr chunks: blosc lz4, zstd or zlib, or none")
+          ->check(CLI::IsMember({"lz4", "zstd", "zlib", "none"}));
   extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")->check(CLI::PositiveNumber);
   extract
       ->add_option("--threads", options->threads,
@@ -66,11 +72,15 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   extract->add_option("--device", options->device, "LibTorch device: cpu, cuda or cuda:N");
   extract->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
       ->check(CLI::Range(0.0, 1.0));
-  extract->add_flag("--overwrite", options->overwrite, "Redo slides whose feature file exists");
+  extract->add_flag("--overwrite", options->overwrite, "Redo slides whose output exists");
   extract->fallthrough();
-  extract->callback([options] {
+  extract->callback([options, compressor] {
     // Without --weights (and --endpoint), the model's weights_source is looked up in the Hugging Face cache.
     check_slide_arguments(options->input);
+    if (compressor->count() > 0 && options->format != "zarr") {
+      throw CLI::ValidationError("--zarr-compressor",
+                                 "applies to --format zarr only (the format is " + options->format + ")");
+    }
   });
   return {extract, [options, run = std::move(run)](const RegistryLoader& load_registry) {
             return run(*options, load_registry);

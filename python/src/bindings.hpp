@@ -23,6 +23,8 @@ void register_specs(pybind11::module_& module);
 void register_preprocess(pybind11::module_& module);
 /// SlideReader and TileExtractor.
 void register_extraction(pybind11::module_& module);
+/// PredictionWriter (Zarr, HDF5, NPZ).
+void register_writers(pybind11::module_& module);
 
 /// A member of the Python enum `enum_name` (a str Enum created by
 /// register_specs) whose value is `value`.

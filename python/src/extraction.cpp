@@ -4,6 +4,8 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -62,6 +64,15 @@ TileExtractorOptions options_of(const ExtractorArguments& arguments, std::string
     options.segmentation = std::nullopt;
   }
   return options;
+}
+
+// Where a picture over the slide lies, as PredictionWriter.set_thumbnail and
+// set_tissue_mask take it: {"downsample": (x, y), "mpp": float or None}.
+py::dict placement(double downsample_x, double downsample_y, std::optional<io::wsi::MPP> mpp) {
+  py::dict result;
+  result["downsample"] = py::make_tuple(downsample_x, downsample_y);
+  result["mpp"] = mpp ? py::object(py::float_(mpp->value())) : py::object(py::none());
+  return result;
 }
 
 // (N, 2) int64 level-0 (x, y), the layout of CLAM's and TRIDENT's `coords`.
@@ -179,6 +190,48 @@ Raises ValidationError when mask_threshold is outside [0, 1].)")
             return self.regions().empty() ? py::object(py::none()) : dims_to_python(self.regions().front().size);
           },
           "(width, height) read at read_level, before resizing to the tile size; None without tiles.")
+      .def_property_readonly(
+          "thumbnail",
+          [](const TileExtractor& self) -> py::object {
+            const auto& thumbnail = self.thumbnail();
+            if (!thumbnail) {
+              return py::none();
+            }
+            py::array_t<std::uint8_t> pixels({thumbnail->rgb.height(), thumbnail->rgb.width(), std::int64_t{3}});
+            std::copy(thumbnail->rgb.bytes().begin(), thumbnail->rgb.bytes().end(), pixels.mutable_data());
+            return pixels;
+          },
+          "uint8 (H, W, 3): the fitted slide, small (the picture its mask was segmented on), or None.")
+      .def_property_readonly(
+          "thumbnail_placement",
+          [](const TileExtractor& self) -> py::object {
+            const auto& thumbnail = self.thumbnail();
+            return thumbnail ? py::object(placement(thumbnail->downsample_x, thumbnail->downsample_y, thumbnail->mpp))
+                             : py::object(py::none());
+          },
+          "{'downsample': (x, y), 'mpp': float or None} of the thumbnail (PredictionWriter.set_thumbnail's keywords).")
+      .def_property_readonly(
+          "tissue_mask",
+          [](const TileExtractor& self) -> py::object {
+            const auto& mask = self.mask();
+            if (!mask) {
+              return py::none();
+            }
+            py::array_t<std::uint8_t> pixels({mask->height(), mask->width()});
+            std::copy(mask->pixels().begin(), mask->pixels().end(), pixels.mutable_data());
+            return pixels;
+          },
+          "uint8 (H, W): the mask the tiles were chosen on (non-zero = tissue), or None.")
+      .def_property_readonly(
+          "tissue_mask_placement",
+          [](const TileExtractor& self) -> py::object {
+            if (!self.mask()) {
+              return py::none();
+            }
+            const std::array<double, 2> downsample = self.mask_downsample();
+            return placement(downsample[0], downsample[1], self.mask()->mpp());
+          },
+          "{'downsample': (x, y), 'mpp': float or None} of the mask (PredictionWriter.set_tissue_mask's keywords).")
       .def_property_readonly("tile_spec", &TileExtractor::tile_spec)
       .def_property_readonly("slide_name", &TileExtractor::slide_name, "The fitted slide's file stem.")
       .def(

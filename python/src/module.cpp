@@ -13,6 +13,9 @@
 #ifdef BIOPTIMUS_PYTHON_WITH_WSI
 #include "bioptimus/io/wsi/reader.hpp"
 #endif
+#ifdef BIOPTIMUS_PYTHON_WITH_WRITERS
+#include "bioptimus/writers/prediction_writer.hpp"
+#endif
 
 namespace py = pybind11;
 
@@ -27,6 +30,7 @@ struct ErrorClasses {
   py::handle config_error;
   py::handle unknown_model_error;
   py::handle slide_error;
+  py::handle writer_error;
 };
 
 ErrorClasses& error_classes() {
@@ -76,6 +80,10 @@ void translate(std::exception_ptr exception) {
     py::dict attributes;
     attributes["slide"] = error.slide().string();
     raise_with(classes.slide_error, error.what(), attributes);
+#endif
+#ifdef BIOPTIMUS_PYTHON_WITH_WRITERS
+  } catch (const writers::WriterError& error) {
+    raise_with(classes.writer_error, error.what(), py::dict());
 #endif
   } catch (const Error& error) {
     raise_with(classes.error, error.what(), py::dict());
@@ -129,6 +137,9 @@ void register_errors(py::module_& module) {
   classes.slide_error =
       make_error_class(module, "SlideError", "A slide could not be opened or read; `slide` is its path.", classes.error,
                        builtins.attr("OSError"));
+  classes.writer_error =
+      make_error_class(module, "WriterError", "An output could not be written; the message names it.", classes.error,
+                       builtins.attr("OSError"));
   py::register_exception_translator(translate);
 }
 
@@ -142,5 +153,8 @@ PYBIND11_MODULE(_core, module) {
   bioptimus::python::register_preprocess(module);
 #ifdef BIOPTIMUS_PYTHON_WITH_WSI
   bioptimus::python::register_extraction(module);
+#endif
+#ifdef BIOPTIMUS_PYTHON_WITH_WRITERS
+  bioptimus::python::register_writers(module);
 #endif
 }

@@ -51,7 +51,7 @@ with tempfile.TemporaryDirectory() as work:
     assert sorted(p.name for p in out.iterdir()) == ["blank.h5", "good.h5"], list(out.iterdir())
 
     with h5py.File(out / "good.h5", "r") as f:
-        assert set(f.keys()) == {"features", "coords"}, list(f.keys())
+        assert set(f.keys()) == {"features", "coords", "thumbnail", "tissue_mask"}, list(f.keys())
         features, coords = f["features"], f["coords"]
         assert features.dtype == np.float32 and coords.dtype == np.int64, (features.dtype, coords.dtype)
         assert features.ndim == 2 and features.shape[1] == 64 and coords.shape == (features.shape[0], 2)

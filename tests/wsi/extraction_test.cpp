@@ -5,9 +5,13 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -210,8 +214,13 @@ TEST_CASE("Exports: CSV, JSON and an HDF5 file in CLAM's and TRIDENT's layout, r
       "f = h5py.File(sys.argv[1], 'r')\n"
       "c = f['coords']\n"
       "a = {k: (v.tolist() if hasattr(v, 'tolist') else v) for k, v in c.attrs.items()}\n"
+      "t, m = f['thumbnail'], f['tissue_mask']\n"
       "print(json.dumps({'dtype': str(c.dtype), 'shape': list(c.shape), 'first': c[0].tolist(),\n"
-      "                  'fractions': f['tissue_fraction'].shape[0], 'attrs': a}))\n";
+      "                  'fractions': f['tissue_fraction'].shape[0], 'attrs': a,\n"
+      "                  'thumbnail': [str(t.dtype), list(t.shape), int(t[()].astype('int64').sum()),\n"
+      "                                t.attrs['downsample'].tolist(), float(t.attrs['mpp'])],\n"
+      "                  'mask': [str(m.dtype), list(m.shape), int(m[()].astype('int64').sum()),\n"
+      "                           m.attrs['downsample'].tolist(), float(m.attrs['mpp'])]}))\n";
   int status = 0;
   const std::string output =
       bioptimus::testing::run_output("/usr/bin/python3 " + bioptimus::testing::quoted(dir.write("read.py", script)) +
@@ -253,10 +262,63 @@ TEST_CASE("Exports: CSV, JSON and an HDF5 file in CLAM's and TRIDENT's layout, r
   REQUIRE(attrs["mask_threshold"] == 0.5);
   REQUIRE(extractor.to_hdf5(out, CoordinatesFileName::trident) == out / "case-7_patches.h5");
   REQUIRE(fs::is_regular_file(out / "case-7_patches.h5"));
+  // The slide's thumbnail and the mask the tiles were chosen on, as the extractor kept them.
+  const SlideThumbnail& thumbnail = *extractor.thumbnail();
+  const TissueMask& mask = *extractor.mask();
+  const auto sum = [](std::span<const std::uint8_t> bytes) {
+    return std::accumulate(bytes.begin(), bytes.end(), std::int64_t{0});
+  };
+  REQUIRE(read["thumbnail"] == nlohmann::json::array({"uint8",
+                                                      {thumbnail.rgb.height(), thumbnail.rgb.width(), 3},
+                                                      sum(thumbnail.rgb.bytes()),
+                                                      {thumbnail.downsample_x, thumbnail.downsample_y},
+                                                      thumbnail.mpp->value()}));
+  REQUIRE(read["mask"] ==
+          nlohmann::json::array({"uint8", {mask.height(), mask.width()}, sum(mask.pixels()), {32.0, 32.0}, 8.0}));
 
   const fs::path png = write_thumbnail(out, slide, extractor, 512);
   const std::string bytes = read_text(png);
   REQUIRE(bytes.substr(1, 3) == "PNG");
+}
+
+TEST_CASE("fit() keeps a thumbnail: the picture the mask was segmented on, reduced; read when it did not segment",
+          "[wsi][extraction]") {
+  const TempDir dir;
+  // 8192 x 6144 px at 0.25 um/px: the mask at 8 um/px is 256 x 192.
+  const SlideReader slide{bioptimus::testing::make_tissue_slide(dir.path() / "slide.tif", "--size 8192x6144")};
+  TileExtractor segmenting{tiles_256_at_half_mpp};
+  segmenting.fit(slide);
+  const SlideThumbnail& picture = *segmenting.thumbnail();
+  REQUIRE(picture.rgb.width() == 256);
+  REQUIRE(picture.rgb.height() == 192);
+  REQUIRE(picture.downsample_x == 32.0);
+  REQUIRE(picture.mpp->value() == 8.0);
+  REQUIRE(segmenting.mask_downsample() == std::array<double, 2>{32.0, 32.0});
+  // The same picture segmented again gives the extractor's mask: it is what the mask was made from.
+  const TissueMask again = segment_tissue(picture.rgb.view(), MPP{8.0});
+  REQUIRE(std::equal(again.pixels().begin(), again.pixels().end(), segmenting.mask()->pixels().begin(),
+                     segmenting.mask()->pixels().end()));
+
+  TileExtractor small{tiles_256_at_half_mpp, {.thumbnail_max_side = 100}};
+  const SlideThumbnail& reduced = *small.fit(slide).thumbnail();
+  REQUIRE(reduced.rgb.width() == 100);
+  REQUIRE(reduced.rgb.height() == 75);
+  REQUIRE(reduced.downsample_x == Approx(81.92));
+  REQUIRE(reduced.downsample_y == Approx(6144.0 / 75.0));
+  REQUIRE(reduced.mpp->value() == Approx(81.92 * 0.25));
+
+  // A mask of the user's, spanning the slide: the thumbnail is read, at most 1024 px.
+  TileExtractor with_mask{tiles_256_at_half_mpp, {.mask = TissueMask({1, 0}, 2, 1, std::nullopt)}};
+  with_mask.fit(slide);
+  REQUIRE(with_mask.thumbnail()->rgb.width() == 1024);
+  REQUIRE(with_mask.thumbnail()->rgb.height() == 768);
+  REQUIRE(with_mask.thumbnail()->downsample_x == 8.0);
+  REQUIRE(with_mask.mask_downsample() == std::array<double, 2>{4096.0, 6144.0});
+
+  TileExtractor without{tiles_256_at_half_mpp, {.segmentation = std::nullopt, .thumbnail_max_side = 0}};
+  without.fit(slide);
+  REQUIRE_FALSE(without.thumbnail());
+  REQUIRE_THROWS_WITH(without.mask_downsample(), Contains("has no tissue mask"));
 }
 
 TEST_CASE("The HDF5 export leaves the host program's HDF5 error printing as it found it", "[wsi][extraction]") {

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
+#include <utility>
 
 #include "bioptimus/extraction/wsi/tiling.hpp"
 #include "bioptimus/image/resize.hpp"
@@ -62,6 +64,46 @@ image::Image read_downsampled(const io::wsi::SlideReader& slide, double downsamp
     cv::resize(source, target, target.size(), 0, 0, cv::INTER_AREA);
   }
   return out;
+}
+
+extraction::wsi::SlideThumbnail read_thumbnail(const io::wsi::SlideReader& slide, std::int64_t max_side) {
+  const io::wsi::WSIDims level0 = slide.dimensions();
+  const double scale = std::max(1.0, static_cast<double>(std::max(level0.width, level0.height)) /
+                                         static_cast<double>(std::max<std::int64_t>(max_side, 1)));
+  const io::wsi::WSIDims size{
+      .width = std::max<std::int64_t>(1, std::llround(static_cast<double>(level0.width) / scale)),
+      .height = std::max<std::int64_t>(1, std::llround(static_cast<double>(level0.height) / scale))};
+  std::optional<io::wsi::MPP> mpp;
+  if (const std::optional<io::wsi::MPP> slide_mpp = slide.mpp_x()) {
+    mpp = io::wsi::MPP{slide_mpp->value() * scale};
+  }
+  return {.rgb = read_downsampled(slide, scale, scale, size), .downsample_x = scale, .downsample_y = scale, .mpp = mpp};
+}
+
+extraction::wsi::SlideThumbnail reduce_thumbnail(extraction::wsi::SlideThumbnail picture, std::int64_t max_side) {
+  const std::int64_t width = picture.rgb.width();
+  const std::int64_t height = picture.rgb.height();
+  const double factor =
+      static_cast<double>(std::max(width, height)) / static_cast<double>(std::max<std::int64_t>(max_side, 1));
+  if (factor <= 1.0) {
+    return picture;
+  }
+  const std::int64_t reduced_width = std::max<std::int64_t>(1, std::llround(static_cast<double>(width) / factor));
+  const std::int64_t reduced_height = std::max<std::int64_t>(1, std::llround(static_cast<double>(height) / factor));
+  image::Image reduced(reduced_width, reduced_height, image::PixelFormat::rgb8);
+  const cv::Mat source(static_cast<int>(height), static_cast<int>(width), CV_8UC3, picture.rgb.bytes().data());
+  cv::Mat target(static_cast<int>(reduced_height), static_cast<int>(reduced_width), CV_8UC3, reduced.bytes().data());
+  cv::resize(source, target, target.size(), 0, 0, cv::INTER_AREA);
+  const double scale_x = static_cast<double>(width) / static_cast<double>(reduced_width);
+  const double scale_y = static_cast<double>(height) / static_cast<double>(reduced_height);
+  std::optional<io::wsi::MPP> mpp;
+  if (picture.mpp) {
+    mpp = io::wsi::MPP{picture.mpp->value() * scale_x};
+  }
+  return {.rgb = std::move(reduced),
+          .downsample_x = picture.downsample_x * scale_x,
+          .downsample_y = picture.downsample_y * scale_y,
+          .mpp = mpp};
 }
 
 }  // namespace bioptimus::detail

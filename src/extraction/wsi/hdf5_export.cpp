@@ -1,11 +1,15 @@
 // TileExtractor::to_hdf5: the coordinates file CLAM's and TRIDENT's feature
 // extraction read (docs/tile-extraction.md lists every attribute); and
-// MegaTileExtractor::to_hdf5, the blocks (docs/megatiles.md).
+// MegaTileExtractor::to_hdf5, the blocks (docs/megatiles.md). Both keep the
+// slide's thumbnail and the tissue mask, as the prediction writers do.
 #include <hdf5.h>
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -14,6 +18,7 @@
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "detail/export_file.hpp"
 #include "hdf5_handle.hpp"
+#include "hdf5_write.hpp"
 #include "quiet_hdf5_errors.hpp"
 
 namespace bioptimus::extraction::wsi {
@@ -31,37 +36,19 @@ class Writer {
     }
   }
 
-  void attribute(hid_t object, const char* name, std::int64_t value) const {
-    write_attribute(object, name, H5T_NATIVE_INT64, {}, &value);
-  }
-  void attribute(hid_t object, const char* name, double value) const {
-    write_attribute(object, name, H5T_NATIVE_DOUBLE, {}, &value);
-  }
-  void attribute(hid_t object, const char* name, std::array<std::int64_t, 2> value) const {
-    write_attribute(object, name, H5T_NATIVE_INT64, {2}, value.data());
-  }
-  void attribute(hid_t object, const char* name, std::array<double, 2> value) const {
-    write_attribute(object, name, H5T_NATIVE_DOUBLE, {2}, value.data());
-  }
-  // A variable-length UTF-8 string, as h5py writes a Python str (read back as str).
-  void attribute(hid_t object, const char* name, const std::string& value) const {
-    const Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-    check(type.valid() && H5Tset_size(type.get(), H5T_VARIABLE) >= 0 && H5Tset_cset(type.get(), H5T_CSET_UTF8) >= 0,
-          "make a string type");
-    const char* text = value.c_str();
-    write_attribute(object, name, type.get(), {}, &text);
+  // An int64, a double, a pair of either, or a string (as h5py writes a Python str).
+  template <class Value>
+  void attribute(hid_t object, const char* name, const Value& value) const {
+    bool written = false;
+    if constexpr (std::is_same_v<Value, std::array<std::int64_t, 2>> || std::is_same_v<Value, std::array<double, 2>>) {
+      written = bioptimus::detail::hdf5::write_attribute(object, name, std::span{value});
+    } else {
+      written = bioptimus::detail::hdf5::write_attribute(object, name, value);
+    }
+    check(written, std::string("write attribute ") + name);
   }
 
  private:
-  void write_attribute(hid_t object, const char* name, hid_t type, std::vector<hsize_t> dims, const void* data) const {
-    const Handle space(
-        dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-        H5Sclose);
-    check(space.valid(), std::string("make the space of attribute ") + name);
-    const Handle attr(H5Acreate2(object, name, type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-    check(attr.valid() && H5Awrite(attr.get(), type, data) >= 0, std::string("write attribute ") + name);
-  }
-
   std::string file_;
 };
 
@@ -78,6 +65,27 @@ Handle write_dataset(const Writer& writer, hid_t file, const char* name, hid_t f
                  std::string("write dataset ") + name);
   }
   return set;
+}
+
+// The slide's thumbnail and tissue mask, as the prediction writers store
+// them: uint8 datasets with their placement (`downsample` [x, y], `mpp`).
+void write_pictures(const Writer& writer, hid_t file, const TileExtractor& extractor) {
+  const auto write = [&](const char* name, const std::vector<std::int64_t>& shape, std::span<const std::uint8_t> pixels,
+                         std::array<double, 2> downsample, std::optional<io::wsi::MPP> mpp) {
+    const Handle dataset = bioptimus::detail::hdf5::write_image(file, name, shape, pixels);
+    writer.check(dataset.valid(), std::string("write dataset ") + name);
+    writer.attribute(dataset.get(), "downsample", downsample);
+    if (mpp) {
+      writer.attribute(dataset.get(), "mpp", mpp->value());
+    }
+  };
+  if (const std::optional<SlideThumbnail>& thumbnail = extractor.thumbnail()) {
+    write("thumbnail", {thumbnail->rgb.height(), thumbnail->rgb.width(), 3}, thumbnail->rgb.bytes(),
+          {thumbnail->downsample_x, thumbnail->downsample_y}, thumbnail->mpp);
+  }
+  if (const std::optional<TissueMask>& mask = extractor.mask()) {
+    write("tissue_mask", {mask->height(), mask->width()}, mask->pixels(), extractor.mask_downsample(), mask->mpp());
+  }
 }
 
 // Writes an HDF5 file to `target` (atomically): `body(writer, file)` fills it.
@@ -122,6 +130,7 @@ std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& direct
     writer.attribute(set, "save_path", saved_in);  // CLAM's writer records it,
     writer.attribute(set, "savetodir", saved_in);  // and TRIDENT's
     writer.attribute(set, "model", options_.model);
+    write_pictures(writer, h5, *this);
   });
   return target;
 }
@@ -194,6 +203,7 @@ std::filesystem::path MegaTileExtractor::to_hdf5(const std::filesystem::path& di
     }
     writer.attribute(h5, "mask_threshold", options_.mask_threshold);
     writer.attribute(h5, "candidates", candidates_);
+    write_pictures(writer, h5, tiles_);
   });
   return target;
 }

@@ -62,14 +62,10 @@ bool write_png(const std::filesystem::path& path, const cv::Mat& rgb) {
 template <class Draw>
 std::filesystem::path write_picture(const std::filesystem::path& directory, const io::wsi::SlideReader& slide,
                                     const std::optional<TissueMask>& mask, std::int64_t max_side, Draw&& draw) {
-  const io::wsi::WSIDims level0 = slide.dimensions();
-  const double scale = std::max(1.0, static_cast<double>(std::max(level0.width, level0.height)) /
-                                         static_cast<double>(std::max<std::int64_t>(max_side, 1)));
-  const io::wsi::WSIDims size{
-      .width = std::max<std::int64_t>(1, std::llround(static_cast<double>(level0.width) / scale)),
-      .height = std::max<std::int64_t>(1, std::llround(static_cast<double>(level0.height) / scale))};
-  image::Image picture = detail::read_downsampled(slide, scale, scale, size);
-  const cv::Mat canvas(static_cast<int>(size.height), static_cast<int>(size.width), CV_8UC3, picture.bytes().data());
+  SlideThumbnail picture = detail::read_thumbnail(slide, max_side);
+  const double scale = picture.downsample_x;  // the same on both axes
+  const cv::Mat canvas(static_cast<int>(picture.rgb.height()), static_cast<int>(picture.rgb.width()), CV_8UC3,
+                       picture.rgb.bytes().data());
   const auto to_canvas = [scale](std::int64_t level0_coordinate) {
     return static_cast<int>(std::lround(static_cast<double>(level0_coordinate) / scale));
   };

@@ -15,6 +15,7 @@
 
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
+#include "detail/downsample.hpp"
 #include "detail/export_file.hpp"
 #include "detail/json_export.hpp"
 
@@ -34,6 +35,7 @@ TileExtractor& TileExtractor::fit(const io::wsi::SlideReader& slide) {
   // leaves the extractor unfitted rather than half-fitted.
   plan_.reset();
   mask_.reset();
+  thumbnail_.reset();
   regions_.clear();
   slide_name_.clear();
   TilingOptions tiling = options_.tiling;
@@ -50,6 +52,8 @@ TileExtractor& TileExtractor::fit(const io::wsi::SlideReader& slide) {
     throw io::wsi::SlideError(slide.path(), std::string("cannot plan the tiles: ") + error.what());
   }
   std::optional<TissueMask> mask;
+  std::optional<SlideThumbnail> thumbnail;
+  const std::int64_t max_side = options_.thumbnail_max_side;
   if (options_.mask) {
     mask = options_.mask;
     if (mask->mpp()) {
@@ -59,7 +63,15 @@ TileExtractor& TileExtractor::fit(const io::wsi::SlideReader& slide) {
     const double mask_mpp = options_.segmentation ? options_.segmentation->mpp : TissueMaskParams{}.mpp;
     mask = segment_tissue(slide, TissueMaskParams::clam_preset(*options_.clam_preset, slide.require_mpp_x(), mask_mpp));
   } else if (options_.segmentation) {
-    mask = segment_tissue(slide, *options_.segmentation);
+    // The picture the mask is segmented on is the thumbnail too: the slide is read once.
+    SlideThumbnail picture = detail::read_mask_picture(slide, *options_.segmentation);
+    mask = segment_tissue(picture.rgb.view(), io::wsi::MPP{options_.segmentation->mpp}, *options_.segmentation);
+    if (max_side > 0) {
+      thumbnail = detail::reduce_thumbnail(std::move(picture), max_side);
+    }
+  }
+  if (!thumbnail && max_side > 0) {
+    thumbnail = detail::read_thumbnail(slide, max_side);
   }
   const io::wsi::SlideProperties& props = slide.properties();
   facts_ = SlideFacts{.level_dimensions = props.level_dimensions,
@@ -69,6 +81,7 @@ TileExtractor& TileExtractor::fit(const io::wsi::SlideReader& slide) {
                       .objective_power = props.objective_power};
   slide_name_ = slide.name();
   mask_ = std::move(mask);
+  thumbnail_ = std::move(thumbnail);
   plan_ = plan;
   return *this;
 }
@@ -82,6 +95,19 @@ void TileExtractor::require_fitted(const char* operation) const {
 const TilePlan& TileExtractor::plan() const {
   require_fitted("plan");
   return *plan_;
+}
+
+std::array<double, 2> TileExtractor::mask_downsample() const {
+  require_fitted("mask_downsample");
+  if (!mask_) {
+    throw Error("TileExtractor::mask_downsample: the extractor of " + slide_name_ + " has no tissue mask");
+  }
+  if (mask_->mpp()) {
+    return {mask_->mpp()->value() / facts_.mpp_x->value(), mask_->mpp()->value() / facts_.mpp_y->value()};
+  }
+  const io::wsi::WSIDims level0 = facts_.level_dimensions.front();
+  return {static_cast<double>(level0.width) / static_cast<double>(mask_->width()),
+          static_cast<double>(level0.height) / static_cast<double>(mask_->height())};
 }
 
 const std::vector<TileRegion>& TileExtractor::extract() {
@@ -98,16 +124,7 @@ const std::vector<TileRegion>& TileExtractor::extract() {
   }
   const TissueMask& mask = *mask_;
   // Level-0 pixels per mask pixel.
-  double scale_x = 0.0;
-  double scale_y = 0.0;
-  if (mask.mpp()) {
-    scale_x = mask.mpp()->value() / facts_.mpp_x->value();
-    scale_y = mask.mpp()->value() / facts_.mpp_y->value();
-  } else {
-    const io::wsi::WSIDims level0 = facts_.level_dimensions.front();
-    scale_x = static_cast<double>(level0.width) / static_cast<double>(mask.width());
-    scale_y = static_cast<double>(level0.height) / static_cast<double>(mask.height());
-  }
+  const auto [scale_x, scale_y] = mask_downsample();
   // Sums of 0/1 over any rectangle in O(1); doubles count exactly up to 2^53.
   cv::Mat binary(static_cast<int>(mask.height()), static_cast<int>(mask.width()), CV_8U);
   std::transform(mask.pixels().begin(), mask.pixels().end(), binary.data,

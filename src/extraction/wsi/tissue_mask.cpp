@@ -190,7 +190,10 @@ TissueMask segment_tissue(const image::ImageView& rgb, io::wsi::MPP mpp, const T
   return TissueMask(std::move(pixels), rgb.width, rgb.height, mpp);
 }
 
-TissueMask segment_tissue(const io::wsi::SlideReader& slide, const TissueMaskParams& params) {
+namespace {
+
+// The slide at the mask's pixel size, as segment_tissue(slide) reads it.
+SlideThumbnail read_picture(const io::wsi::SlideReader& slide, const TissueMaskParams& params) {
   check(params);
   const io::wsi::MPP mpp_x = slide.require_mpp_x();
   const io::wsi::MPP mpp_y = slide.require_mpp_y();
@@ -206,9 +209,27 @@ TissueMask segment_tissue(const io::wsi::SlideReader& slide, const TissueMaskPar
                                                 " um/px would be " + std::to_string(mask_width) + " x " +
                                                 std::to_string(mask_height) + " px; choose a coarser mask mpp");
   }
-  const image::Image rgb =
-      detail::read_downsampled(slide, downsample_x, downsample_y, {.width = mask_width, .height = mask_height});
-  return segment_tissue(rgb.view(), io::wsi::MPP{params.mpp}, params);
+  return {
+      .rgb = detail::read_downsampled(slide, downsample_x, downsample_y, {.width = mask_width, .height = mask_height}),
+      .downsample_x = downsample_x,
+      .downsample_y = downsample_y,
+      .mpp = io::wsi::MPP{params.mpp}};
+}
+
+}  // namespace
+
+TissueMask segment_tissue(const io::wsi::SlideReader& slide, const TissueMaskParams& params) {
+  const SlideThumbnail picture = read_picture(slide, params);
+  return segment_tissue(picture.rgb.view(), io::wsi::MPP{params.mpp}, params);
 }
 
 }  // namespace bioptimus::extraction::wsi
+
+namespace bioptimus::detail {
+
+extraction::wsi::SlideThumbnail read_mask_picture(const io::wsi::SlideReader& slide,
+                                                  const extraction::wsi::TissueMaskParams& params) {
+  return extraction::wsi::read_picture(slide, params);
+}
+
+}  // namespace bioptimus::detail

@@ -5,7 +5,7 @@
 
 #include "bioptimus/bioptimus.hpp"
 #include "bioptimus/inference/backbone.hpp"
-#include "bioptimus/inference/feature_writer.hpp"
+#include "bioptimus/writers/prediction_writer.hpp"
 
 int main() {
   using namespace bioptimus;
@@ -14,9 +14,9 @@ int main() {
     const inference::Backbone backbone = inference::Backbone::load("missing.pt", spec);
   } catch (const inference::BackboneError& backbone_error) {
     try {
-      const auto writer =
-          inference::open_feature_writer(inference::FeatureFormat::hdf5, "absent/slide.h5", spec, {.name = "slide"});
-    } catch (const inference::WriterError& writer_error) {
+      const auto writer = writers::open_prediction_writer("absent/slide.h5", spec, {.name = "slide"},
+                                                          {.format = writers::OutputFormat::hdf5});
+    } catch (const writers::WriterError& writer_error) {
       std::printf("inference_consumer: %s; %s\n", backbone_error.what(), writer_error.what());
       return 0;
     }

@@ -110,6 +110,8 @@ class MegaTileExtractor {
   [[nodiscard]] const TilePlan& plan() const;
   /// The mask used by the last fit(), if any.
   [[nodiscard]] const std::optional<TissueMask>& mask() const noexcept { return tiles_.mask(); }
+  /// The thumbnail kept by the last fit(), if any.
+  [[nodiscard]] const std::optional<SlideThumbnail>& thumbnail() const noexcept { return tiles_.thumbnail(); }
   /// Every block position of the last extract() (kept or not).
   [[nodiscard]] std::int64_t candidates() const noexcept { return candidates_; }
   /// The blocks of the last extract().

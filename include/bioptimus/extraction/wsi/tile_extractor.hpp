@@ -1,7 +1,8 @@
 // bioptimus/extraction/wsi/tile_extractor.hpp
 //
 // TileExtractor (target bioptimus::extraction): the SDK's fit / extract /
-// export lifecycle. fit() binds a slide and builds its tissue mask; extract()
+// export lifecycle. fit() binds a slide, builds its tissue mask and keeps a
+// thumbnail (the picture the mask was segmented on, reduced); extract()
 // lays the grid with plan_tiles(), measures each tile's tissue fraction on
 // the mask with an integral image and keeps those >= mask_threshold; the
 // exports write the kept tiles as CSV, JSON or an HDF5 file in the layout
@@ -14,6 +15,7 @@
 #ifndef BIOPTIMUS_EXTRACTION_WSI_TILE_EXTRACTOR_HPP
 #define BIOPTIMUS_EXTRACTION_WSI_TILE_EXTRACTOR_HPP
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -24,6 +26,7 @@
 #include "bioptimus/extraction/wsi/tile_spec.hpp"
 #include "bioptimus/extraction/wsi/tiling.hpp"
 #include "bioptimus/extraction/wsi/tissue_mask.hpp"
+#include "bioptimus/image/image.hpp"
 #include "bioptimus/io/wsi/level.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "bioptimus/io/wsi/slide.hpp"
@@ -44,6 +47,17 @@ struct TileRegion {
   friend bool operator==(const TileRegion&, const TileRegion&) = default;
 };
 
+/// A small RGB picture of a whole slide, and where its pixels lie on level 0.
+struct SlideThumbnail {
+  /// rgb8, at most TileExtractorOptions::thumbnail_max_side on its longer side.
+  image::Image rgb;
+  /// Level-0 pixels per thumbnail pixel, per axis.
+  double downsample_x;
+  double downsample_y;
+  /// The thumbnail's pixel size, when the slide's MPP is known.
+  std::optional<io::wsi::MPP> mpp;
+};
+
 /// How a TileExtractor finds tissue and which tiles it keeps.
 struct TileExtractorOptions {
   /// Keep a tile when its tissue fraction is >= this, in [0, 1] (SDK mask_threshold).
@@ -62,6 +76,10 @@ struct TileExtractorOptions {
   TilingOptions tiling = {};
   /// The model the tiles are for ("h0-mini@1.0.0"), written into the exports.
   std::string model = {};
+  /// The longest side of the thumbnail fit() keeps, in pixels (0: keep none).
+  /// When segmenting, it is the segmentation's own picture, reduced; else
+  /// fit() reads one.
+  std::int64_t thumbnail_max_side = 1024;
 };
 
 /// How to_hdf5() names its file. The peers disagree: CLAM's
@@ -94,6 +112,12 @@ class TileExtractor {
   [[nodiscard]] const TilePlan& plan() const;
   /// The mask used by the last fit(), if any.
   [[nodiscard]] const std::optional<TissueMask>& mask() const noexcept { return mask_; }
+  /// Level-0 pixels per mask pixel, [x, y]: mask MPP / slide MPP, or, for a
+  /// mask without an MPP, level-0 size / mask size.
+  /// @throws Error before fit() or without a mask.
+  [[nodiscard]] std::array<double, 2> mask_downsample() const;
+  /// The thumbnail kept by the last fit(), if any.
+  [[nodiscard]] const std::optional<SlideThumbnail>& thumbnail() const noexcept { return thumbnail_; }
   /// The tiles of the last extract().
   [[nodiscard]] const std::vector<TileRegion>& regions() const noexcept { return regions_; }
 
@@ -112,7 +136,8 @@ class TileExtractor {
   /// Writes DIR/<slide>.h5 (DIR/<slide>_patches.h5 with
   /// CoordinatesFileName::trident): dataset `coords` int64 (N, 2) of level-0
   /// (x, y) with coordinate_attributes() and the directory (CLAM's
-  /// `save_path`, TRIDENT's `savetodir`), and `tissue_fraction` float32 (N).
+  /// `save_path`, TRIDENT's `savetodir`), `tissue_fraction` float32 (N), and uint8 `thumbnail`
+  /// (H, W, 3) and `tissue_mask` (H, W) when kept.
   std::filesystem::path to_hdf5(const std::filesystem::path& directory,
                                 CoordinatesFileName naming = CoordinatesFileName::clam) const;
 
@@ -135,6 +160,7 @@ class TileExtractor {
   SlideFacts facts_;
   std::optional<TilePlan> plan_;
   std::optional<TissueMask> mask_;
+  std::optional<SlideThumbnail> thumbnail_;
   std::vector<TileRegion> regions_;
 };
 
