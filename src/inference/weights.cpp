@@ -42,30 +42,39 @@ bool is_repository_id(std::string_view id) {
   });
 }
 
-}  // namespace
+// The hub cache folder and what chose it, for the message when a model is not there.
+struct HubCache {
+  std::filesystem::path folder;
+  std::string origin;
+};
 
-std::filesystem::path hugging_face_hub_cache() {
+HubCache locate_hub_cache() {
   if (auto hub = environment("HF_HUB_CACHE")) {
-    return *hub;
+    return {*hub, "$HF_HUB_CACHE"};
   }
   if (auto legacy = environment("HUGGINGFACE_HUB_CACHE")) {
-    return *legacy;
+    return {*legacy, "$HUGGINGFACE_HUB_CACHE"};
   }
   if (auto home = environment("HF_HOME")) {
-    return *home / "hub";
+    return {*home / "hub", "$HF_HOME/hub"};
   }
   if (auto xdg = environment("XDG_CACHE_HOME")) {
-    return *xdg / "huggingface" / "hub";
+    return {*xdg / "huggingface" / "hub", "$XDG_CACHE_HOME/huggingface/hub"};
   }
   const std::optional<std::filesystem::path> home = environment("HOME");
-  return home.value_or(std::filesystem::path{"~"}) / ".cache" / "huggingface" / "hub";
+  return {home.value_or(std::filesystem::path{"~"}) / ".cache" / "huggingface" / "hub",
+          "~/.cache/huggingface/hub, as none of $HF_HUB_CACHE, $HUGGINGFACE_HUB_CACHE, $HF_HOME or $XDG_CACHE_HOME "
+          "is set"};
 }
 
-std::filesystem::path find_snapshot(std::string_view repository, const std::filesystem::path& cache) {
+std::filesystem::path find_snapshot_in(std::string_view repository, const std::filesystem::path& cache,
+                                       const std::string& origin) {
   const std::string id{repository};
-  const std::string how = "; download it with `huggingface-cli download " + id +
-                          "` (the cache is $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub), or pass "
-                          "--weights";
+  // Where it looked and why there: huggingface_hub's order, and which of it chose `cache`.
+  const std::string how = "; download it with `huggingface-cli download " + id + "`, or pass --weights (the cache is " +
+                          (origin.empty() ? cache.string() : cache.string() + ", from " + origin) +
+                          "; huggingface_hub's order: $HF_HUB_CACHE, $HUGGINGFACE_HUB_CACHE, $HF_HOME/hub, "
+                          "$XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub)";
   if (!is_repository_id(repository)) {
     throw BackboneError("weights_source \"" + id +
                         "\" is not a Hugging Face repository (ORG/NAME): download the weights and pass --weights");
@@ -85,7 +94,8 @@ std::filesystem::path find_snapshot(std::string_view repository, const std::file
   std::filesystem::path snapshot;
   if (!commit.empty()) {
     snapshot = folder / "snapshots" / commit;
-    if (commit.find('/') != std::string::npos || !std::filesystem::is_directory(snapshot, error)) {
+    if (commit.find('/') != std::string::npos || commit == "." || commit == ".." ||
+        !std::filesystem::is_directory(snapshot, error)) {
       throw BackboneError(ref.string() + " names commit " + commit + ", which has no folder in " +
                           (folder / "snapshots").string() + how);
     }
@@ -106,6 +116,14 @@ std::filesystem::path find_snapshot(std::string_view repository, const std::file
                       (snapshots.empty() ? how : std::string{}));
 }
 
+}  // namespace
+
+std::filesystem::path hugging_face_hub_cache() { return locate_hub_cache().folder; }
+
+std::filesystem::path find_snapshot(std::string_view repository, const std::filesystem::path& cache) {
+  return find_snapshot_in(repository, cache, {});
+}
+
 std::filesystem::path resolve_weights(const models::ModelSpec& spec,
                                       const std::optional<std::filesystem::path>& given) {
   if (given) {
@@ -114,7 +132,8 @@ std::filesystem::path resolve_weights(const models::ModelSpec& spec,
   if (!spec.weights_source()) {
     throw BackboneError(spec.model_name() + " names no weights_source: pass the weights with --weights");
   }
-  return find_snapshot(*spec.weights_source(), hugging_face_hub_cache());
+  const HubCache cache = locate_hub_cache();
+  return find_snapshot_in(*spec.weights_source(), cache.folder, cache.origin);
 }
 
 }  // namespace bioptimus::inference

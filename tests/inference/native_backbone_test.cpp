@@ -61,14 +61,23 @@ std::string error_of(const std::function<void()>& action) {
   return "no error";
 }
 
-// A Hugging Face cache holding the tiny model as ORG/NAME at `commit`.
+// A Hugging Face cache holding the tiny model as ORG/NAME at `commit`, as
+// huggingface_hub leaves it: the files in blobs/ under their hashes, the
+// snapshot's files relative symbolic links to them.
 std::filesystem::path cache_with_model(const std::filesystem::path& cache, const std::string& commit) {
   const std::filesystem::path repository = cache / "models--test-org--tiny-vit";
   const std::filesystem::path snapshot = repository / "snapshots" / commit;
   std::filesystem::create_directories(snapshot);
   std::filesystem::create_directories(repository / "refs");
+  std::filesystem::create_directories(repository / "blobs");
   std::ofstream(repository / "refs" / "main") << commit;
   bioptimus::testing::write_model(snapshot, bioptimus::testing::tiny_shapes(), bioptimus::testing::tiny_args);
+  int blob = 0;
+  for (const char* name : {"model.safetensors", "config.json"}) {
+    const std::string hash = "blob" + std::to_string(blob++);
+    std::filesystem::rename(snapshot / name, repository / "blobs" / hash);
+    std::filesystem::create_symlink(std::filesystem::path{"../../blobs"} / hash, snapshot / name);
+  }
   return snapshot;
 }
 
@@ -144,10 +153,22 @@ TEST_CASE("with no weights given, the spec's weights_source is found in the loca
   Backbone backbone = Backbone::load(resolve_weights(spec, std::nullopt), spec);
   CHECK(backbone.backend() == BackendKind::native);
 
+  CHECK(std::filesystem::is_symlink(snapshot / "model.safetensors"));
   CHECK_THAT(error_of([&] { (void)find_snapshot("test-org/other", cache); }),
              Catch::Contains("test-org/other is not in the Hugging Face cache: no " +
                              (cache / "models--test-org--other").string()) &&
-                 Catch::Contains("huggingface-cli download test-org/other"));
+                 Catch::Contains("huggingface-cli download test-org/other") &&
+                 Catch::Contains("the cache is " + cache.string() + "; huggingface_hub's order: $HF_HUB_CACHE"));
+  {
+    // Not in the cache: the message says where it looked and what chose that folder.
+    const Environment home{{"HF_HUB_CACHE", std::nullopt},
+                           {"HUGGINGFACE_HUB_CACHE", std::nullopt},
+                           {"HF_HOME", (dir.path() / "hf").string()}};
+    CHECK_THAT(error_of([&] { (void)resolve_weights(spec, std::nullopt); }),
+               Catch::Contains("test-org/tiny-vit is not in the Hugging Face cache: no " +
+                               (dir.path() / "hf" / "hub" / "models--test-org--tiny-vit").string()) &&
+                   Catch::Contains("(the cache is " + (dir.path() / "hf" / "hub").string() + ", from $HF_HOME/hub;"));
+  }
   CHECK_THAT(error_of([&] { (void)find_snapshot("https://github.com/x/y/releases/download/ckpt/m.pth", cache); }),
              Catch::Contains("is not a Hugging Face repository (ORG/NAME)"));
   CHECK_THAT(error_of([&] { (void)resolve_weights(tiny_timm_spec(), std::nullopt); }),
@@ -156,6 +177,9 @@ TEST_CASE("with no weights given, the spec's weights_source is found in the loca
   std::ofstream(cache / "models--test-org--tiny-vit" / "refs" / "main") << "feedface";
   CHECK_THAT(error_of([&] { (void)find_snapshot("test-org/tiny-vit", cache); }),
              Catch::Contains("refs/main names commit feedface, which has no folder in"));
+  std::ofstream(cache / "models--test-org--tiny-vit" / "refs" / "main") << "..";
+  CHECK_THAT(error_of([&] { (void)find_snapshot("test-org/tiny-vit", cache); }),
+             Catch::Contains("refs/main names commit .., which has no folder in"));
   // No refs/main: the only snapshot, and none when there are several.
   std::filesystem::remove(cache / "models--test-org--tiny-vit" / "refs" / "main");
   CHECK(find_snapshot("test-org/tiny-vit", cache) == snapshot);
