@@ -7,6 +7,8 @@ packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-
           python3-openslide python3-yaml hyperfine
           # The native ViT engine (src/engine): oneDNN, and OpenMP for clang builds (g++ brings libgomp).
           libdnnl-dev libomp-dev
+          # scikit-image 0.19: the HED colour space's reference in the stain tests.
+          python3-skimage
           # modelspec serve and extract --endpoint (HTTP), and bench/bench-serve.sh's load
           # generator and Python peer server.
           libcpp-httplib-dev wrk python3-fastapi python3-uvicorn curl

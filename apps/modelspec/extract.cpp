@@ -50,6 +50,7 @@
 #endif
 #include "manifest.hpp"
 #include "model_argument.hpp"
+#include "preprocess_command.hpp"
 
 namespace bioptimus::apps {
 namespace {
@@ -203,6 +204,34 @@ void load_batch(const io::wsi::SlideReader& slide, std::span<const TileRegion> t
   preprocessor(std::span<const image::ImageView>(batch.views), std::span<float>(batch.input), threads);
 }
 
+// --stain-estimation slide: the stains of up to 32 tiles spread evenly over
+// the slide's tissue, estimated once at the model's size, are the source of
+// every tile. A slide with too little tissue for one estimate keeps each
+// tile's own stains, and says so.
+models::Preprocessor slide_stain_preprocessor(const io::wsi::SlideReader& slide, std::span<const TileRegion> tiles,
+                                              const models::ModelSpec& spec, models::PreprocessOptions options,
+                                              const models::Preprocessor& per_tile, const std::string& label) {
+  constexpr std::size_t sample_size = 32;
+  const std::size_t count = std::min(sample_size, tiles.size());
+  std::vector<image::Image> regions;
+  std::vector<image::ImageView> views;
+  regions.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const TileRegion& tile = tiles[i * tiles.size() / count];
+    regions.emplace_back(tile.size.width, tile.size.height, image::PixelFormat::argb32_premultiplied);
+    slide.read_level_into(tile.level, tile.x, tile.y, regions.back().mutable_view());
+    views.push_back(regions.back().view());
+  }
+  try {
+    options.stain.slide_stains = per_tile.fit_stains(views);
+  } catch (const Error& error) {
+    fmt::print(stderr, "{}: no slide-level stains ({}); each tile uses its own\n", label, error.what());
+    return per_tile;
+  }
+  options.stain.estimation = models::StainEstimation::per_slide;
+  return models::Preprocessor(spec, options);
+}
+
 // The command line checked both names (extract_command.cpp).
 writers::WriterOptions writer_options(const ExtractOptions& options, std::size_t tiles) {
   return {.format = writers::parse_output_format(options.format).value_or(writers::OutputFormat::hdf5),
@@ -243,9 +272,13 @@ struct SlideResult {
 SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::TileExtractor& extractor,
                           const std::string& slide_id, const std::filesystem::path& target,
                           const ExtractOptions& options, const models::ModelSpec& spec,
-                          const models::Preprocessor& preprocessor, const Model& model, const std::string& label,
-                          bool terminal) {
+                          const models::Preprocessor& per_tile, const models::PreprocessOptions& preprocess_options,
+                          const Model& model, const std::string& label, bool terminal) {
   const std::vector<TileRegion>& tiles = extractor.fit(slide).extract();
+  const models::Preprocessor preprocessor =
+      options.stain_estimation == "slide" && !tiles.empty()
+          ? slide_stain_preprocessor(slide, tiles, spec, preprocess_options, per_tile, label)
+          : per_tile;
   const std::unique_ptr<writers::PredictionWriter> writer = writers::open_prediction_writer(
       target, spec, extractor.coordinate_attributes(), writer_options(options, tiles.size()));
   set_pictures(*writer, extractor);
@@ -323,7 +356,15 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   // The manifest first: its errors must not wait for the model to load.
   const std::vector<ManifestEntry> slides = slides_to_run(options.input);
   const models::ModelSpec spec = resolve_model(load_registry(), options.model);
-  const models::Preprocessor preprocessor(spec);
+  if (options.stain_estimation == "slide" && !spec.stain_normalization()) {
+    throw Error("--stain-estimation slide: " + spec.identity() + " has no stain_normalization");
+  }
+  if (!options.endpoint.empty() && (options.stain_target || options.stain_estimation == "slide")) {
+    // The server preprocesses the tiles it receives with its own spec.
+    throw Error("--stain-target and --stain-estimation slide need the model here (--weights), not --endpoint");
+  }
+  const models::PreprocessOptions preprocess_options = stain_target_options(options.stain_target, spec);
+  const models::Preprocessor preprocessor(spec, preprocess_options);
   std::optional<inference::Backbone> backbone;
   Model model;
 #if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
@@ -372,8 +413,8 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
     } else {
       try {
         const io::wsi::SlideReader slide{slide_path, {.mpp_override = slides[i].mpp_override, .name = slide_id}};
-        const SlideResult result =
-            extract_slide(slide, extractor, slide_id, target, options, spec, preprocessor, model, label, terminal);
+        const SlideResult result = extract_slide(slide, extractor, slide_id, target, options, spec, preprocessor,
+                                                 preprocess_options, model, label, terminal);
         total_tiles += result.tiles;
         model_seconds += result.model_seconds;
         summary.update({{"status", "ok"},

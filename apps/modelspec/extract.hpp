@@ -37,6 +37,10 @@ struct ExtractOptions {
   int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::string device = "cpu";
   bool overwrite = false;
+  /// An image whose stains replace the spec's stain target.
+  std::optional<std::string> stain_target;
+  /// "tile" (each tile's own stains) or "slide" (one estimate per slide).
+  std::string stain_estimation = "tile";
   /// A server of the SDK's protocol instead of --weights (bioptimus/remote/remote_backend.hpp).
   std::string endpoint;
   int concurrency = 8;

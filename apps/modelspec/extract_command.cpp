@@ -73,6 +73,15 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   extract->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
       ->check(CLI::Range(0.0, 1.0));
   extract->add_flag("--overwrite", options->overwrite, "Redo slides whose output exists");
+  extract
+      ->add_option("--stain-target", options->stain_target,
+                   "Image (PNG or uint8 .npy) whose stains replace the spec's stain target")
+      ->check(CLI::ExistingFile);
+  extract
+      ->add_option("--stain-estimation", options->stain_estimation,
+                   "Source stains of the spec's stain normalisation: each tile's own, or one estimate per slide "
+                   "from a sample of its tissue tiles")
+      ->check(CLI::IsMember({"tile", "slide"}));
   extract->fallthrough();
   extract->callback([options, compressor] {
     // Without --weights (and --endpoint), the model's weights_source is looked up in the Hugging Face cache.

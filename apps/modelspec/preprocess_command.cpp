@@ -6,7 +6,9 @@
 #include <cstddef>
 #include <vector>
 
+#include "bioptimus/error.hpp"
 #include "bioptimus/models/preprocess.hpp"
+#include "bioptimus/models/stain.hpp"
 #include "image_io.hpp"
 
 namespace bioptimus::apps {
@@ -23,11 +25,35 @@ CLI::App* add_preprocess_command(CLI::App& app, PreprocessArguments& arguments) 
       ->add_option("--precision", arguments.precision,
                    "Output dtype (default: the spec's precision); bf16 is written as uint16 bit patterns")
       ->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
+  command
+      ->add_option("--stain-target", arguments.stain_target,
+                   "Image (PNG or uint8 .npy) whose stains replace the spec's stain target (fitted as torchstain's "
+                   "fit)")
+      ->check(CLI::ExistingFile);
   return command;
 }
 
+models::PreprocessOptions stain_target_options(const std::optional<std::string>& image, const models::ModelSpec& spec) {
+  models::PreprocessOptions options;
+  if (!image) {
+    return options;
+  }
+  const std::optional<models::StainNormalization> method = spec.stain_normalization();
+  if (!method) {
+    throw Error("--stain-target " + *image + ": " + spec.identity() +
+                " has no stain_normalization (use a config that names one)");
+  }
+  const image::Image target = read_image(*image);
+  try {
+    options.stain.target = models::StainNormalizer(*method).fit(target.view());
+  } catch (const Error& error) {
+    throw Error("--stain-target " + *image + ": " + error.what());
+  }
+  return options;
+}
+
 int run_preprocess_command(const PreprocessArguments& arguments, const models::ModelSpec& spec) {
-  const models::Preprocessor preprocessor(spec);
+  const models::Preprocessor preprocessor(spec, stain_target_options(arguments.stain_target, spec));
   const models::Precision precision =
       arguments.precision ? *models::parse_precision(*arguments.precision) : preprocessor.precision();
   const image::Image tile = read_image(arguments.input);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "bioptimus/detail/text.hpp"
@@ -52,6 +53,17 @@ ordered_json to_json(const models::ModelSpec& spec) {
   out["color_space"] = to_string(spec.color_space());
   out["stain_normalization"] =
       spec.stain_normalization() ? ordered_json(to_string(*spec.stain_normalization())) : ordered_json(nullptr);
+  out["stain_target"] = nullptr;
+  if (const auto& target = spec.stain_target()) {
+    if (const auto* vectors = std::get_if<models::StainVectors>(&*target)) {
+      out["stain_target"] = {{"hematoxylin", vectors->hematoxylin},
+                             {"eosin", vectors->eosin},
+                             {"max_concentrations", vectors->max_concentrations}};
+    } else {
+      const auto& lab = std::get<models::LabStatistics>(*target);
+      out["stain_target"] = {{"lab_mean", lab.mean}, {"lab_std", lab.std}};
+    }
+  }
   out["architecture"] = to_string(spec.architecture());
   out["patch_size"] = or_null(spec.patch_size());
   out["num_prefix_tokens"] = spec.num_prefix_tokens();
@@ -100,8 +112,20 @@ std::string to_text(const models::ModelSpec& spec) {
   text += fmt::format("  mean           {}\n", list_text(spec.mean()));
   text += fmt::format("  std            {}\n", list_text(spec.std()));
   text += fmt::format("  resize         {}{}\n", spec.interpolation(), spec.antialias() ? ", antialiased" : "");
-  text += fmt::format("  stain norm     {}\n",
-                      spec.stain_normalization() ? std::string(to_string(*spec.stain_normalization())) : "none");
+  std::string stain = "none";
+  if (const auto method = spec.stain_normalization()) {
+    stain = std::string(to_string(*method));
+    if (!spec.stain_target()) {
+      stain += ", reference target";
+    } else if (const auto* vectors = std::get_if<models::StainVectors>(&*spec.stain_target())) {
+      stain += fmt::format(", target H {} E {} max {}", list_text(vectors->hematoxylin), list_text(vectors->eosin),
+                           list_text(vectors->max_concentrations));
+    } else {
+      const auto& lab = std::get<models::LabStatistics>(*spec.stain_target());
+      stain += fmt::format(", target LAB mean {} std {}", list_text(lab.mean), list_text(lab.std));
+    }
+  }
+  text += fmt::format("  stain norm     {}\n", stain);
   text += "architecture\n";
   text += fmt::format("  family         {}\n", spec.architecture());
   if (const auto grid = spec.patch_grid()) {

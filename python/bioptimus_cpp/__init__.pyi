@@ -92,6 +92,8 @@ class Magnification:
 
 Resolution = Union[MPP, Level, Magnification]
 Extent = Union[float, tuple[float, float]]
+# {"hematoxylin", "eosin", "max_concentrations"} or {"lab_mean", "lab_std"}, as in YAML.
+StainTarget = dict[str, tuple[float, ...]]
 
 class TileSpec:
     """Tile geometry: size and stride as (width, height), resolution and unit."""
@@ -155,6 +157,7 @@ class ModelSpec:
         antialias: bool = True,
         color_space: str = "RGB",
         stain_normalization: str | None = None,
+        stain_target: StainTarget | None = None,
         architecture: str = "vit",
         output_spatial_dims: tuple[int, int] | None = None,
         precision: str = "fp32",
@@ -183,6 +186,8 @@ class ModelSpec:
     def color_space(self) -> str: ...
     @property
     def stain_normalization(self) -> str | None: ...
+    @property
+    def stain_target(self) -> StainTarget | None: ...
     @property
     def architecture(self) -> str: ...
     @property
@@ -283,7 +288,16 @@ MetadataValue = Union[int, float, str, Sequence[int], Sequence[float]]
 
 class Preprocessor:
     """A model's input from pixels, exactly as Pillow + torchvision make it."""
-    def __init__(self, spec: ModelSpec, *, background: tuple[int, int, int] = (255, 255, 255)) -> None: ...
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        background: tuple[int, int, int] = (255, 255, 255),
+        stain_target: StainTarget | Pixels | None = None,
+        stain_estimation: str = "per_tile",
+        slide_stains: StainTarget | None = None,
+        min_tissue_pixels: int = 1000,
+    ) -> None: ...
     @property
     def output_shape(self) -> tuple[int, int, int]: ...
     @property
@@ -296,6 +310,24 @@ class Preprocessor:
         threads: int = 1,
         out: numpy.ndarray | None = None,
     ) -> numpy.ndarray: ...
+
+class StainNormalizer:
+    """Stain normalisation of uint8 RGB images (macenko, reinhard, vahadane)."""
+    def __init__(
+        self,
+        method: str,
+        *,
+        target: StainTarget | Pixels | None = None,
+        estimation: str = "per_tile",
+        slide_stains: StainTarget | None = None,
+        min_tissue_pixels: int = 1000,
+    ) -> None: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def target(self) -> StainTarget: ...
+    def fit(self, images: Pixels | Sequence[Pixels], *, background: tuple[int, int, int] = (255, 255, 255)) -> StainTarget: ...
+    def __call__(self, image: Pixels) -> numpy.ndarray: ...
 
 class SlideReader:
     """An open whole-slide image (OpenSlide)."""

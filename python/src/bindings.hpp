@@ -3,13 +3,20 @@
 #ifndef BIOPTIMUS_PYTHON_BINDINGS_HPP
 #define BIOPTIMUS_PYTHON_BINDINGS_HPP
 
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "bioptimus/error.hpp"
+#include "bioptimus/image/image.hpp"
 #include "bioptimus/io/wsi/measurement_unit.hpp"
 #include "bioptimus/io/wsi/resolution.hpp"
+#include "bioptimus/models/stain.hpp"
 
 namespace bioptimus::python {
 
@@ -21,6 +28,8 @@ void register_errors(pybind11::module_& module);
 void register_specs(pybind11::module_& module);
 /// Preprocessor.
 void register_preprocess(pybind11::module_& module);
+/// StainNormalizer.
+void register_stain(pybind11::module_& module);
 /// SlideReader and TileExtractor.
 void register_extraction(pybind11::module_& module);
 /// PredictionWriter (Zarr, HDF5, NPZ).
@@ -38,6 +47,26 @@ void register_writers(pybind11::module_& module);
 
 /// `resolution` as a bioptimus_cpp MPP, Level or Magnification.
 [[nodiscard]] pybind11::object to_python(const io::wsi::Resolution& resolution);
+
+/// The tiles of `input` (a uint8 (H, W, 3|4) or (N, H, W, 3|4) array, a PIL
+/// image in mode RGB or RGBA, or a list of them) as views on their own
+/// memory; `owners` keeps alive every array the views read.
+[[nodiscard]] std::vector<image::ImageView> image_views(const pybind11::handle& input,
+                                                        std::vector<pybind11::array>& owners);
+
+/// A stain target as a dict with the YAML keys.
+[[nodiscard]] pybind11::dict stain_target_to_python(const models::StainTarget& target);
+/// A stain target from such a dict; its problems go to `violations`, each
+/// named under `field`.
+[[nodiscard]] std::optional<models::StainTarget> stain_target_from_python(const pybind11::handle& value,
+                                                                          const std::string& field,
+                                                                          std::vector<Violation>& violations);
+/// StainOptions from the keyword arguments of StainNormalizer and
+/// Preprocessor: `target` is a dict or an image to fit one on (with `method`).
+[[nodiscard]] models::StainOptions stain_options_from(models::StainNormalization method, const pybind11::object& target,
+                                                      const std::string& estimation,
+                                                      const pybind11::object& slide_stains,
+                                                      std::int64_t min_tissue_pixels);
 
 }  // namespace bioptimus::python
 

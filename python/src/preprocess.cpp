@@ -57,10 +57,62 @@ py::array pil_pixels(const py::handle& pil_image) {
   return py::module_::import("numpy").attr("asarray")(pil_image);
 }
 
-// The tiles of `input` as views on its own memory. `owners` keeps alive every
-// array the views read (a copy is made only for a layout ImageView cannot
-// describe: pixels not packed, or rows running backwards).
-std::vector<ImageView> views_of(const py::handle& input, std::vector<py::array>& owners) {
+Precision precision_of(const py::handle& dtype_argument) {
+  const py::dtype dtype = py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype_argument));
+  if (dtype.is(py::dtype::of<float>()) || (dtype.kind() == 'f' && dtype.itemsize() == 4)) {
+    return Precision::fp32;
+  }
+  if (dtype.kind() == 'f' && dtype.itemsize() == 2) {
+    return Precision::fp16;
+  }
+  throw py::value_error("expected dtype float32 or float16, got " + dtype_name(dtype));
+}
+
+py::array run(const Preprocessor& self, const py::handle& images, const py::handle& dtype_argument, int threads,
+              const py::object& out) {
+  if (threads < 1) {
+    throw py::value_error("threads: expected a number >= 1, got " + std::to_string(threads));
+  }
+  const Precision precision = precision_of(dtype_argument);
+  std::vector<py::array> owners;
+  const std::vector<ImageView> views = image_views(images, owners);
+  const std::array<std::int64_t, 3> tile_shape = self.output_shape();
+  const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(views.size()), tile_shape[0], tile_shape[1],
+                                       tile_shape[2]};
+  const py::dtype dtype = precision == Precision::fp32 ? py::dtype::of<float>() : py::dtype("float16");
+  py::array result;
+  if (out.is_none()) {
+    result = py::array(dtype, shape);
+  } else {
+    result = py::reinterpret_borrow<py::array>(out);
+    const bool writable_c_contiguous =
+        py::isinstance<py::array>(out) && (result.flags() & py::array::c_style) != 0 && result.writeable();
+    if (!writable_c_contiguous || !result.dtype().equal(dtype) || result.ndim() != 4 ||
+        !std::equal(shape.begin(), shape.end(), result.shape())) {
+      throw py::value_error("out: expected a writable C-contiguous " + dtype_name(dtype) + " array of shape (" +
+                            std::to_string(shape[0]) + ", " + std::to_string(shape[1]) + ", " +
+                            std::to_string(shape[2]) + ", " + std::to_string(shape[3]) + ")");
+    }
+  }
+  auto* data = static_cast<std::byte*>(result.mutable_data());
+  const auto bytes = static_cast<std::size_t>(result.nbytes());
+  {
+    const py::gil_scoped_release release;
+    if (precision == Precision::fp32) {
+      self(std::span<const ImageView>(views), std::span<float>(reinterpret_cast<float*>(data), bytes / sizeof(float)),
+           threads);
+    } else {
+      self(std::span<const ImageView>(views), std::span<std::byte>(data, bytes), precision, threads);
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+// A copy is made only for a layout ImageView cannot describe: pixels not
+// packed, or rows running backwards.
+std::vector<ImageView> image_views(const py::handle& input, std::vector<py::array>& owners) {
   const auto add_array = [&](py::array array, bool single_only, std::vector<ImageView>& views) {
     if (array.dtype().kind() != 'u' || array.dtype().itemsize() != 1) {
       throw py::type_error("expected uint8 pixels, got dtype " + dtype_name(array.dtype()) +
@@ -119,76 +171,39 @@ std::vector<ImageView> views_of(const py::handle& input, std::vector<py::array>&
   return views;
 }
 
-Precision precision_of(const py::handle& dtype_argument) {
-  const py::dtype dtype = py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype_argument));
-  if (dtype.is(py::dtype::of<float>()) || (dtype.kind() == 'f' && dtype.itemsize() == 4)) {
-    return Precision::fp32;
-  }
-  if (dtype.kind() == 'f' && dtype.itemsize() == 2) {
-    return Precision::fp16;
-  }
-  throw py::value_error("expected dtype float32 or float16, got " + dtype_name(dtype));
-}
-
-py::array run(const Preprocessor& self, const py::handle& images, const py::handle& dtype_argument, int threads,
-              const py::object& out) {
-  if (threads < 1) {
-    throw py::value_error("threads: expected a number >= 1, got " + std::to_string(threads));
-  }
-  const Precision precision = precision_of(dtype_argument);
-  std::vector<py::array> owners;
-  const std::vector<ImageView> views = views_of(images, owners);
-  const std::array<std::int64_t, 3> tile_shape = self.output_shape();
-  const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(views.size()), tile_shape[0], tile_shape[1],
-                                       tile_shape[2]};
-  const py::dtype dtype = precision == Precision::fp32 ? py::dtype::of<float>() : py::dtype("float16");
-  py::array result;
-  if (out.is_none()) {
-    result = py::array(dtype, shape);
-  } else {
-    result = py::reinterpret_borrow<py::array>(out);
-    const bool writable_c_contiguous =
-        py::isinstance<py::array>(out) && (result.flags() & py::array::c_style) != 0 && result.writeable();
-    if (!writable_c_contiguous || !result.dtype().equal(dtype) || result.ndim() != 4 ||
-        !std::equal(shape.begin(), shape.end(), result.shape())) {
-      throw py::value_error("out: expected a writable C-contiguous " + dtype_name(dtype) + " array of shape (" +
-                            std::to_string(shape[0]) + ", " + std::to_string(shape[1]) + ", " +
-                            std::to_string(shape[2]) + ", " + std::to_string(shape[3]) + ")");
-    }
-  }
-  auto* data = static_cast<std::byte*>(result.mutable_data());
-  const auto bytes = static_cast<std::size_t>(result.nbytes());
-  {
-    const py::gil_scoped_release release;
-    if (precision == Precision::fp32) {
-      self(std::span<const ImageView>(views), std::span<float>(reinterpret_cast<float*>(data), bytes / sizeof(float)),
-           threads);
-    } else {
-      self(std::span<const ImageView>(views), std::span<std::byte>(data, bytes), precision, threads);
-    }
-  }
-  return result;
-}
-
-}  // namespace
-
 void register_preprocess(py::module_& module) {
   py::class_<Preprocessor>(module, "Preprocessor",
                            R"(A model's input from pixels, exactly as Pillow + torchvision make it:
 Normalize(mean, std)(ToTensor()(image.resize((w, h), filter))) with the spec's
-tile size, interpolation, mean and std.
+tile size, interpolation, mean and std; with the spec's stain normalisation
+applied to the resized uint8 tile first, and for color_space "HED"
+skimage.color.rgb2hed in place of ToTensor.
 
     pre = Preprocessor(Registry.builtin().get(Models.H0_MINI))
     batch = pre(tiles, threads=2)   # (N, 3, 224, 224) float32
 
 Immutable; one instance may be called from several threads.)")
-      .def(py::init([](const models::ModelSpec& spec, std::array<std::uint8_t, 3> background) {
-             return Preprocessor(spec,
-                                 image::Rgb8{.red = background[0], .green = background[1], .blue = background[2]});
+      .def(py::init([](const models::ModelSpec& spec, std::array<std::uint8_t, 3> background,
+                       const py::object& stain_target, const std::string& stain_estimation,
+                       const py::object& slide_stains, std::int64_t min_tissue_pixels) {
+             models::PreprocessOptions options{
+                 .background = image::Rgb8{.red = background[0], .green = background[1], .blue = background[2]}};
+             // Stain options mean something only with a method; without one they are left out.
+             if (const auto method = spec.stain_normalization()) {
+               options.stain =
+                   stain_options_from(*method, stain_target, stain_estimation, slide_stains, min_tissue_pixels);
+             }
+             return Preprocessor(spec, options);
            }),
            py::arg("spec"), py::kw_only(), py::arg("background") = std::array<std::uint8_t, 3>{255, 255, 255},
-           "Raises Error when the spec asks for what this cannot do (num_channels other than 3, HED, stain "
-           "normalisation). background: the (r, g, b) that transparent pixels are composited onto.")
+           py::arg("stain_target") = py::none(), py::arg("stain_estimation") = "per_tile",
+           py::arg("slide_stains") = py::none(), py::arg("min_tissue_pixels") = 1000,
+           "Raises Error when the spec asks for what this cannot do (num_channels other than 3). background: the "
+           "(r, g, b) that transparent pixels are composited onto. When the spec names a stain_normalization: "
+           "stain_target replaces the spec's target (a dict, or an image to fit one on), stain_estimation is "
+           "\"per_tile\" or \"per_slide\" (with slide_stains, e.g. StainNormalizer.fit over the slide's tissue), "
+           "and a tile with fewer than min_tissue_pixels tissue pixels uses slide_stains when given, else is left "
+           "as it is.")
       .def_property_readonly(
           "output_shape",
           [](const Preprocessor& self) {

@@ -191,6 +191,7 @@ struct ModelSpecArguments {
   bool antialias;
   std::string color_space;
   std::optional<std::string> stain_normalization;
+  py::object stain_target;
   std::string architecture;
   std::optional<std::pair<std::int64_t, std::int64_t>> output_spatial_dims;
   std::string precision;
@@ -222,6 +223,9 @@ ModelSpec make_model_spec(ModelSpecArguments arguments) {
     fields.stain_normalization = word_from(*arguments.stain_normalization, "stain_normalization",
                                            models::all_stain_normalizations, word_violations);
   }
+  if (!arguments.stain_target.is_none()) {
+    fields.stain_target = stain_target_from_python(arguments.stain_target, "stain_target", word_violations);
+  }
   fields.architecture = word_from(arguments.architecture, "architecture", models::all_architectures, word_violations)
                             .value_or(fields.architecture);
   if (arguments.output_type) {
@@ -241,7 +245,8 @@ ModelSpec make_model_spec(ModelSpecArguments arguments) {
   std::vector<Violation> violations = word_violations;
   const auto about_bad_word = [&](const Violation& violation) {
     return std::any_of(word_violations.begin(), word_violations.end(), [&](const Violation& bad) {
-      return violation.field == bad.field ||
+      const std::string root = violation.field.substr(0, violation.field.find_first_of(".["));
+      return violation.field == bad.field || root == bad.field.substr(0, bad.field.find_first_of(".[")) ||
              std::find(violation.related.begin(), violation.related.end(), bad.field) != violation.related.end();
     });
   };
@@ -289,6 +294,8 @@ py::dict model_spec_fields(const ModelSpec& spec) {
   fields["antialias"] = spec.antialias();
   fields["color_space"] = std::string(to_string(spec.color_space()));
   fields["stain_normalization"] = optional_word(spec.stain_normalization());
+  fields["stain_target"] =
+      spec.stain_target() ? py::object(stain_target_to_python(*spec.stain_target())) : py::object(py::none());
   fields["architecture"] = std::string(to_string(spec.architecture()));
   fields["output_spatial_dims"] = spatial_dims_to_python(spec);
   fields["precision"] = std::string(to_string(spec.precision()));
@@ -434,7 +441,8 @@ Words are the YAML spellings: output_type "cls" | "patch_mean" |
                       std::optional<std::int64_t> patch_size, std::optional<std::int64_t> num_prefix_tokens,
                       std::optional<std::string> weights_source, std::optional<std::string> license,
                       std::int64_t num_channels, std::string interpolation, bool antialias, std::string color_space,
-                      std::optional<std::string> stain_normalization, std::string architecture,
+                      std::optional<std::string> stain_normalization, py::object stain_target,
+                      std::string architecture,
                       std::optional<std::pair<std::int64_t, std::int64_t>> output_spatial_dims, std::string precision) {
             return make_model_spec({.model_name = std::move(model_name),
                                     .version = std::move(version),
@@ -452,6 +460,7 @@ Words are the YAML spellings: output_type "cls" | "patch_mean" |
                                     .antialias = antialias,
                                     .color_space = std::move(color_space),
                                     .stain_normalization = std::move(stain_normalization),
+                                    .stain_target = std::move(stain_target),
                                     .architecture = std::move(architecture),
                                     .output_spatial_dims = output_spatial_dims,
                                     .precision = std::move(precision)});
@@ -461,7 +470,8 @@ Words are the YAML spellings: output_type "cls" | "patch_mean" |
           py::arg("patch_size") = py::none(), py::arg("num_prefix_tokens") = py::none(),
           py::arg("weights_source") = py::none(), py::arg("license") = py::none(), py::arg("num_channels") = 3,
           py::arg("interpolation") = "bicubic", py::arg("antialias") = true, py::arg("color_space") = "RGB",
-          py::arg("stain_normalization") = py::none(), py::arg("architecture") = "vit",
+          py::arg("stain_normalization") = py::none(), py::arg("stain_target") = py::none(),
+          py::arg("architecture") = "vit",
           py::arg("output_spatial_dims") = py::none(), py::arg("precision") = "fp32",
           "Raises ValidationError listing every broken rule. num_prefix_tokens defaults to 1 for vit, 0 otherwise.")
       // Identity and provenance.
@@ -492,6 +502,13 @@ Words are the YAML spellings: output_type "cls" | "patch_mean" |
                              [](const ModelSpec& self) { return std::string(to_string(self.color_space())); })
       .def_property_readonly("stain_normalization",
                              [](const ModelSpec& self) { return optional_word(self.stain_normalization()); })
+      .def_property_readonly(
+          "stain_target",
+          [](const ModelSpec& self) {
+            return self.stain_target() ? py::object(stain_target_to_python(*self.stain_target()))
+                                       : py::object(py::none());
+          },
+          "What stain_normalization maps to, as a dict; None = the method's reference target.")
       // Architecture.
       .def_property_readonly("architecture",
                              [](const ModelSpec& self) { return std::string(to_string(self.architecture())); })

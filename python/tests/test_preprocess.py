@@ -176,6 +176,6 @@ def test_bad_inputs_are_clear_errors(h0_mini):
         pre("tile.png")
 
 
-def test_specs_it_cannot_apply_are_refused(h0_mini):
-    with pytest.raises(bp.Error, match="stain"):
-        bp.Preprocessor(h0_mini.replace(stain_normalization="macenko"))
+def test_stain_options_it_cannot_apply_are_refused(h0_mini):
+    with pytest.raises(bp.Error, match="per-slide estimation needs slide_stains"):
+        bp.Preprocessor(h0_mini.replace(stain_normalization="macenko"), stain_estimation="per_slide")

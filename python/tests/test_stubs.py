@@ -8,7 +8,7 @@ from pathlib import Path
 import bioptimus_cpp as bp
 
 STUB = Path(bp.__file__).with_name("__init__.pyi")
-STUB_ONLY = {"Resolution", "Extent", "Pixels", "Placement", "MetadataValue"}  # aliases for annotations
+STUB_ONLY = {"Resolution", "Extent", "Pixels", "Placement", "MetadataValue", "StainTarget"}  # aliases for annotations
 
 
 def stub_classes():

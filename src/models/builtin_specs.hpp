@@ -31,6 +31,7 @@ struct BuiltinSpecRow {
   bool antialias;
   models::ColorSpace color_space;
   std::optional<models::StainNormalization> stain_normalization;
+  std::optional<models::StainTarget> stain_target;
   models::Architecture architecture;
   std::optional<std::int64_t> patch_size;
   std::int64_t num_prefix_tokens;

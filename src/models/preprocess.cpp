@@ -15,6 +15,7 @@
 
 #include "bioptimus/error.hpp"
 #include "normalize.hpp"
+#include "stain_kernels.hpp"
 
 namespace bioptimus::models {
 
@@ -66,6 +67,9 @@ using models::Precision;
 struct WorkerScratch {
   image::ResizeScratch resize;
   image::ResizeScratch tile;
+  image::ResizeScratch stained;
+  models::StainScratch stain;
+  std::vector<float> hed;  // HED values before their 16-bit rounding
 };
 
 struct PreprocessorState {
@@ -76,6 +80,8 @@ struct PreprocessorState {
   bool antialias = true;
   image::Rgb8 background = image::white;
   std::array<int, 3> source_channel{0, 1, 2};
+  std::optional<models::StainNormalizer> stain;
+  bool hed = false;
   std::array<float, 3> mean{};
   std::array<float, 3> std{};
   // Every 8-bit value's normalised result per output channel, in the 16-bit formats.
@@ -162,6 +168,40 @@ void run_tile(const PreprocessorState& state, const image::ImageView& tile, cons
     image::resize_into(tile, plan, model_tile(state, resized), scratch.resize, state.background);
     pixels = resized;
   }
+  if (state.stain) {
+    // Into a buffer of our own: the caller's tile is never written.
+    const std::int64_t row_bytes = state.width * 3;
+    std::uint8_t* stained = scratch.stained.reserve(0, static_cast<std::size_t>(row_bytes * state.height));
+    (*state.stain)(image::ImageView{.data = pixels,
+                                    .width = state.width,
+                                    .height = state.height,
+                                    .stride_bytes = stride,
+                                    .format = image::PixelFormat::rgb8},
+                   image::MutableImageView{.data = stained,
+                                           .width = state.width,
+                                           .height = state.height,
+                                           .stride_bytes = row_bytes,
+                                           .format = image::PixelFormat::rgb8},
+                   scratch.stain);
+    pixels = stained;
+    stride = row_bytes;
+  }
+  const std::int64_t plane = state.width * state.height;
+  if (state.hed) {
+    const RgbPixels rgb{pixels, state.width, state.height, stride};
+    if (precision == Precision::fp32) {
+      stain::rgb_to_hed(rgb, state.mean, state.std, reinterpret_cast<float*>(out));
+      return;
+    }
+    scratch.hed.resize(static_cast<std::size_t>(3 * plane));
+    stain::rgb_to_hed(rgb, state.mean, state.std, scratch.hed.data());
+    auto* values = reinterpret_cast<std::uint16_t*>(out);
+    for (std::size_t i = 0; i < scratch.hed.size(); ++i) {
+      values[i] = precision == Precision::fp16 ? models::to_float16_bits(scratch.hed[i])
+                                               : models::to_bfloat16_bits(scratch.hed[i]);
+    }
+    return;
+  }
   if (precision == Precision::fp32) {
     normalize_to_float32({.pixels = pixels,
                           .stride = stride,
@@ -175,7 +215,6 @@ void run_tile(const PreprocessorState& state, const image::ImageView& tile, cons
   }
   const auto& table = precision == Precision::fp16 ? state.float16 : state.bfloat16;
   auto* values = reinterpret_cast<std::uint16_t*>(out);
-  const std::int64_t plane = state.width * state.height;
   for (std::size_t c = 0; c < 3; ++c) {
     const auto& lookup = table[c];
     const auto source = static_cast<std::int64_t>(state.source_channel[c]);
@@ -195,18 +234,14 @@ void run_tile(const PreprocessorState& state, const image::ImageView& tile, cons
 namespace bioptimus::models {
 
 Preprocessor::Preprocessor(const ModelSpec& spec, image::Rgb8 background)
+    : Preprocessor(spec, PreprocessOptions{.background = background}) {}
+
+Preprocessor::Preprocessor(const ModelSpec& spec, const PreprocessOptions& options)
     : state_(std::make_shared<bioptimus::detail::PreprocessorState>()) {
   const std::string who = "Preprocessor for " + spec.identity() + ": ";
   if (spec.num_channels() != 3) {
     throw Error(who + "num_channels is " + std::to_string(spec.num_channels()) +
                 "; only 3-channel models take RGB tiles");
-  }
-  if (spec.color_space() == ColorSpace::hed) {
-    throw Error(who + "color_space HED (colour deconvolution) is not implemented; RGB and BGR are");
-  }
-  if (spec.stain_normalization().has_value()) {
-    throw Error(who + "stain_normalization " + std::string(to_string(*spec.stain_normalization())) +
-                " is not implemented; apply it before preprocessing and use a spec without it");
   }
   bioptimus::detail::PreprocessorState& state = *state_;
   const auto shape = spec.input_shape();
@@ -215,9 +250,17 @@ Preprocessor::Preprocessor(const ModelSpec& spec, image::Rgb8 background)
   state.precision = spec.precision();
   state.filter = bioptimus::detail::filter_of(spec.interpolation());
   state.antialias = spec.antialias();
-  state.background = background;
+  state.background = options.background;
   if (spec.color_space() == ColorSpace::bgr) {
     state.source_channel = {2, 1, 0};
+  }
+  state.hed = spec.color_space() == ColorSpace::hed;
+  if (const auto method = spec.stain_normalization()) {
+    try {
+      state.stain.emplace(*method, options.stain, spec.stain_target());
+    } catch (const Error& error) {
+      throw Error(who + error.what());
+    }
   }
   for (std::size_t c = 0; c < 3; ++c) {
     // torchvision turns mean and std into float32 tensors before using them.
@@ -342,6 +385,26 @@ void Preprocessor::resize(std::span<const image::ImageView> tiles, std::span<std
         image::resize_into(tiles[i], plan, bioptimus::detail::model_tile(*state_, out.data() + i * tile_bytes),
                            scratch.resize, state_->background);
       });
+}
+
+StainTarget Preprocessor::fit_stains(std::span<const image::ImageView> tiles) const {
+  const bioptimus::detail::PreprocessorState& state = *state_;
+  if (!state.stain) {
+    throw Error("Preprocessor: fit_stains: the spec has no stain_normalization");
+  }
+  if (tiles.empty()) {
+    throw Error("Preprocessor: fit_stains: no tile given");
+  }
+  // Each tile at the model's size, as before its normalisation, then the stains of them all.
+  const auto tile_bytes = static_cast<std::size_t>(state.width * state.height * 3);
+  std::vector<std::uint8_t> resized(tiles.size() * tile_bytes);
+  resize(tiles, resized);
+  std::vector<image::ImageView> views;
+  views.reserve(tiles.size());
+  for (std::size_t i = 0; i < tiles.size(); ++i) {
+    views.push_back(bioptimus::detail::model_tile(state, resized.data() + i * tile_bytes));
+  }
+  return state.stain->fit(views);
 }
 
 }  // namespace bioptimus::models

@@ -88,6 +88,7 @@ std::vector<models::ModelSpec> builtin_specs() {
         .antialias = row.antialias,
         .color_space = row.color_space,
         .stain_normalization = row.stain_normalization,
+        .stain_target = row.stain_target,
         .architecture = row.architecture,
         .patch_size = row.patch_size,
         .num_prefix_tokens = row.num_prefix_tokens,

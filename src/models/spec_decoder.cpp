@@ -7,8 +7,11 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -40,13 +43,32 @@ using io::wsi::MeasurementUnit;
 using io::wsi::MPP;
 using io::wsi::Resolution;
 
-constexpr std::array<std::string_view, 19> model_keys{
-    "model_name",   "version",    "weights_source",    "license",       "tile_spec",   "num_channels",
-    "mean",         "std",        "interpolation",     "antialias",     "color_space", "stain_normalization",
-    "architecture", "patch_size", "num_prefix_tokens", "embedding_dim", "output_type", "output_spatial_dims",
-    "precision"};
+constexpr std::array<std::string_view, 20> model_keys{"model_name",
+                                                      "version",
+                                                      "weights_source",
+                                                      "license",
+                                                      "tile_spec",
+                                                      "num_channels",
+                                                      "mean",
+                                                      "std",
+                                                      "interpolation",
+                                                      "antialias",
+                                                      "color_space",
+                                                      "stain_normalization",
+                                                      "stain_target",
+                                                      "architecture",
+                                                      "patch_size",
+                                                      "num_prefix_tokens",
+                                                      "embedding_dim",
+                                                      "output_type",
+                                                      "output_spatial_dims",
+                                                      "precision"};
 constexpr std::array<std::string_view, 4> tile_keys{"size", "stride", "resolution", "unit"};
 constexpr std::array<std::string_view, 3> resolution_keys{"mpp", "magnification", "level"};
+constexpr std::array<std::string_view, 3> stain_vector_keys{"hematoxylin", "eosin", "max_concentrations"};
+constexpr std::array<std::string_view, 2> lab_statistics_keys{"lab_mean", "lab_std"};
+constexpr std::array<std::string_view, 5> stain_target_keys{"hematoxylin", "eosin", "max_concentrations", "lab_mean",
+                                                            "lab_std"};
 
 /// Whether `node` is a map whose tag (if any) says so; a map with a
 /// contradicting tag is reported.
@@ -54,28 +76,39 @@ bool is_tagged_map(const YamlNode& node, const std::string& field, std::string_v
   return node.is_map() && reader.tag_fits(node, field, expected, {NodeTag::map});
 }
 
-/// Maps a violation's field path ("tile_spec.size", "mean[1]") to the node
-/// it names, or to the nearest enclosing map when the key is absent.
+/// Maps a violation's field path ("tile_spec.size", "mean[1]",
+/// "stain_target.eosin[2]") to the node it names, or to the nearest
+/// enclosing map when the key is absent.
 class FieldIndex {
  public:
-  FieldIndex(YamlNode root, const KeyedNodes& top, const KeyedNodes& tile) : root_(root), top_(top), tile_(tile) {}
+  FieldIndex(YamlNode root, const KeyedNodes& top, const KeyedNodes& tile, const KeyedNodes& stain_target)
+      : root_(root), top_(top), nested_{{{"tile_spec", &tile}, {"stain_target", &stain_target}}} {}
 
   [[nodiscard]] YamlNode find(const std::string& field) const {
-    if (field.rfind("tile_spec.", 0) == 0) {
-      const std::string key = field.substr(std::string_view("tile_spec.").size());
-      if (const YamlNode* value = given(tile_, key)) {
+    for (const auto& [name, keys] : nested_) {
+      const std::string prefix = std::string(name) + ".";
+      if (field.rfind(prefix, 0) != 0) {
+        continue;
+      }
+      const std::string rest = field.substr(prefix.size());
+      if (const auto value = element(*keys, rest)) {
         return *value;
       }
-      if (key == "stride") {
+      if (rest == "stride" && name == "tile_spec") {
         return find("tile_spec.size");  // stride defaulted to size
       }
-      return find("tile_spec");
+      return find(std::string(name));
     }
+    return element(top_, field).value_or(root_);
+  }
+
+ private:
+  // The node of `key` or `key[i]` among `keys`; nothing when the key is absent.
+  static std::optional<YamlNode> element(const KeyedNodes& keys, const std::string& field) {
     const std::size_t bracket = field.find('[');
-    const std::string key = field.substr(0, bracket);
-    const YamlNode* value = given(top_, key);
+    const YamlNode* value = given(keys, field.substr(0, bracket));
     if (value == nullptr) {
-      return root_;
+      return std::nullopt;
     }
     if (bracket != std::string::npos && value->is_sequence()) {
       const std::size_t index = std::stoul(field.substr(bracket + 1));
@@ -86,10 +119,9 @@ class FieldIndex {
     return *value;
   }
 
- private:
   YamlNode root_;
   const KeyedNodes& top_;
-  const KeyedNodes& tile_;
+  std::array<std::pair<std::string_view, const KeyedNodes*>, 2> nested_;
 };
 
 struct DecodedTile {
@@ -197,8 +229,8 @@ DecodedTile decode_tile(const YamlNode& node, NodeReader& reader) {
         .resolution = *resolution,
         .unit = *unit});
   } catch (const ValidationError& invalid) {
-    const KeyedNodes no_top_keys;
-    const FieldIndex index(node, no_top_keys, tile.keys);
+    const KeyedNodes no_other_keys;
+    const FieldIndex index(node, no_other_keys, tile.keys, no_other_keys);
     for (const Violation& violation : invalid.violations()) {
       if (violation.field == "stride" && !stride) {
         continue;  // the stride is the size: its fault is already reported
@@ -239,6 +271,127 @@ std::optional<SpatialDims> decode_spatial_dims(const YamlNode& node, NodeReader&
   check_alone(height, node.item(0));
   check_alone(width, node.item(1));
   return std::nullopt;
+}
+
+struct DecodedStainTarget {
+  std::optional<StainTarget> target;
+  KeyedNodes keys;
+};
+
+/// A list of exactly N numbers; each element is checked (and reported) on its own.
+template <std::size_t N>
+std::optional<std::array<double, N>> fixed_numbers(const YamlNode& node, const std::string& field,
+                                                   std::string_view what, NodeReader& reader) {
+  const std::string expected = std::string(what) + ": a list of " + std::to_string(N) + " numbers";
+  if (!node.is_sequence() || node.size() != N) {
+    reader.sink().error(node, field, "expected " + expected + ", got " + detail::describe_node(node));
+    return std::nullopt;
+  }
+  if (!reader.tag_fits(node, field, expected, {NodeTag::seq})) {
+    return std::nullopt;
+  }
+  std::array<double, N> values{};
+  bool ok = true;
+  for (std::size_t i = 0; i < N; ++i) {
+    const std::optional<double> value = reader.number(node.item(i), field + "[" + std::to_string(i) + "]", "a number");
+    ok = ok && value.has_value();
+    values[i] = value.value_or(0.0);
+  }
+  return ok ? std::optional<std::array<double, N>>{values} : std::nullopt;
+}
+
+/// stain_target: {hematoxylin, eosin, max_concentrations} (macenko,
+/// vahadane) or {lab_mean, lab_std} (reinhard). Which rules the values
+/// follow, and whether the form fits the method, are the ModelSpec's.
+DecodedStainTarget decode_stain_target(const YamlNode& node, NodeReader& reader) {
+  DiagnosticSink& sink = reader.sink();
+  const std::string field = "stain_target";
+  DecodedStainTarget decoded;
+  constexpr std::string_view expected =
+      "a map of hematoxylin, eosin and max_concentrations (macenko, vahadane) or of lab_mean and lab_std "
+      "(reinhard), or null";
+  const auto fail = [&] {
+    sink.mark_failed(field);
+    return std::move(decoded);
+  };
+  if (!node.is_map() || node.size() == 0) {
+    sink.error(node, field, std::string("expected ").append(expected) + ", got " + detail::describe_node(node));
+    return fail();
+  }
+  if (!is_tagged_map(node, field, expected, reader)) {
+    return fail();
+  }
+  decoded.keys = reader.keys_of(node, field, stain_target_keys);
+  if (decoded.keys.size() != node.size()) {
+    return fail();  // an unknown or repeated key, already reported
+  }
+  const auto first_of = [&](std::span<const std::string_view> kind) -> std::optional<YamlNode> {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      if (std::find(kind.begin(), kind.end(), node.key(i).scalar()) != kind.end()) {
+        return node.key(i);
+      }
+    }
+    return std::nullopt;
+  };
+  const std::optional<YamlNode> vector_key = first_of(stain_vector_keys);
+  const std::optional<YamlNode> lab_key = first_of(lab_statistics_keys);
+  if (vector_key && lab_key) {
+    // Named at the second kind given, in file order.
+    const bool lab_second =
+        lab_key->mark().line > vector_key->mark().line ||
+        (lab_key->mark().line == vector_key->mark().line && lab_key->mark().column > vector_key->mark().column);
+    const YamlNode& first = lab_second ? *vector_key : *lab_key;
+    const YamlNode& second = lab_second ? *lab_key : *vector_key;
+    sink.error(second, field + "." + second.scalar(),
+               "expected stain vectors (hematoxylin, eosin, max_concentrations) or LAB statistics (lab_mean, "
+               "lab_std), not both; " +
+                   first.scalar() + " is given at line " + std::to_string(first.mark().line) + ", column " +
+                   std::to_string(first.mark().column));
+    return fail();
+  }
+  const auto required = [&](std::string_view key, std::string_view what) {
+    return reader.required(node, decoded.keys, field, key, what);
+  };
+  bool ok = true;
+  if (vector_key) {
+    StainVectors vectors{};
+    const auto read = [&](std::string_view key, std::string_view what, auto& destination) {
+      if (const YamlNode* value = required(key, what)) {
+        using Array = std::remove_reference_t<decltype(destination)>;
+        if (const auto values =
+                fixed_numbers<std::tuple_size_v<Array>>(*value, field + "." + std::string(key), what, reader)) {
+          destination = *values;
+          return;
+        }
+      }
+      ok = false;
+    };
+    read("hematoxylin", "haematoxylin's optical density per unit concentration in [red, green, blue]",
+         vectors.hematoxylin);
+    read("eosin", "eosin's optical density per unit concentration in [red, green, blue]", vectors.eosin);
+    read("max_concentrations", "the 99th percentile concentrations [haematoxylin, eosin]", vectors.max_concentrations);
+    if (ok) {
+      decoded.target = vectors;
+    }
+  } else {
+    LabStatistics lab{};
+    for (const auto& [key, what, destination] :
+         {std::tuple{"lab_mean", "the LAB mean [L, a, b]", &lab.mean},
+          std::tuple{"lab_std", "the LAB standard deviation [L, a, b]", &lab.std}}) {
+      const YamlNode* value = required(key, what);
+      const auto values =
+          value ? fixed_numbers<3>(*value, field + "." + key, what, reader) : std::optional<std::array<double, 3>>{};
+      if (values) {
+        *destination = *values;
+      } else {
+        ok = false;
+      }
+    }
+    if (ok) {
+      decoded.target = lab;
+    }
+  }
+  return ok ? std::move(decoded) : fail();
 }
 
 detail::LocatedSpec decode(const detail::YamlDocument& document, DiagnosticSink& sink) {
@@ -295,6 +448,11 @@ detail::LocatedSpec decode(const detail::YamlDocument& document, DiagnosticSink&
   if (const YamlNode* value = value_of(keys, "stain_normalization")) {
     fields.stain_normalization = reader.word(*value, "stain_normalization", all_stain_normalizations);
   }
+  DecodedStainTarget stain_target;
+  if (const YamlNode* value = value_of(keys, "stain_target")) {
+    stain_target = decode_stain_target(*value, reader);
+    fields.stain_target = stain_target.target;
+  }
   if (const YamlNode* value = given(keys, "architecture")) {
     fields.architecture = reader.word(*value, "architecture", all_architectures).value_or(Architecture::vit);
   }
@@ -327,7 +485,7 @@ detail::LocatedSpec decode(const detail::YamlDocument& document, DiagnosticSink&
     fields.std.assign(static_cast<std::size_t>(std::clamp<std::int64_t>(fields.num_channels, 0, 64)), 1.0);
   }
 
-  const FieldIndex index(root, keys, tile.keys);
+  const FieldIndex index(root, keys, tile.keys, stain_target.keys);
   try {
     ModelSpec spec(std::move(fields));
     if (!sink.ok()) {

@@ -107,6 +107,22 @@ std::string to_yaml(const ModelSpec& spec) {
   } else {
     out << YAML::Null;
   }
+  out << YAML::Key << "stain_target" << YAML::Value;
+  if (const auto& target = spec.stain_target()) {
+    out << YAML::BeginMap;
+    if (const auto* vectors = std::get_if<StainVectors>(&*target)) {
+      write_numbers(out, "hematoxylin", vectors->hematoxylin);
+      write_numbers(out, "eosin", vectors->eosin);
+      write_numbers(out, "max_concentrations", vectors->max_concentrations);
+    } else {
+      const auto& lab = std::get<LabStatistics>(*target);
+      write_numbers(out, "lab_mean", lab.mean);
+      write_numbers(out, "lab_std", lab.std);
+    }
+    out << YAML::EndMap;
+  } else {
+    out << YAML::Null;
+  }
   write_word(out, "architecture", spec.architecture());
   out << YAML::Key << "patch_size" << YAML::Value;
   if (const auto patch = spec.patch_size()) {

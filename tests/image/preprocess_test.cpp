@@ -13,24 +13,14 @@
 #include "bioptimus/models/registry.hpp"
 #include "image_io.hpp"
 #include "temp_dir.hpp"
+#include "test_models.hpp"
 
 namespace {
 
 namespace image = bioptimus::image;
 namespace models = bioptimus::models;
+using bioptimus::testing::small_vit_spec;
 using Catch::Matchers::Contains;
-
-const std::string h0_mini_yaml = R"(model_name: test-model
-version: 1.0.0
-tile_spec: {size: 32, resolution: 0.5}
-mean: [0.707223, 0.578729, 0.703617]
-std: [0.211883, 0.230117, 0.177517]
-patch_size: 16
-embedding_dim: 8
-output_type: cls
-)";
-
-models::ModelSpec spec_with(const std::string& extra) { return models::parse_spec(h0_mini_yaml + extra, "test"); }
 
 image::Image random_image(std::int64_t width, std::int64_t height, std::uint32_t seed) {
   std::mt19937 random(seed);
@@ -45,7 +35,7 @@ image::Image random_image(std::int64_t width, std::int64_t height, std::uint32_t
 }  // namespace
 
 TEST_CASE("a batch over threads equals tile-by-tile calls", "[preprocess]") {
-  const models::Preprocessor pre(spec_with(""));
+  const models::Preprocessor pre(small_vit_spec());
   CHECK(pre.output_shape() == std::array<std::int64_t, 3>{3, 32, 32});
   CHECK(pre.precision() == models::Precision::fp32);
   std::vector<image::Image> tiles;
@@ -67,8 +57,8 @@ TEST_CASE("a batch over threads equals tile-by-tile calls", "[preprocess]") {
 }
 
 TEST_CASE("BGR models get their planes in BGR order", "[preprocess]") {
-  const models::Preprocessor rgb(spec_with(""));
-  const models::Preprocessor bgr(spec_with("color_space: BGR\n"));
+  const models::Preprocessor rgb(small_vit_spec());
+  const models::Preprocessor bgr(small_vit_spec("color_space: BGR\n"));
   const image::Image tile = random_image(32, 32, 5);
   std::vector<float> a(static_cast<std::size_t>(rgb.output_elements()));
   std::vector<float> b(a.size());
@@ -81,7 +71,7 @@ TEST_CASE("BGR models get their planes in BGR order", "[preprocess]") {
 }
 
 TEST_CASE("bad preprocessor input is a clear error", "[preprocess]") {
-  const models::Preprocessor pre(spec_with(""));
+  const models::Preprocessor pre(small_vit_spec());
   const image::Image tile = random_image(32, 32, 1);
   std::vector<float> short_buffer(10);
   CHECK_THROWS_WITH(pre(tile.view(), short_buffer), Contains("output buffer holds 40 bytes") && Contains("need 12288"));
@@ -89,9 +79,14 @@ TEST_CASE("bad preprocessor input is a clear error", "[preprocess]") {
   const std::vector<image::ImageView> views{tile.view(), image::ImageView{}};
   CHECK_THROWS_WITH(pre(views, out, 2), Contains("tile 1: pixel data is null"));
   CHECK_THROWS_WITH(pre(views, out, 0), Contains("threads must be at least 1"));
-  CHECK_THROWS_WITH(models::Preprocessor(spec_with("color_space: HED\n")), Contains("HED"));
-  CHECK_THROWS_WITH(models::Preprocessor(spec_with("stain_normalization: macenko\n")), Contains("macenko"));
-  CHECK_THROWS_WITH(models::Preprocessor(spec_with("interpolation: area\nantialias: false\n")),
+  CHECK_THROWS_WITH(models::Preprocessor(small_vit_spec("stain_normalization: macenko\n"),
+                                         {.stain = {.estimation = models::StainEstimation::per_slide}}),
+                    Contains("test-model@1.0.0") && Contains("per-slide estimation needs slide_stains"));
+  CHECK_THROWS_WITH(
+      models::Preprocessor(small_vit_spec("stain_normalization: macenko\n"),
+                           {.stain = {.target = models::reference_lab_statistics}}),
+      Contains("target: expected stain vectors (hematoxylin, eosin, max_concentrations), got LAB statistics"));
+  CHECK_THROWS_WITH(models::Preprocessor(small_vit_spec("interpolation: area\nantialias: false\n")),
                     Contains("box has no non-antialiased form"));
 }
 

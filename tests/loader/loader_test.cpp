@@ -7,12 +7,15 @@
 #include <vector>
 
 #include "bioptimus/models/registry.hpp"
+#include "config_diagnostics.hpp"
 #include "temp_dir.hpp"
 
 using namespace bioptimus::models;
 using namespace bioptimus::io::wsi;
 using bioptimus::extraction::wsi::Extent;
 using bioptimus::extraction::wsi::PixelExtent;
+using bioptimus::testing::diagnostics_of;
+using bioptimus::testing::require_diagnostic;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 
@@ -51,28 +54,6 @@ std::string with_line(const std::string& key, const std::string& line) {
     start = end + 1;
   }
   return text;
-}
-
-// The diagnostics of parsing `yaml` as "t.yaml", as text lines.
-std::vector<std::string> diagnostics_of(const std::string& yaml) {
-  try {
-    (void)parse_spec(yaml, "t.yaml");
-  } catch (const ConfigError& error) {
-    std::vector<std::string> lines;
-    for (const Diagnostic& diagnostic : error.diagnostics()) {
-      lines.push_back(diagnostic.to_string());
-    }
-    return lines;
-  }
-  return {};
-}
-
-// Parsing `yaml` fails with exactly `expected` as its one diagnostic.
-void require_diagnostic(const std::string& yaml, const std::string& expected) {
-  const std::vector<std::string> lines = diagnostics_of(yaml);
-  INFO(yaml);
-  REQUIRE(lines.size() == 1);
-  CHECK(lines[0] == expected);
 }
 
 }  // namespace
@@ -216,7 +197,8 @@ TEST_CASE("An unknown key far from any known one lists the known keys", "[loader
   require_diagnostic(minimal + "colour: pink\n",
                      "t.yaml:13:1: error: colour: unknown key \"colour\"; expected one of model_name | version | "
                      "weights_source | license | tile_spec | num_channels | mean | std | interpolation | antialias | "
-                     "color_space | stain_normalization | architecture | patch_size | num_prefix_tokens | "
+                     "color_space | stain_normalization | stain_target | architecture | patch_size | "
+                     "num_prefix_tokens | "
                      "embedding_dim | output_type | output_spatial_dims | precision");
 }
 
@@ -441,6 +423,7 @@ TEST_CASE("to_yaml writes every key in schema order", "[loader][roundtrip]") {
                                        "antialias:",
                                        "color_space:",
                                        "stain_normalization:",
+                                       "stain_target:",
                                        "architecture:",
                                        "patch_size:",
                                        "num_prefix_tokens:",

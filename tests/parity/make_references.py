@@ -13,7 +13,6 @@ PNG, so the committed references stay small. Usage:
 """
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,9 @@ import torch
 import torchvision.transforms as T
 import torchvision.transforms.functional as F
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reference_check  # noqa: E402
 
 SEED = 20261125
 # (width, height) of the source tiles; every one is resized to 224x224.
@@ -118,20 +120,8 @@ def pixels(path):
 
 
 def check(committed):
-    with tempfile.TemporaryDirectory() as scratch:
-        fresh = Path(scratch)
-        generate(fresh)
-        names = sorted(p.name for p in fresh.iterdir())
-        stale = sorted(set(p.name for p in committed.iterdir()) ^ set(names))
-        drift = [n for n in names if (committed / n).exists()
-                 and not np.array_equal(pixels(committed / n), pixels(fresh / n))]
-        if stale or drift:
-            print(f"parity references in {committed} are out of date; rerun {sys.argv[0]} {committed}")
-            print("missing or extra:", stale)
-            print("different:", drift)
-            return 1
-    print(f"{len(names)} parity references match a fresh run")
-    return 0
+    return reference_check.check(committed, generate,
+                                 lambda old, new: not np.array_equal(pixels(old), pixels(new)), "parity references")
 
 
 if __name__ == "__main__":

@@ -14,18 +14,35 @@ using Catch::Matchers::Contains;
 
 TEST_CASE("JSON carries every YAML key, defaults filled, enums spelled", "[tool][json]") {
   const auto json = bioptimus::apps::to_json(Registry::builtin().get(Models::h0_mini));
-  for (const char* key :
-       {"model_name",   "version",    "weights_source",    "license",       "tile_spec",   "num_channels",
-        "mean",         "std",        "interpolation",     "antialias",     "color_space", "stain_normalization",
-        "architecture", "patch_size", "num_prefix_tokens", "embedding_dim", "output_type", "output_spatial_dims",
-        "precision",    "derived"}) {
+  for (const char* key : {"model_name",
+                          "version",
+                          "weights_source",
+                          "license",
+                          "tile_spec",
+                          "num_channels",
+                          "mean",
+                          "std",
+                          "interpolation",
+                          "antialias",
+                          "color_space",
+                          "stain_normalization",
+                          "stain_target",
+                          "architecture",
+                          "patch_size",
+                          "num_prefix_tokens",
+                          "embedding_dim",
+                          "output_type",
+                          "output_spatial_dims",
+                          "precision",
+                          "derived"}) {
     INFO(key);
     CHECK(json.contains(key));
   }
-  CHECK(json.size() == 20);
+  CHECK(json.size() == 21);
   CHECK(json["output_type"] == "cls+patch_mean");
   CHECK(json["color_space"] == "RGB");
   CHECK(json["stain_normalization"].is_null());
+  CHECK(json["stain_target"].is_null());
   CHECK(json["output_spatial_dims"].is_null());
   CHECK(json["tile_spec"]["resolution"] == 0.5);
   CHECK(json["tile_spec"]["size"] == nlohmann::ordered_json::array({224, 224}));

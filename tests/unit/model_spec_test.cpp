@@ -475,3 +475,36 @@ TEST_CASE("ModelSpec reports every violation at once, in rule order", "[model_sp
     CHECK_THAT(error.what(), Contains("invalid ModelSpec:\n  model_name: ") && Contains("\n  embedding_dim: "));
   }
 }
+
+TEST_CASE("A stain target needs its method, in the method's form, with usable values", "[model_spec][stain]") {
+  ModelSpec::Fields fields = h0_mini_fields();
+  fields.stain_target = reference_stain_vectors;
+  CHECK(violations_of(fields) ==
+        std::vector<Violation>{{"stain_target",
+                                "expected null without a stain_normalization (there is nothing to map to it)",
+                                {"stain_normalization"}}});
+  fields.stain_normalization = StainNormalization::reinhard;
+  CHECK(violations_of(fields) == std::vector<Violation>{{"stain_target",
+                                                         "stain_normalization reinhard needs lab_mean and lab_std, "
+                                                         "got stain vectors",
+                                                         {"stain_normalization"}}});
+  fields.stain_normalization = StainNormalization::vahadane;
+  CHECK(violations_of(fields).empty());
+  CHECK(ModelSpec{fields}.stain_target() == StainTarget{reference_stain_vectors});
+  CHECK(ModelSpec{fields}.fields().stain_target == fields.stain_target);
+
+  fields.stain_normalization = StainNormalization::reinhard;
+  fields.stain_target = LabStatistics{.mean = {50, std::numeric_limits<double>::quiet_NaN(), 0}, .std = {1, 0, 2}};
+  CHECK(violations_of(fields) ==
+        std::vector<Violation>{{"stain_target.lab_mean[1]", "expected a finite number, got nan"},
+                               {"stain_target.lab_std[1]", "expected a finite number > 0, got 0"}});
+}
+
+TEST_CASE("Reference stain targets are torchstain's", "[model_spec][stain]") {
+  STATIC_REQUIRE(target_fits(StainNormalization::macenko, reference_stain_target(StainNormalization::macenko)));
+  STATIC_REQUIRE(target_fits(StainNormalization::vahadane, reference_stain_target(StainNormalization::vahadane)));
+  STATIC_REQUIRE(target_fits(StainNormalization::reinhard, reference_stain_target(StainNormalization::reinhard)));
+  STATIC_REQUIRE(reference_stain_vectors.max_concentrations[0] == 1.9705);
+  CHECK(stain_target_violations(reference_stain_target(StainNormalization::macenko), "t").empty());
+  CHECK(stain_target_violations(reference_stain_target(StainNormalization::reinhard), "t").empty());
+}

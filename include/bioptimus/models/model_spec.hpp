@@ -40,6 +40,7 @@
 #include "bioptimus/extraction/wsi/tile_spec.hpp"
 #include "bioptimus/io/wsi/mpp.hpp"
 #include "bioptimus/io/wsi/resolution.hpp"
+#include "bioptimus/models/stain_target.hpp"
 #include "bioptimus/models/vocabulary.hpp"
 
 namespace bioptimus::models {
@@ -93,6 +94,9 @@ class ModelSpec {
     bool antialias = true;
     ColorSpace color_space = ColorSpace::rgb;
     std::optional<StainNormalization> stain_normalization = std::nullopt;
+    /// What stain_normalization maps tiles to; nothing means the method's
+    /// reference (reference_stain_target). Not an SDK field.
+    std::optional<StainTarget> stain_target = std::nullopt;
     // Architecture.
     Architecture architecture = Architecture::vit;
     std::optional<std::int64_t> patch_size = std::nullopt;
@@ -120,6 +124,7 @@ class ModelSpec {
         antialias_(fields.antialias),
         color_space_(fields.color_space),
         stain_normalization_(fields.stain_normalization),
+        stain_target_(fields.stain_target),
         architecture_(fields.architecture),
         patch_size_(fields.patch_size),
         num_prefix_tokens_(fields.num_prefix_tokens.value_or(fields.architecture == Architecture::vit ? 1 : 0)),
@@ -253,6 +258,8 @@ class ModelSpec {
   [[nodiscard]] ColorSpace color_space() const noexcept { return color_space_; }
   /// Stain normalisation applied before the model; nothing = none.
   [[nodiscard]] std::optional<StainNormalization> stain_normalization() const noexcept { return stain_normalization_; }
+  /// The stain normalisation's target; nothing = the method's reference.
+  [[nodiscard]] const std::optional<StainTarget>& stain_target() const noexcept { return stain_target_; }
 
   // Architecture.
   /// Architecture family.
@@ -356,6 +363,7 @@ class ModelSpec {
             .antialias = antialias_,
             .color_space = color_space_,
             .stain_normalization = stain_normalization_,
+            .stain_target = stain_target_,
             .architecture = architecture_,
             .patch_size = patch_size_,
             .num_prefix_tokens = num_prefix_tokens_,
@@ -385,6 +393,7 @@ class ModelSpec {
   bool antialias_;
   ColorSpace color_space_;
   std::optional<StainNormalization> stain_normalization_;
+  std::optional<StainTarget> stain_target_;
   Architecture architecture_;
   std::optional<std::int64_t> patch_size_;
   std::int64_t num_prefix_tokens_;
@@ -462,6 +471,24 @@ inline std::vector<Violation> ModelSpec::find_violations(bool output_type_given)
          "colour space " + std::string(to_string(color_space_)) + " needs num_channels == 3, got num_channels " +
              number(num_channels_),
          {"num_channels"});
+  }
+
+  // 4b. A stain target belongs to a stain normalisation, in its form.
+  if (stain_target_) {
+    if (!stain_normalization_) {
+      fail("stain_target", "expected null without a stain_normalization (there is nothing to map to it)",
+           {"stain_normalization"});
+    } else if (!target_fits(*stain_normalization_, *stain_target_)) {
+      const bool lab = *stain_normalization_ == StainNormalization::reinhard;
+      fail("stain_target",
+           "stain_normalization " + std::string(to_string(*stain_normalization_)) + " needs " +
+               (lab ? "lab_mean and lab_std" : "hematoxylin, eosin and max_concentrations") + ", got " +
+               (lab ? "stain vectors" : "LAB statistics"),
+           {"stain_normalization"});
+    }
+    for (Violation& violation : stain_target_violations(*stain_target_, "stain_target")) {
+      out.push_back(std::move(violation));
+    }
   }
 
   // 5. Architecture.

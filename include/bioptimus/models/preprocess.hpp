@@ -8,10 +8,14 @@
 //   pre(region, input);  // region: any bioptimus::image::ImageView, e.g. a slide read
 //
 // The tile is resized to the spec's tile size with the spec's interpolation
-// and antialias (bioptimus/image/resize.hpp), scaled to [0, 1] and normalised
-// with the spec's mean and std in float32 exactly as torch computes it, and
-// written channel-first (C, H, W) in float32, float16 or bfloat16 (rounded to
-// nearest even), one tile or a batch (N, C, H, W) spread over threads.
+// and antialias (bioptimus/image/resize.hpp), stain-normalised when the spec
+// names a stain_normalization (bioptimus/models/stain.hpp: on the uint8 RGB
+// tile at the model's size, after the resize), then scaled to [0, 1] and
+// normalised with the spec's mean and std in float32 exactly as torch
+// computes it (for color_space HED: scikit-image's rgb2hed, then the mean and
+// std per HED channel), and written channel-first (C, H, W) in float32,
+// float16 or bfloat16 (rounded to nearest even), one tile or a batch
+// (N, C, H, W) spread over threads.
 //
 // Link `bioptimus::preprocess`.
 #ifndef BIOPTIMUS_MODELS_PREPROCESS_HPP
@@ -26,6 +30,7 @@
 #include "bioptimus/image/image.hpp"
 #include "bioptimus/image/resize.hpp"
 #include "bioptimus/models/model_spec.hpp"
+#include "bioptimus/models/stain.hpp"
 #include "bioptimus/models/vocabulary.hpp"
 
 // Not in models::detail: a models::detail namespace would hide bioptimus::detail
@@ -36,6 +41,15 @@ struct PreprocessorState;
 
 namespace bioptimus::models {
 
+/// How a Preprocessor treats what the spec leaves open.
+struct PreprocessOptions {
+  /// What transparent pixels are composited onto.
+  image::Rgb8 background = image::white;
+  /// A stain target replacing the spec's, and how tiles with too little
+  /// tissue are treated; used only when the spec names a stain_normalization.
+  StainOptions stain = {};
+};
+
 /// Turns pixels into a model's input tensor as its spec says. Immutable after
 /// construction; every call is `const` and may run on several threads at once.
 /// Working memory is allocated on first use and kept for later calls, one
@@ -43,9 +57,10 @@ namespace bioptimus::models {
 class Preprocessor {
  public:
   /// Throws bioptimus::Error when the spec asks for what this cannot do:
-  /// num_channels other than 3, the HED colour space, stain normalisation,
-  /// or lanczos/area without antialias. `background` is what transparent
-  /// pixels are composited onto.
+  /// num_channels other than 3, or lanczos/area without antialias; or when
+  /// the stain options are invalid (see StainNormalizer).
+  explicit Preprocessor(const ModelSpec& spec, const PreprocessOptions& options);
+  /// As above with default options and `background`.
   explicit Preprocessor(const ModelSpec& spec, image::Rgb8 background = image::white);
 
   /// (channels, height, width) of one tile: the spec's input_shape().
@@ -56,6 +71,13 @@ class Preprocessor {
   [[nodiscard]] std::size_t output_bytes(Precision precision) const noexcept;
   /// The spec's precision, the default of the byte-buffer overloads' callers.
   [[nodiscard]] Precision precision() const noexcept;
+
+  /// The stains of `tiles` pooled, each first resized to the model's tile
+  /// size as a tile is before its normalisation: a slide's own stains
+  /// (StainOptions::slide_stains, with StainEstimation::per_slide) from a
+  /// sample of its tissue tiles. Throws bioptimus::Error when the spec has no
+  /// stain_normalization, a view is invalid, or there is too little tissue.
+  [[nodiscard]] StainTarget fit_stains(std::span<const image::ImageView> tiles) const;
 
   /// One tile as float32 CHW into `out`, which must hold output_elements() values.
   void operator()(const image::ImageView& tile, std::span<float> out) const;

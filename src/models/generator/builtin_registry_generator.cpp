@@ -94,6 +94,27 @@ std::string numbers(const std::string& name, std::span<const double> values) {
   return out + "};\n";
 }
 
+/// `{a, b, c}` of exact double literals.
+template <std::size_t N>
+std::string braced(const std::array<double, N>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < N; ++i) {
+    out += (i == 0 ? "" : ", ") + number(values[i]);
+  }
+  return out + "}";
+}
+
+/// A StainTarget literal.
+std::string stain_target(const StainTarget& target) {
+  if (const auto* vectors = std::get_if<StainVectors>(&target)) {
+    return "models::StainVectors{.hematoxylin = " + braced(vectors->hematoxylin) +
+           ", .eosin = " + braced(vectors->eosin) + ", .max_concentrations = " + braced(vectors->max_concentrations) +
+           "}";
+  }
+  const auto& lab = std::get<LabStatistics>(target);
+  return "models::LabStatistics{.mean = " + braced(lab.mean) + ", .std = " + braced(lab.std) + "}";
+}
+
 /// The spec's row of the table; its mean and std are the arrays `mean_<index>`
 /// and `std_<index>`. The tile spec is a constant expression, so that its
 /// rules are checked again when the table is compiled.
@@ -122,6 +143,7 @@ std::string row(const ModelSpec& spec, std::size_t index) {
         spec.stain_normalization()
             ? enumerator(*spec.stain_normalization(), all_stain_normalizations, "models::all_stain_normalizations")
             : "std::nullopt");
+  field("stain_target", spec.stain_target() ? stain_target(*spec.stain_target()) : "std::nullopt");
   field("architecture", enumerator(spec.architecture(), all_architectures, "models::all_architectures"));
   field("patch_size", spec.patch_size() ? number(*spec.patch_size()) : "std::nullopt");
   field("num_prefix_tokens", number(spec.num_prefix_tokens()));
