@@ -8,13 +8,15 @@
 # config and test fixture, and of the native engine's inputs (safetensors files and timm config.json, from
 # tests/data/engine/seeds). Exits non-zero on any failure.
 #
-#   BIOPTIMUS_FUZZ_SECONDS  fuzzing time per target (default 30)
+#   BIOPTIMUS_FUZZ_SECONDS         fuzzing time per YAML target (default 45)
+#   BIOPTIMUS_ENGINE_FUZZ_SECONDS  fuzzing time per engine target (default 15: CI's time budget)
 #   BIOPTIMUS_HARDENING     steps to run (default "shared asan tsan fuzz")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
-fuzz_seconds=${BIOPTIMUS_FUZZ_SECONDS:-30}
+fuzz_seconds=${BIOPTIMUS_FUZZ_SECONDS:-45}
+engine_fuzz_seconds=${BIOPTIMUS_ENGINE_FUZZ_SECONDS:-15}
 steps=${BIOPTIMUS_HARDENING:-shared asan tsan fuzz}
 timings=()
 work=""
@@ -52,24 +54,24 @@ fuzz() {
   echo "seed corpus: $(find "$work/corpus" -type f | wc -l) files"
   local fuzzer
   for fuzzer in parse_spec_fuzzer roundtrip_fuzzer parse_megatile_spec_fuzzer; do
-    fuzz_target "$fuzzer" fuzz/yaml.dict "$work"/corpus/*
+    fuzz_target "$fuzzer" "$fuzz_seconds" fuzz/yaml.dict "$work"/corpus/*
   done
   for fuzzer in safetensors_fuzzer config_json_fuzzer; do
-    fuzz_target "$fuzzer" fuzz/json.dict tests/data/engine/seeds/*
+    fuzz_target "$fuzzer" "$engine_fuzz_seconds" fuzz/json.dict tests/data/engine/seeds/*
   done
 }
 
-# fuzz_target NAME DICTIONARY SEED...: runs build/fuzz/fuzz/NAME for fuzz_seconds on its own copy of the seeds.
+# fuzz_target NAME SECONDS DICTIONARY SEED...: runs build/fuzz/fuzz/NAME for SECONDS on its own copy of the seeds.
 fuzz_target() {
-  local fuzzer=$1 dictionary=$2 status=0
-  shift 2
+  local fuzzer=$1 seconds=$2 dictionary=$3 status=0
+  shift 3
   # Each target grows its own copy of the seeds.
   mkdir -p "$work/$fuzzer"
   cp "$@" "$work/$fuzzer/"
-  echo "--- ${fuzzer} for ${fuzz_seconds} s"
+  echo "--- ${fuzzer} for ${seconds} s"
   ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-    "build/fuzz/fuzz/$fuzzer" -dict="$dictionary" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
+    "build/fuzz/fuzz/$fuzzer" -dict="$dictionary" -max_total_time="$seconds" -rss_limit_mb=2048 \
     -timeout=10 -print_final_stats=1 -artifact_prefix="$work/artifacts/${fuzzer}-" "$work/$fuzzer" || status=$?
   if ((status != 0)) || [[ -n $(ls -A "$work/artifacts") ]]; then
     mkdir -p build/fuzz/artifacts
@@ -87,7 +89,7 @@ for name in $steps; do
     asan) step "asan: whole test suite, ASan + UBSan" preset_suite asan ;;
     tsan) step "tsan: concurrency tests (the registry, the model server and remote backend), ThreadSanitizer" preset_suite tsan ;;
     fuzz)
-      step "fuzz: parse_spec_fuzzer, roundtrip_fuzzer, parse_megatile_spec_fuzzer, safetensors_fuzzer and config_json_fuzzer, ${fuzz_seconds} s each" fuzz
+      step "fuzz: parse_spec_fuzzer, roundtrip_fuzzer, parse_megatile_spec_fuzzer, safetensors_fuzzer and config_json_fuzzer (${fuzz_seconds} s each, the engine's ${engine_fuzz_seconds} s)" fuzz
       ;;
     *)
       echo "hardening: unknown step ${name} (expected shared, asan, tsan or fuzz)" >&2
