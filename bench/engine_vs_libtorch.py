@@ -2,18 +2,21 @@
 """The native engine against LibTorch on the same ViT, side by side, in one run.
 
     bench/engine_vs_libtorch.py BUILD_DIR [--models vit-b,vit-g] [--batches 16,64] [--threads 2]
-                                [--iterations 3] [--work DIR]
+                                [--iterations 3] [--work DIR] [--timeout SECONDS]
 
 BUILD_DIR is a `release` build with bioptimus_engine_benchmark and bioptimus_libtorch_vit_benchmark.
 For each model (full size, random weights, from tests/support/timm_vit.py with timm's key names):
   vit-b  ViT-B/14 with 4 registers, packed SwiGLU (H0-mini's architecture: vit_base_patch14_reg4_dinov2
          with the card's mlp_layer=SwiGLUPacked, act_layer=SiLU)
   vit-g  ViT-g/14 with 4 registers (H-optimus-0's: vit_giant_patch14_reg4_dinov2), 1.1 B parameters
+  vit-b16  ViT-B/16, class token only, exact GELU (vit_base_patch16_224, kaiko's ViT-B/16), 86 M parameters
+  vit-l16  ViT-L/16 with LayerScale (UNI's: vit_large_patch16_224 with init_values=1e-5), 303 M parameters
 the weights are saved as safetensors + config.json (the native engine's input) and traced to
 TorchScript (LibTorch's), each engine runs in its own process (so each peak memory is its own), and
 one large oneDNN GEMM gives the machine's roofline. Printed: tiles/s of the native engine, of
 LibTorch fp32 and of LibTorch under bf16 autocast, the ratios, the engine's GFLOPS against the GEMM's,
-and its peak memory against the weights plus the batch's activations. ViT-g runs batch 16 only and
+the peak resident memory (VmHWM, from getrusage) of each process, ours against LibTorch's, and ours
+against the weights plus the batch's activations. ViT-g runs batch 16 only and
 one timed iteration (4.5 GB of fp32 weights); LibTorch under bf16 autocast runs one iteration, and
 any LibTorch run past --timeout is stopped (bf16 without a native bf16 unit is emulated, very slowly)
 and reported as a bound. The machine is shared: read the figures with the load average printed beside
@@ -37,7 +40,17 @@ MODELS = {
                   torch=dict(img_size=224, patch_size=14, embed_dim=1536, depth=40, num_heads=24,
                              mlp_ratio=5.33334, init_values=1e-5, reg_tokens=4, no_embed_class=True,
                              mlp_layer="swiglu_packed")),
+    "vit-b16": dict(arch="vit_base_patch16_224", weights_source=None,
+                    torch=dict(img_size=224, patch_size=16, embed_dim=768, depth=12, num_heads=12, mlp_ratio=4.0)),
+    "vit-l16": dict(arch="vit_large_patch16_224", weights_source="MahmoodLab/UNI",
+                    torch=dict(img_size=224, patch_size=16, embed_dim=1024, depth=24, num_heads=16, mlp_ratio=4.0,
+                               init_values=1e-5)),
 }
+
+
+def prefix_tokens(model):
+    return 1 + model["torch"].get("reg_tokens", 0)
+
 
 PREPARE = r"""
 import json, pathlib, sys
@@ -58,17 +71,19 @@ traced.save(str(folder / "model.pt"))
 
 def spec_yaml(name, model):
     kwargs = model["torch"]
-    return (f"model_name: {name}\nversion: 1.0.0\nweights_source: {model['weights_source']}\n"
+    source = f"weights_source: {model['weights_source']}\n" if model["weights_source"] else ""
+    return (f"model_name: {name}\nversion: 1.0.0\n{source}"
             f"tile_spec:\n  size: [{kwargs['img_size']}, {kwargs['img_size']}]\n  resolution: 0.5\n"
             "mean: [0.5, 0.5, 0.5]\nstd: [0.25, 0.25, 0.25]\narchitecture: vit\n"
-            f"patch_size: {kwargs['patch_size']}\nnum_prefix_tokens: 5\nembedding_dim: {kwargs['embed_dim']}\n"
+            f"patch_size: {kwargs['patch_size']}\nnum_prefix_tokens: {prefix_tokens(model)}\n"
+            f"embedding_dim: {kwargs['embed_dim']}\n"
             "output_type: cls\nprecision: fp32\n")
 
 
 def activation_mib(model, batch, threads):
     """The engine's per-batch buffers: residual and normed rows, the wide buffer, attention scratch."""
     k = model["torch"]
-    tokens = (k["img_size"] // k["patch_size"]) ** 2 + 5
+    tokens = (k["img_size"] // k["patch_size"]) ** 2 + prefix_tokens(model)
     dim, hidden = k["embed_dim"], int(k["embed_dim"] * k["mlp_ratio"])
     rows = batch * tokens
     wide = max(3 * dim, hidden, 2 * 3 * k["patch_size"] ** 2 + dim)
@@ -134,8 +149,9 @@ def main():
         print(f"load average after: {open('/proc/loadavg').read().strip()}")
     print()
     print("| model | batch | native tiles/s | LibTorch fp32 | LibTorch bf16 autocast | native / bf16 | native / fp32 "
-          "| native GFLOPS (% of GEMM) | native peak RSS vs weights + activations |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| native GFLOPS (% of GEMM) | peak RSS MiB: native | LibTorch fp32 | LibTorch bf16 | native / fp32 "
+          "| native vs weights + activations |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, batch, weight_mib, native, fp32, bf16 in rows:
         def rate(result):
             if "timeout" in result:
@@ -146,16 +162,23 @@ def main():
             return f"< {rate(result):.3f}" if "timeout" in result else f"{rate(result):.2f}"
 
         def ratio(result):
-            return f"> {rate(native) / rate(result):.1f}x" if "timeout" in result else f"{rate(native) / rate(result):.2f}x"
+            native_rate = rate(native)
+            return f"> {native_rate / rate(result):.1f}x" if "timeout" in result else f"{native_rate / rate(result):.2f}x"
 
-        budget = weight_mib * 1.2 + activation_mib(MODELS[name], batch, args.threads)
+        def rss(result):
+            # A stopped run has no figure: its process never reported.
+            return f"{result['peak_rss_mib']:.0f}" if "peak_rss_mib" in result else "-"
+
+        memory_ratio = (f"{native['peak_rss_mib'] / fp32['peak_rss_mib']:.2f}x"
+                        if "peak_rss_mib" in native and "peak_rss_mib" in fp32 else "-")
+        activations = activation_mib(MODELS[name], batch, args.threads)
+        budget = weight_mib * 1.2 + activations
         percent = 100 * native.get("gflops", float("nan")) / gemm.get("gflops", float("nan"))
         print(f"| {name} | {batch} | {rate(native):.2f} | {shown(fp32)} | {shown(bf16)} "
               f"| {ratio(bf16)} | {ratio(fp32)} "
               f"| {native.get('gflops', float('nan')):.0f} ({percent:.0f}%) "
-              f"| {native.get('peak_rss_mib', float('nan')):.0f} MiB vs {budget:.0f} MiB "
-              f"(1.2 x {weight_mib:.0f} + {activation_mib(MODELS[name], batch, args.threads):.0f}) |")
-
+              f"| {rss(native)} | {rss(fp32)} | {rss(bf16)} | {memory_ratio} "
+              f"| {rss(native)} vs {budget:.0f} (1.2 x {weight_mib:.0f} + {activations:.0f}) |")
 
 if __name__ == "__main__":
     main()
