@@ -42,7 +42,8 @@ read -r ours_wall ours_user ours_system ours_rss < "$work/ours.time"
 ours_tiles=$(sed -E 's/.* ([0-9]+) tiles.*/\1/' <<< "$ours")
 
 python=$(/usr/bin/time -f "%e %U %S %M" -o "$work/python.time" /usr/bin/python3 "$root/bench/extract_python.py" \
-  "$work/slide.tif" "$work/coords/slide.h5" "$models/tiny-vit-reg4.pt" "$work/python.h5" --workers "$threads")
+  "$work/slide.tif" "$work/coords/slide.h5" "$models/tiny-vit-reg4.pt" "$work/python.h5" \
+  --spec "$models/tiny-vit-reg4.yaml" --workers "$threads")
 read -r python_wall python_user python_system python_rss < "$work/python.time"
 
 large=$(/usr/bin/time -f "%M" -o "$work/large.time" bash -c "$(declare -f extract); tool=$tool models=$models \

@@ -9,6 +9,9 @@ packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-
           libdnnl-dev libomp-dev
           # scikit-image 0.19: the HED colour space's reference in the stain tests.
           python3-skimage
+          # The fast BLAS behind LibTorch's fp32 products (the OpenMP build, as LibTorch's own threads): it
+          # takes over libblas.so.3 from the reference BLAS through update-alternatives (docs/inference.md).
+          libopenblas0-openmp
           # modelspec serve and extract --endpoint (HTTP), and bench/bench-serve.sh's load
           # generator and Python peer server.
           libcpp-httplib-dev wrk python3-fastapi python3-uvicorn curl

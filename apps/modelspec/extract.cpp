@@ -233,10 +233,17 @@ models::Preprocessor slide_stain_preprocessor(const io::wsi::SlideReader& slide,
 }
 
 // The command line checked both names (extract_command.cpp).
-writers::WriterOptions writer_options(const ExtractOptions& options, std::size_t tiles) {
-  return {.format = writers::parse_output_format(options.format).value_or(writers::OutputFormat::hdf5),
+// The command line checked the name already.
+writers::OutputFormat output_format(const ExtractOptions& options) {
+  return writers::parse_output_format(options.format).value_or(writers::OutputFormat::hdf5);
+}
+
+writers::WriterOptions writer_options(const ExtractOptions& options, std::size_t tiles, const Model& model) {
+  return {.format = output_format(options),
           .num_tiles = static_cast<std::int64_t>(tiles),
-          .compressor = writers::parse_zarr_compressor(options.zarr_compressor).value_or(writers::ZarrCompressor::lz4)};
+          .compressor = writers::parse_zarr_compressor(options.zarr_compressor).value_or(writers::ZarrCompressor::lz4),
+          // The precision that ran, when it ran here (a server runs its own).
+          .precision = model.local != nullptr ? std::optional{model.local->precision()} : std::nullopt};
 }
 
 // What the extractor saw of the slide: its thumbnail and the mask the tiles
@@ -280,7 +287,7 @@ SlideResult extract_slide(const io::wsi::SlideReader& slide, extraction::wsi::Ti
           ? slide_stain_preprocessor(slide, tiles, spec, preprocess_options, per_tile, label)
           : per_tile;
   const std::unique_ptr<writers::PredictionWriter> writer = writers::open_prediction_writer(
-      target, spec, extractor.coordinate_attributes(), writer_options(options, tiles.size()));
+      target, spec, extractor.coordinate_attributes(), writer_options(options, tiles.size(), model));
   set_pictures(*writer, extractor);
   writer->set_metadata({{"slide_path", slide.path().string()}});  // mask_threshold is a coordinate attribute
   const bool pixels_only = model.takes_pixels();
@@ -384,15 +391,21 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   if (!model.takes_pixels()) {
     const std::filesystem::path weights = inference::resolve_weights(
         spec, options.weights ? std::optional<std::filesystem::path>{*options.weights} : std::nullopt);
-    backbone.emplace(inference::Backbone::load(weights, spec, {.device = options.device, .threads = options.threads}));
+    backbone.emplace(
+        inference::Backbone::load(weights, spec,
+                                  {.device = options.device,
+                                   .precision = models::parse_precision(options.precision),  // nothing for "auto"
+                                   .threads = options.threads}));
     model.local = &*backbone;
-    if (!backbone->note().empty()) {
-      fmt::print(stderr, "modelspec: {}\n", backbone->note());
+    fmt::print(stderr, "{}: {} ({}), {} threads\n", spec.identity(), models::to_string(backbone->precision()),
+               backbone->precision_reason(), options.threads);
+    for (const std::string& warning : backbone->warnings()) {
+      fmt::print(stderr, "modelspec: warning: {}\n", warning);
     }
   }
   extraction::wsi::TileExtractor extractor{spec.tile_spec(),
                                            {.mask_threshold = options.mask_threshold, .model = spec.identity()}};
-  const std::string extension{writers::extension(writer_options(options, 0).format)};
+  const std::string extension{writers::extension(output_format(options))};
   std::filesystem::create_directories(options.output);
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
   std::size_t failed = 0;

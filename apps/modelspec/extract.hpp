@@ -10,11 +10,9 @@
 
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <functional>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bioptimus/models/registry.hpp"
@@ -22,6 +20,11 @@
 #include "manifest.hpp"
 
 namespace bioptimus::apps {
+
+/// The cores this process may run on: its CPU affinity (a Slurm job's or
+/// taskset's cores, not the whole machine's, which hardware_concurrency()
+/// counts: OpenMP threads beyond them only wait for each other), at least 1.
+[[nodiscard]] int available_cores();
 
 // The slide arguments are `tiles`'s (slides or --manifest, --slide-id,
 // --mpp-override, --summary), so that a workflow drives both the same way.
@@ -34,8 +37,10 @@ struct ExtractOptions {
   std::string format = "h5";
   std::string zarr_compressor = "lz4";
   int batch_size = 64;
-  int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  int threads = available_cores();
   std::string device = "cpu";
+  /// auto, or a models::Precision spelling (Backbone's BackboneOptions::precision).
+  std::string precision = "auto";
   bool overwrite = false;
   /// An image whose stains replace the spec's stain target.
   std::optional<std::string> stain_target;

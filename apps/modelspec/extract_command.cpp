@@ -1,6 +1,7 @@
 // `modelspec extract`'s command line: options and checks, shared by
 // `modelspec` (which runs the command through modelspec-extract) and
 // the companions that run it. No LibTorch here.
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,6 +21,15 @@
 #include "manifest.hpp"
 
 namespace bioptimus::apps {
+
+int available_cores() {
+  cpu_set_t cores;
+  CPU_ZERO(&cores);
+  if (::sched_getaffinity(0, sizeof(cores), &cores) == 0 && CPU_COUNT(&cores) > 0) {
+    return CPU_COUNT(&cores);
+  }
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
 
 Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   auto options = std::make_shared<ExtractOptions>();
@@ -67,9 +78,15 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")->check(CLI::PositiveNumber);
   extract
       ->add_option("--threads", options->threads,
-                   "Threads reading and preprocessing tiles, and running the native engine")
+                   "Cores to use: the model's threads (LibTorch's or the native engine's), and the readers' while it "
+                   "runs")
       ->check(CLI::PositiveNumber);
   extract->add_option("--device", options->device, "LibTorch device: cpu, cuda or cuda:N");
+  extract
+      ->add_option("--precision", options->precision,
+                   "auto: the spec's precision where the device runs it natively (bf16 on a CPU with AVX512-BF16 or "
+                   "AMX), else fp32")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
   extract->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
       ->check(CLI::Range(0.0, 1.0));
   extract->add_flag("--overwrite", options->overwrite, "Redo slides whose output exists");

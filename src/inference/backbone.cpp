@@ -1,13 +1,16 @@
-// The backbone: the engine chosen by the weights' form, the spec, and the
-// Readout made once from the engine's output shape.
+// The backbone: the engine chosen by the weights' form, the precision decided
+// once for either engine (precision.hpp), the spec, and the Readout made once
+// from the engine's output shape.
 #include "bioptimus/inference/backbone.hpp"
 
 #include <array>
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "backend.hpp"
+#include "precision.hpp"
 
 namespace bioptimus::inference {
 namespace {
@@ -21,12 +24,18 @@ BackendKind backend_for(const std::filesystem::path& weights) {
              : BackendKind::torchscript;
 }
 
+// The CPU does not change while the process runs; probed once (the AMX permission is a system call).
+detail::NativeBf16 this_cpu_bf16() {
+  static const detail::NativeBf16 unit = detail::native_bf16(detail::probe_x86_features());
+  return unit;
+}
+
 }  // namespace
 
 // A library built without one of the engines refuses its weights by name.
 #ifndef BIOPTIMUS_INFERENCE_WITH_TORCHSCRIPT
 std::unique_ptr<detail::Backend> detail::load_torchscript(const std::filesystem::path& file, const models::ModelSpec&,
-                                                          const BackboneOptions&) {
+                                                          const BackboneOptions&, PrecisionChoice) {
   throw BackboneError(file.string() +
                       ": taken for a TorchScript model (not a folder or a .safetensors file), but this bioptimus was "
                       "built without LibTorch; the native engine reads a Hugging Face snapshot (model.safetensors + "
@@ -35,7 +44,7 @@ std::unique_ptr<detail::Backend> detail::load_torchscript(const std::filesystem:
 #endif
 #ifndef BIOPTIMUS_INFERENCE_WITH_NATIVE_ENGINE
 std::unique_ptr<detail::Backend> detail::load_native(const std::filesystem::path& weights, const models::ModelSpec&,
-                                                     const BackboneOptions&) {
+                                                     const BackboneOptions&, PrecisionChoice) {
   throw BackboneError(weights.string() +
                       ": safetensors weights for the native engine, but this bioptimus was built without it (oneDNN "
                       "not found); export the model as TorchScript for LibTorch");
@@ -54,9 +63,25 @@ struct Backbone::State {
 Backbone Backbone::load(const std::filesystem::path& file, const models::ModelSpec& spec,
                         const BackboneOptions& options) {
   const BackendKind kind = backend_for(file);
+  const std::string name = file.string();
+  if (options.threads < 0) {
+    throw BackboneError(name + ": threads must be 0 (the engine's default) or more, got " +
+                        std::to_string(options.threads));
+  }
+  // One decision for both engines: the same spec, request and CPU give the same precision.
+  const bool cuda = options.device.starts_with("cuda");
+  detail::PrecisionChoice choice = [&] {
+    try {
+      return detail::choose_precision(spec.precision(), options.precision,
+                                      cuda ? detail::DeviceKind::cuda : detail::DeviceKind::cpu,
+                                      cuda ? detail::NativeBf16::none : this_cpu_bf16());
+    } catch (const BackboneError& e) {
+      throw BackboneError(name + ": " + e.what());
+    }
+  }();
   std::unique_ptr<detail::Backend> backend = kind == BackendKind::native
-                                                 ? detail::load_native(file, spec, options)
-                                                 : detail::load_torchscript(file, spec, options);
+                                                 ? detail::load_native(file, spec, options, std::move(choice))
+                                                 : detail::load_torchscript(file, spec, options, std::move(choice));
   models::Readout readout{spec, backend->tile_output_shape(), file.string()};
   const std::array<std::int64_t, 3> input = spec.input_shape();
   const auto tile_size = static_cast<std::size_t>(input[0] * input[1] * input[2]);
@@ -77,7 +102,8 @@ const models::ModelSpec& Backbone::spec() const noexcept { return state_->spec; 
 const std::filesystem::path& Backbone::file() const noexcept { return state_->file; }
 models::Precision Backbone::precision() const noexcept { return state_->backend->precision(); }
 BackendKind Backbone::backend() const noexcept { return state_->kind; }
-const std::string& Backbone::note() const noexcept { return state_->backend->note(); }
+const std::string& Backbone::precision_reason() const noexcept { return state_->backend->precision_reason(); }
+const std::vector<std::string>& Backbone::warnings() const noexcept { return state_->backend->warnings(); }
 const models::Readout& Backbone::readout() const noexcept { return state_->readout; }
 std::size_t Backbone::tile_size() const noexcept { return state_->tile_size; }
 std::size_t Backbone::embedding_size() const noexcept { return state_->readout.output_size(); }

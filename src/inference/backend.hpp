@@ -17,6 +17,7 @@
 #include "bioptimus/inference/backbone.hpp"
 #include "bioptimus/models/model_spec.hpp"
 #include "bioptimus/models/readout.hpp"
+#include "precision.hpp"
 
 namespace bioptimus::inference::detail {
 
@@ -29,9 +30,12 @@ class Backend {
 
   /// One tile's output shape, without the batch axis.
   [[nodiscard]] virtual std::vector<std::int64_t> tile_output_shape() const = 0;
+  /// The precision it runs in: the decided one, or the engine's fallback from it.
   [[nodiscard]] virtual models::Precision precision() const noexcept = 0;
-  /// Why the precision is not what was asked for; empty otherwise.
-  [[nodiscard]] virtual const std::string& note() const noexcept = 0;
+  /// Why: the decision's reason, and the fallback's.
+  [[nodiscard]] virtual const std::string& precision_reason() const noexcept = 0;
+  /// What on this machine makes the engine slower than it could be; usually empty.
+  [[nodiscard]] virtual const std::vector<std::string>& warnings() const noexcept = 0;
   /// The engine's own lines for Backbone::describe().
   [[nodiscard]] virtual std::string describe() const = 0;
   /// Runs `batch` whole tiles and reads the output out into `embeddings`.
@@ -40,13 +44,14 @@ class Backend {
                      std::span<float> embeddings, const std::string& name) = 0;
 };
 
-/// TorchScript on LibTorch. @throws BackboneError
+/// TorchScript on LibTorch, in `precision` (choose_precision's). @throws BackboneError
 std::unique_ptr<Backend> load_torchscript(const std::filesystem::path& file, const models::ModelSpec& spec,
-                                          const BackboneOptions& options);
+                                          const BackboneOptions& options, PrecisionChoice precision);
 
-/// safetensors + config.json on the native engine. @throws BackboneError
+/// safetensors + config.json on the native engine, in `precision`
+/// (choose_precision's) where oneDNN runs it. @throws BackboneError
 std::unique_ptr<Backend> load_native(const std::filesystem::path& weights, const models::ModelSpec& spec,
-                                     const BackboneOptions& options);
+                                     const BackboneOptions& options, PrecisionChoice precision);
 
 }  // namespace bioptimus::inference::detail
 

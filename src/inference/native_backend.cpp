@@ -15,13 +15,15 @@ namespace {
 
 class NativeBackend final : public Backend {
  public:
-  explicit NativeBackend(engine::VitModel model) : model_(std::move(model)) {}
+  NativeBackend(engine::VitModel model, std::string precision_reason)
+      : model_(std::move(model)), precision_reason_(std::move(precision_reason)) {}
 
   [[nodiscard]] std::vector<std::int64_t> tile_output_shape() const override {
     return {model_.tokens_per_tile(), model_.token_dim()};
   }
   [[nodiscard]] models::Precision precision() const noexcept override { return model_.precision(); }
-  [[nodiscard]] const std::string& note() const noexcept override { return model_.precision_note(); }
+  [[nodiscard]] const std::string& precision_reason() const noexcept override { return precision_reason_; }
+  [[nodiscard]] const std::vector<std::string>& warnings() const noexcept override { return warnings_; }
   [[nodiscard]] std::string describe() const override { return model_.describe(); }
 
   void embed(std::span<const float> tiles, std::size_t batch, const models::Readout& readout,
@@ -37,23 +39,29 @@ class NativeBackend final : public Backend {
 
  private:
   engine::VitModel model_;
-  std::vector<float> tokens_;  // reused across batches
+  std::string precision_reason_;
+  std::vector<std::string> warnings_;  // none: the engine links no BLAS
+  std::vector<float> tokens_;          // reused across batches
 };
 
 }  // namespace
 
 std::unique_ptr<Backend> load_native(const std::filesystem::path& weights, const models::ModelSpec& spec,
-                                     const BackboneOptions& options) {
+                                     const BackboneOptions& options, PrecisionChoice choice) {
   if (options.device != "cpu") {
     throw BackboneError(weights.string() + ": the native engine runs on the CPU only; device " + options.device +
                         " needs a TorchScript model on LibTorch");
   }
   engine::EngineOptions engine_options;
-  engine_options.precision = options.precision;
+  engine_options.precision = choice.precision;
   engine_options.threads = options.threads;
   engine_options.create_model_args = options.create_model_args;
   try {
-    return std::make_unique<NativeBackend>(engine::VitModel::load(weights, spec, engine_options));
+    engine::VitModel model = engine::VitModel::load(weights, spec, engine_options);
+    // bf16 decided where oneDNN has no bf16 product (bf16 asked for on an AVX2 CPU): the engine's fallback too.
+    std::string reason =
+        model.precision_note().empty() ? std::move(choice.reason) : choice.reason + "; " + model.precision_note();
+    return std::make_unique<NativeBackend>(std::move(model), std::move(reason));
   } catch (const BackboneError&) {
     throw;
   } catch (const Error& error) {

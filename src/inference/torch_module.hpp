@@ -18,10 +18,23 @@ namespace bioptimus::inference::detail {
 /// Element types the module runs in and returns.
 enum class ElementType { fp32, fp16, bf16 };
 
+/// How a module runs.
+struct ModuleOptions {
+  /// A LibTorch device string.
+  std::string device;
+  /// fp32; or, on the CPU, bf16 under autocast (the weights stay fp32); on
+  /// CUDA, the weights and the input cast to the type.
+  ElementType precision = ElementType::fp32;
+  /// LibTorch's intra-op threads (and OpenBLAS's), set in the thread that
+  /// runs the model; 0 leaves LibTorch's default.
+  int threads = 0;
+};
+
 /// A LibTorch failure, with the first line of its message (the rest is a backtrace).
 class TorchError : public std::runtime_error {
  public:
-  enum class Kind { bad_device, no_cuda, not_torchscript, failed };
+  /// newer_torch: the file needs an operator or a format version this LibTorch lacks.
+  enum class Kind { bad_device, no_cuda, not_torchscript, newer_torch, failed };
   TorchError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   [[nodiscard]] Kind kind() const noexcept { return kind_; }
 
@@ -37,11 +50,14 @@ struct OutputInfo {
   std::string not_a_tensor;
 };
 
+/// The release of the LibTorch we were built with, "1.13".
+[[nodiscard]] std::string torch_version();
+
 /// A TorchScript module on a device, in one precision, run under inference mode.
 class TorchModule {
  public:
   /// @throws TorchError
-  TorchModule(const std::string& file, const std::string& device, ElementType precision);
+  TorchModule(const std::string& file, const ModuleOptions& options);
   TorchModule(const TorchModule&) = delete;
   TorchModule& operator=(const TorchModule&) = delete;
   ~TorchModule();

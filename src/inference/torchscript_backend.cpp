@@ -1,14 +1,17 @@
 // The TorchScript backend: LibTorch's module (torch_module.cpp, C++17) behind
 // plain types, its failures become BackboneErrors naming the file. At load,
 // one dummy batch gives the output shape the Readout is checked against.
+// bf16 on the CPU is autocast; the BLAS behind LibTorch is checked once.
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "backend.hpp"
+#include "blas.hpp"
 #include "torch_module.hpp"
 
 namespace bioptimus::inference::detail {
@@ -39,20 +42,22 @@ constexpr std::int64_t dummy_batch = 2;
 
 class TorchScriptBackend final : public Backend {
  public:
-  TorchScriptBackend(std::unique_ptr<TorchModule> module, models::Precision precision,
+  TorchScriptBackend(std::unique_ptr<TorchModule> module, PrecisionChoice precision, std::vector<std::string> warnings,
                      std::vector<std::int64_t> tile_shape, std::array<std::int64_t, 3> input, std::string device)
       : module_(std::move(module)),
-        precision_(precision),
+        precision_(std::move(precision)),
+        warnings_(std::move(warnings)),
         tile_shape_(std::move(tile_shape)),
         input_(input),
         device_(std::move(device)) {}
 
   [[nodiscard]] std::vector<std::int64_t> tile_output_shape() const override { return tile_shape_; }
-  [[nodiscard]] models::Precision precision() const noexcept override { return precision_; }
-  [[nodiscard]] const std::string& note() const noexcept override { return note_; }
+  [[nodiscard]] models::Precision precision() const noexcept override { return precision_.precision; }
+  [[nodiscard]] const std::string& precision_reason() const noexcept override { return precision_.reason; }
+  [[nodiscard]] const std::vector<std::string>& warnings() const noexcept override { return warnings_; }
   [[nodiscard]] std::string describe() const override {
-    return "LibTorch on " + device_ + " in " + std::string{models::to_string(precision_)} + ", output " +
-           shape_text(tile_shape_) + " per tile";
+    return "LibTorch " + torch_version() + " on " + device_ + " in " +
+           std::string{models::to_string(precision_.precision)} + ", output " + shape_text(tile_shape_) + " per tile";
   }
 
   void embed(std::span<const float> tiles, std::size_t batch, const models::Readout& readout,
@@ -91,11 +96,11 @@ class TorchScriptBackend final : public Backend {
 
  private:
   std::unique_ptr<TorchModule> module_;
-  models::Precision precision_;
+  PrecisionChoice precision_;
+  std::vector<std::string> warnings_;
   std::vector<std::int64_t> tile_shape_;
   std::array<std::int64_t, 3> input_;
   std::string device_;
-  std::string note_;
   // The output, copied out of LibTorch into our element types; reused across batches.
   std::vector<float> floats_;
   std::vector<models::Half> halves_;
@@ -105,21 +110,22 @@ class TorchScriptBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> load_torchscript(const std::filesystem::path& file, const models::ModelSpec& spec,
-                                          const BackboneOptions& options) {
+                                          const BackboneOptions& options, PrecisionChoice choice) {
   const std::string name = file.string();
   std::error_code error;
   if (!std::filesystem::is_regular_file(file, error)) {
     throw BackboneError(name + ": cannot open the TorchScript model: no such file");
   }
   const bool cuda = options.device.starts_with("cuda");
-  const models::Precision precision = options.precision.value_or(cuda ? spec.precision() : models::Precision::fp32);
+  const models::Precision precision = choice.precision;
   const std::array<std::int64_t, 3> input = spec.input_shape();
   const std::array<std::int64_t, 4> dummy_shape{dummy_batch, input[0], input[1], input[2]};
 
   std::unique_ptr<TorchModule> module;
   OutputInfo output;
   try {
-    module = std::make_unique<TorchModule>(name, options.device, element_type(precision));
+    module =
+        std::make_unique<TorchModule>(name, ModuleOptions{options.device, element_type(precision), options.threads});
     output = module->run_zeros(dummy_shape);
   } catch (const TorchError& e) {
     switch (e.kind()) {
@@ -132,6 +138,12 @@ std::unique_ptr<Backend> load_torchscript(const std::filesystem::path& file, con
                             ": not a TorchScript model (save one with torch.jit.trace or torch.jit.script, then "
                             ".save()): " +
                             e.what());
+      case TorchError::Kind::newer_torch:
+        throw BackboneError(name + ": LibTorch " + torch_version() +
+                            " cannot load it, it was saved by a newer torch: " + e.what() + " Export it with torch " +
+                            torch_version() +
+                            " (Debian 12's python3-torch), a timm model with TIMM_FUSED_ATTN=0 (docs/inference.md, "
+                            "\"Exporting an encoder\")");
       case TorchError::Kind::failed:
         break;
     }
@@ -147,8 +159,14 @@ std::unique_ptr<Backend> load_torchscript(const std::filesystem::path& file, con
                         "; expected the batch size first, then the output of one tile");
   }
   std::vector<std::int64_t> tile_shape(output.shape.begin() + 1, output.shape.end());
-  return std::make_unique<TorchScriptBackend>(std::move(module), precision, std::move(tile_shape), input,
-                                              options.device);
+  std::vector<std::string> warnings;
+  if (!cuda) {
+    if (const std::optional<std::string>& blas = this_process_blas_warning()) {
+      warnings.push_back(*blas);
+    }
+  }
+  return std::make_unique<TorchScriptBackend>(std::move(module), std::move(choice), std::move(warnings),
+                                              std::move(tile_shape), input, options.device);
 }
 
 }  // namespace bioptimus::inference::detail

@@ -70,6 +70,9 @@ std::vector<Attribute> features_attributes(const WriterSetup& setup) {
     attributes.push_back({"model", setup.model->identity});
     attributes.push_back({"encoder", setup.model->name});  // TRIDENT's name for the model
     attributes.push_back({"model_spec_yaml", setup.model->spec_yaml});
+    if (setup.options.precision) {
+      attributes.push_back({"precision", std::string{models::to_string(*setup.options.precision)}});
+    }
   }
   // Where the file is, as TRIDENT's writer records it (no reader of theirs needs it; users' scripts may).
   attributes.push_back({"savetodir", extraction::wsi::save_directory_of(setup.target)});
@@ -271,7 +274,9 @@ std::unique_ptr<PredictionWriter> open_prediction_writer(const std::filesystem::
                                                          const WriterOptions& options) {
   return open_writer({.target = path,
                       .row_shape = spec.output_shape(),
-                      .model = detail::ModelRecord{.identity = spec.identity(), .name = spec.model_name(), .spec_yaml = models::to_yaml(spec)},
+                      .model = detail::ModelRecord{.identity = spec.identity(),
+                                                   .name = spec.model_name(),
+                                                   .spec_yaml = models::to_yaml(spec)},
                       .coordinates = attributes,
                       .options = options});
 }

@@ -23,44 +23,23 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 try:
     import h5py
     import numpy as np
-    import openslide
+    import pipeline  # openslide-python, Pillow, torchvision, torch, PyYAML
     import torch
-    from PIL import Image
-    from torchvision import transforms
 except ImportError as missing:
     print(f"SKIP: {missing}")
     sys.exit(77)
 
 TOOL, GENERATOR, MODELS = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
-TILE, PREFIX_TOKENS, TOLERANCE = 64, 5, 1e-4
-MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+TOLERANCE = 1e-4
 
 
-def python_features(slide_path, coords, level, region_size, model):
-    to_input = transforms.Compose([transforms.ToTensor(), transforms.Normalize(MEAN, STD)])
-    slide = openslide.OpenSlide(str(slide_path))
-    white = Image.new("RGBA", (region_size, region_size), (255, 255, 255, 255))
-    features = []
-    with torch.inference_mode():
-        for start in range(0, len(coords), 64):
-            batch = []
-            for x, y in coords[start:start + 64]:
-                region = slide.read_region((int(x), int(y)), level, (region_size, region_size))
-                # Our reader composites transparent pixels (outside the scan) on white.
-                region = Image.alpha_composite(white, region).convert("RGB")
-                batch.append(to_input(region.resize((TILE, TILE), Image.BICUBIC)))
-            tokens = model(torch.stack(batch))
-            features.append(torch.cat([tokens[:, 0], tokens[:, PREFIX_TOKENS:].mean(dim=1)], dim=1).numpy())
-    return np.concatenate(features)
-
-
-def publish_as_timm(weights, cache, repository):
+def publish_as_timm(weights, spec, cache, repository):
     """The TorchScript model's weights as a Hugging Face timm repository in `cache`, as
     huggingface_hub lays it out: models--ORG--NAME/refs/main naming snapshots/<commit>/."""
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
     import timm_vit
 
     names = [(r"^patch_embed\.", "patch_embed.proj."), (r"^(blocks\.\d+)\.(qkv|proj)\.", r"\1.attn.\2."),
@@ -77,9 +56,10 @@ def publish_as_timm(weights, cache, repository):
     (folder / "refs").mkdir()
     (folder / "refs" / "main").write_text(commit)
     timm_vit.save_safetensors(state, snapshot / "model.safetensors")
-    model_args = {"img_size": TILE, "embed_dim": 32, "depth": 2, "num_heads": 2, "mlp_ratio": 2.0, "reg_tokens": 4,
+    tile = pipeline.tile_size(spec)[0]
+    model_args = {"img_size": tile, "embed_dim": 32, "depth": 2, "num_heads": 2, "mlp_ratio": 2.0, "reg_tokens": 4,
                   "no_embed_class": True}
-    config = timm_vit.timm_config("vit_small_patch16_224", model_args, MEAN, STD, TILE)
+    config = timm_vit.timm_config("vit_small_patch16_224", model_args, spec["mean"], spec["std"], tile)
     (snapshot / "config.json").write_text(json.dumps(config))
 
 
@@ -107,15 +87,16 @@ with tempfile.TemporaryDirectory() as work:
         ours, coords = f["features"][:], f["coords"][:]
         level, region_size = int(f["coords"].attrs["patch_level"]), int(f["coords"].attrs["patch_size"])
     assert 500 < len(coords) < 2000, len(coords)
-    theirs = python_features(slide, coords, level, region_size, torch.jit.load(str(weights)).eval())
+    spec = pipeline.load_spec(MODELS / "tiny-vit-reg4.yaml")
+    theirs = pipeline.features(slide, coords, level, region_size, spec, torch.jit.load(str(weights)).eval())
     compare(ours, theirs, coords, "LibTorch")
 
     # The native engine, the weights found in the Hugging Face cache.
-    publish_as_timm(weights, work / "hub", "test-org/tiny-vit-reg4")
-    spec = work / "tiny-vit-reg4.yaml"
-    spec.write_text((MODELS / "tiny-vit-reg4.yaml").read_text() + "weights_source: test-org/tiny-vit-reg4\n")
-    run = subprocess.run([TOOL, "extract", str(slide), "--model", str(spec), "-o", str(work / "native"), "--threads",
-                          "2"], capture_output=True, text=True, check=False,
+    publish_as_timm(weights, spec, work / "hub", "test-org/tiny-vit-reg4")
+    spec_file = work / "tiny-vit-reg4.yaml"
+    spec_file.write_text((MODELS / "tiny-vit-reg4.yaml").read_text() + "weights_source: test-org/tiny-vit-reg4\n")
+    run = subprocess.run([TOOL, "extract", str(slide), "--model", str(spec_file), "-o", str(work / "native"),
+                          "--threads", "2"], capture_output=True, text=True, check=False,
                          env=dict(os.environ, HF_HUB_CACHE=str(work / "hub")))
     assert run.returncode == 0, (run.stdout, run.stderr)
     with h5py.File(work / "native" / "parity.h5", "r") as f:

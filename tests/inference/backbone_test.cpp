@@ -1,17 +1,24 @@
 // The TorchScript backbone on the tiny models of tests/data/models
 // (make_models.py): parity with torch in Python, and every load error.
+#include <dlfcn.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bioptimus/inference/backbone.hpp"
 #include "bioptimus/models/registry.hpp"
+#include "blas.hpp"
+#include "precision.hpp"
 #include "temp_dir.hpp"
 #include "test_models.hpp"
 
@@ -20,6 +27,9 @@ namespace {
 using bioptimus::inference::Backbone;
 using bioptimus::inference::BackboneError;
 using bioptimus::inference::BackboneOptions;
+using bioptimus::inference::detail::native_bf16;
+using bioptimus::inference::detail::NativeBf16;
+using bioptimus::inference::detail::probe_x86_features;
 using bioptimus::models::ModelSpec;
 using bioptimus::models::Precision;
 using bioptimus::models::ReadoutError;
@@ -94,12 +104,91 @@ TEST_CASE("A model that pools itself passes its output through", "[backbone]") {
   require_within(embed(backbone, 2), expected_embedding(), 1e-5);
 }
 
-TEST_CASE("bf16 on request: the 16-bit output is read out", "[backbone]") {
+TEST_CASE("bf16 on request runs on the CPU under autocast, even where it is emulated", "[backbone]") {
   Backbone backbone =
       Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_vit_spec(), BackboneOptions{.precision = Precision::bf16});
   REQUIRE(backbone.precision() == Precision::bf16);
+  REQUIRE_THAT(backbone.precision_reason(), Catch::Matchers::StartsWith("bf16 as requested; this CPU "));
   // bfloat16 keeps 8 significant bits: about 2 decimal digits.
-  require_within(embed(backbone, 2), expected_embedding(), 0.15);
+  const std::vector<float> bf16 = embed(backbone, 2);
+  require_within(bf16, expected_embedding(), 0.15);
+  // Not fp32 in disguise: the matrix products ran in bf16.
+  const std::vector<float> fp32 = expected_embedding();
+  double largest = 0;
+  for (std::size_t i = 0; i < bf16.size(); ++i) {
+    largest = std::max(largest, static_cast<double>(std::abs(bf16[i] - fp32[i])));
+  }
+  REQUIRE(largest > 1e-3);
+}
+
+TEST_CASE("Auto runs a half-precision spec in bf16 only where the CPU has native bf16", "[backbone]") {
+  ModelSpec::Fields fields = tiny_vit_spec().fields();
+  fields.precision = Precision::fp16;
+  const Backbone backbone = Backbone::load(models_dir / "tiny-vit-reg4.pt", ModelSpec{fields});
+  const bool native = native_bf16(probe_x86_features()) != NativeBf16::none;
+  REQUIRE(backbone.precision() == (native ? Precision::bf16 : Precision::fp32));
+  REQUIRE_THAT(backbone.precision_reason(), Catch::Matchers::StartsWith("the spec asks for fp16; this CPU "));
+  // An fp32 spec runs in fp32 everywhere.
+  const Backbone fp32 = Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_vit_spec());
+  REQUIRE(fp32.precision() == Precision::fp32);
+  REQUIRE(fp32.precision_reason() == "the spec's precision (fp32)");
+}
+
+TEST_CASE("fp16 on the CPU is refused at load, naming the file", "[backbone]") {
+  const std::filesystem::path file = models_dir / "tiny-vit-reg4.pt";
+  REQUIRE_THAT(message_of<BackboneError>(
+                   [&] { (void)Backbone::load(file, tiny_vit_spec(), BackboneOptions{.precision = Precision::fp16}); }),
+               Catch::Matchers::StartsWith(file.string() + ": precision fp16: not on the CPU"));
+}
+
+TEST_CASE("A file from a newer torch is refused naming LibTorch's version and the export fix", "[backbone]") {
+  SECTION("an operator LibTorch 1.13 lacks (timm's fused attention, traced by torch 2)") {
+    const std::filesystem::path file = models_dir / "tiny-vit-sdpa.pt";
+    REQUIRE(message_of<BackboneError>([&] { (void)Backbone::load(file, tiny_vit_spec()); }) ==
+            file.string() +
+                ": LibTorch 1.13 cannot load it, it was saved by a newer torch: Unknown builtin op: "
+                "aten::scaled_dot_product_attention. Export it with torch 1.13 (Debian 12's python3-torch), a timm "
+                "model with TIMM_FUSED_ATTN=0 (docs/inference.md, \"Exporting an encoder\")");
+  }
+  SECTION("a newer file format") {
+    const std::filesystem::path file = models_dir / "tiny-vit-future-format.pt";
+    REQUIRE_THAT(
+        message_of<BackboneError>([&] { (void)Backbone::load(file, tiny_vit_spec()); }),
+        Catch::Matchers::StartsWith(file.string() + ": LibTorch 1.13 cannot load it, it was saved by a newer torch: "
+                                                    "Attempted to read a PyTorch file with version 12, but the maximum "
+                                                    "supported version for reading is 10."));
+  }
+}
+
+TEST_CASE("threads sets LibTorch's OpenMP threads in the thread that runs the model", "[backbone]") {
+  // libgomp comes with LibTorch; looked up at run time, as the test does not link it.
+  using MaxThreads = int (*)();
+  void* symbol = ::dlsym(RTLD_DEFAULT, "omp_get_max_threads");
+  REQUIRE(symbol != nullptr);
+  MaxThreads max_threads = nullptr;
+  std::memcpy(&max_threads, &symbol, sizeof(symbol));
+  for (const int threads : {3, 1}) {
+    Backbone backbone =
+        Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_vit_spec(), BackboneOptions{.threads = threads});
+    std::thread runner([&] {
+      (void)embed(backbone, 1);
+      CHECK(max_threads() == threads);
+    });
+    runner.join();
+  }
+  REQUIRE_THROWS_AS(Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_vit_spec(), BackboneOptions{.threads = -1}),
+                    BackboneError);
+}
+
+TEST_CASE("The backbone warns of a reference BLAS exactly when one is mapped", "[backbone]") {
+  const Backbone backbone = Backbone::load(models_dir / "tiny-vit-reg4.pt", tiny_vit_spec());
+  const std::optional<std::string> expected =
+      bioptimus::inference::detail::reference_blas_warning(bioptimus::testing::read_text("/proc/self/maps"));
+  if (expected) {
+    REQUIRE(backbone.warnings() == std::vector<std::string>{*expected});
+  } else {
+    REQUIRE(backbone.warnings().empty());
+  }
 }
 
 TEST_CASE("A model with the wrong token count is refused at load, naming the file and the spec field", "[backbone]") {

@@ -77,6 +77,8 @@ def check_h5(path, rows):
         assert features.attrs["savetodir"] == str(path.parent)
         assert "model_name: tiny-vit-reg4\n" in features.attrs["model_spec_yaml"]
         assert features.attrs["bioptimus_version"].startswith("bioptimus-cpp ")
+        # The precision the model ran in, when the caller gives it (the samples with rows do).
+        assert features.attrs.get("precision") == ("bf16" if rows else None), dict(features.attrs)
         if rows:
             assert f["thumbnail"].dtype == np.uint8 and np.array_equal(f["thumbnail"][()], thumbnail())
             assert f["tissue_mask"].dtype == np.uint8 and np.array_equal(f["tissue_mask"][()], tissue_mask())
@@ -100,6 +102,7 @@ def check_npz(path, rows):
             assert same_value(str(actual) if isinstance(value, str) else actual, value), (key, actual, value)
         assert str(archive["model"]) == MODEL
         assert "model_name: tiny-vit-reg4\n" in str(archive["model_spec_yaml"])
+        assert (str(archive["precision"]) if "precision" in archive.files else None) == ("bf16" if rows else None)
         if rows:
             assert archive["thumbnail"].dtype == np.uint8 and np.array_equal(archive["thumbnail"], thumbnail())
             assert archive["tissue_mask"].dtype == np.uint8 and np.array_equal(archive["tissue_mask"], tissue_mask())

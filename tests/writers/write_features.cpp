@@ -82,7 +82,8 @@ void set_pictures_and_metadata(PredictionWriter& writer) {
 }
 
 void write_sample(const std::filesystem::path& path, const bioptimus::models::ModelSpec& spec,
-                  const CoordinateAttributes& attributes, const WriterOptions& options) {
+                  const CoordinateAttributes& attributes, WriterOptions options) {
+  options.precision = bioptimus::models::Precision::bf16;  // as extract records the precision that ran
   auto writer = bioptimus::writers::open_prediction_writer(path, spec, attributes, options);
   write_rows(*writer);
   set_pictures_and_metadata(*writer);

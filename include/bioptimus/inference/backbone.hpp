@@ -27,6 +27,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bioptimus/error.hpp"
 #include "bioptimus/models/model_spec.hpp"
@@ -59,12 +60,21 @@ enum class BackendKind {
 struct BackboneOptions {
   /// A LibTorch device string: "cpu", "cuda" or "cuda:N". The native engine runs on "cpu" only.
   std::string device = "cpu";
-  /// The precision to run in. Nothing means, on LibTorch, the spec's precision
-  /// on a CUDA device and fp32 on the CPU, where LibTorch's half-precision
-  /// kernels are incomplete and slow; on the native engine, bf16 where the CPU
-  /// has native bf16 and fp32 otherwise.
+  /// The precision to run in, decided alike for both engines; nothing is
+  /// auto: the spec's precision on a CUDA device; on the CPU, an fp16 or bf16
+  /// spec runs in bf16 where the CPU has a native bf16 unit (AVX512-BF16 or
+  /// AMX-BF16) and in fp32 elsewhere (emulated bf16 is slower than fp32), an
+  /// fp32 spec in fp32. fp16 does not run on the CPU. bf16 on LibTorch is
+  /// autocast, as torch.autocast("cpu", torch.bfloat16): matrix products and
+  /// convolutions in bf16, the weights kept in fp32; on the native engine,
+  /// the matrix products in bf16 with fp32 accumulation, LayerNorm, softmax
+  /// and attention in fp32, and where oneDNN has no bf16 matrix product (a
+  /// CPU without AVX-512) it runs fp32 and precision_reason() says so.
   std::optional<models::Precision> precision = std::nullopt;
-  /// Threads the native engine runs a batch on; 0 for all the CPU's (OpenMP's default).
+  /// Threads: LibTorch's intra-op threads (OpenMP, which OpenBLAS's OpenMP
+  /// build shares), set in the thread that runs embed(), or the native
+  /// engine's threads for a batch; 0 leaves LibTorch's default (which may be
+  /// 1 core on a virtual machine), or OpenMP's for the native engine.
   int threads = 0;
   /// For the native engine: timm.create_model keyword arguments as a JSON
   /// object, what a model card passes in code beyond config.json (the engine
@@ -84,9 +94,11 @@ class BIOPTIMUS_VISIBLE_TYPE Backbone {
   /// one dummy batch checking its output shape). Then checks the output
   /// against `spec`.
   /// @throws BackboneError when the file is missing or is not TorchScript or
-  ///   safetensors (or this library was built without the engine it needs),
-  ///   the weights do not fit their architecture or the spec, the device is
-  ///   unavailable, or the model fails on the dummy batch;
+  ///   safetensors (or this library was built without the engine it needs,
+  ///   or a TorchScript file needs a newer LibTorch: the message says which
+  ///   operator or format version), the weights do not fit their architecture
+  ///   or the spec, the device is unavailable, the precision does not run on
+  ///   it, or the model fails on the dummy batch;
   ///   models::ReadoutError (naming the file and the spec field) when its
   ///   output does not fit the spec.
   [[nodiscard]] static Backbone load(const std::filesystem::path& file, const models::ModelSpec& spec,
@@ -104,10 +116,16 @@ class BIOPTIMUS_VISIBLE_TYPE Backbone {
   [[nodiscard]] const std::filesystem::path& file() const noexcept;
   /// The precision it runs in.
   [[nodiscard]] models::Precision precision() const noexcept;
+  /// Why it runs in precision(), in words for a log ("the spec asks for fp16;
+  /// this CPU has no native bf16 (AVX512-BF16 or AMX-BF16), ...: fp32"), and
+  /// any fallback of the engine's ("bf16 requested, but oneDNN runs no bf16
+  /// matrix product on this CPU ...: running fp32").
+  [[nodiscard]] const std::string& precision_reason() const noexcept;
+  /// What on this machine makes the backbone slower than it could be, each
+  /// with how to fix it (a reference BLAS behind LibTorch); usually empty.
+  [[nodiscard]] const std::vector<std::string>& warnings() const noexcept;
   /// The engine it runs on.
   [[nodiscard]] BackendKind backend() const noexcept;
-  /// Why precision() is not what was asked for (a CPU without bf16, say); empty otherwise.
-  [[nodiscard]] const std::string& note() const noexcept;
   /// A few lines for the user: the engine, the model, the precision.
   [[nodiscard]] std::string describe() const;
   /// How its output becomes the embedding.

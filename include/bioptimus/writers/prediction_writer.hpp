@@ -142,6 +142,9 @@ struct WriterOptions {
   int compression_level = 5;
   /// Zarr: rows per chunk of `features`; 0 chooses about 4 MiB of rows.
   std::int64_t chunk_rows = 0;
+  /// The precision the model ran in, recorded as the `precision` attribute of
+  /// `features` when the writer knows the model (absent: not recorded).
+  std::optional<models::Precision> precision = std::nullopt;
 };
 
 /// A picture over the whole slide: the thumbnail (RGB) or the tissue mask

@@ -13,11 +13,16 @@
 - tiny-gray.pt: a one-layer model for 1-channel input: it fails on RGB tiles.
 - tiny-vit-reg4.expected.f32: the embedding (2, 64) torch gives for the input
   of reference_input(), read out in numpy (float32, little-endian).
+- tiny-vit-sdpa.pt and tiny-vit-future-format.pt: tiny-vit-reg4.pt as a newer
+  torch would save it, for the load errors: its attention calls
+  torch.scaled_dot_product_attention (torch >= 2.0, what timm's fused
+  attention traces to), and a file format version (12) above 1.13's (10).
 
 Run with Debian's python3 (python3-torch). Deterministic on one machine; the
 C++ tests compare against the committed files within 1e-5.
 """
 import pathlib
+import zipfile
 
 import numpy as np
 import torch
@@ -107,6 +112,21 @@ class Gray(nn.Module):
         return self.conv(x).flatten(1)
 
 
+def rewrite_archive(source, target, edit):
+    """Copies the zip archive `source` to `target`, each member's bytes through edit(name, data)."""
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as out:
+        for member in archive.infolist():
+            out.writestr(member, edit(member.filename, archive.read(member.filename)))
+
+
+def newer_torch_files():
+    source = HERE / "tiny-vit-reg4.pt"
+    rewrite_archive(source, HERE / "tiny-vit-sdpa.pt", lambda name, data: data.replace(
+        b"torch.softmax(", b"torch.scaled_dot_product_attention(") if name.endswith(".py") else data)
+    rewrite_archive(source, HERE / "tiny-vit-future-format.pt",
+                    lambda name, data: b"12\n" if name.endswith("/.data/version") else data)
+
+
 def reference_input(batch):
     """The fixed input of the parity test, also built by backbone_test.cpp: element i
     of the flat (batch, 3, 64, 64) array is ((i * 37) % 101) / 50 - 1."""
@@ -127,6 +147,7 @@ def main():
         tokens = vit(torch.from_numpy(reference_input(2))).numpy().astype(np.float64)
     embedding = np.concatenate([tokens[:, 0], tokens[:, PREFIX:].mean(axis=1)], axis=1)
     (HERE / "tiny-vit-reg4.expected.f32").write_bytes(embedding.astype("<f4").tobytes())
+    newer_torch_files()
 
 
 if __name__ == "__main__":
