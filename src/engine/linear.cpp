@@ -76,9 +76,6 @@ MatmulSupport query_matmul_support() {
   MatmulSupport support;
   const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
   support.isa = isa_name(isa);
-  const auto bits = static_cast<unsigned>(isa);
-  const auto bf16_bits = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
-  support.native_bf16 = (bits & bf16_bits) == bf16_bits;
   try {
     const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
     const memory::desc src({16, 16}, dt::bf16, tag::ab);

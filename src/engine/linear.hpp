@@ -16,9 +16,16 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "precision.hpp"
-
 namespace bioptimus::engine::detail {
+
+/// What oneDNN offers on this CPU.
+struct MatmulSupport {
+  /// oneDNN creates a bf16 matrix product here (AVX-512 and up: natively with
+  /// AVX512-BF16 or AMX, emulated otherwise; oneDNN 2.6 has none below).
+  bool bf16_runs = false;
+  /// The instruction set oneDNN runs with, for messages ("avx2").
+  std::string isa;
+};
 
 /// What the matrix product's result goes through before it is stored.
 enum class Epilogue : std::uint8_t {
@@ -29,7 +36,7 @@ enum class Epilogue : std::uint8_t {
   gate,        // dst = (x . W^T + b) * other   (SwiGLU's value half times the activated gate)
 };
 
-/// What oneDNN offers on this CPU.
+/// Asks oneDNN (a small bf16 primitive descriptor).
 [[nodiscard]] MatmulSupport query_matmul_support();
 
 /// The oneDNN engine and stream a model runs on, the compute type, and the

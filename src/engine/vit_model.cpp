@@ -25,7 +25,6 @@
 #include "linear.hpp"
 #include "model_config.hpp"
 #include "pos_embed.hpp"
-#include "precision.hpp"
 #include "timm_defaults.hpp"
 #include "weight_map.hpp"
 
@@ -225,6 +224,11 @@ struct VitModel::State {
 
 VitModel VitModel::load(const std::filesystem::path& weights, const models::ModelSpec& spec,
                         const EngineOptions& options) {
+  if (options.precision == models::Precision::fp16) {
+    throw EngineError(weights.string() +
+                      ": precision fp16: oneDNN 2.6 has no fp16 matrix product on CPUs; run fp32, or bf16 where the "
+                      "CPU has AVX-512");
+  }
   const WeightFiles files = locate(weights);
   std::string problem;
   const std::string config_text = detail::read_input_file(files.config, max_config_bytes, problem);
@@ -296,10 +300,14 @@ VitModel VitModel::load(const std::filesystem::path& weights, const models::Mode
 
   auto state = std::make_unique<State>(spec, arch, files.safetensors);
   State& s = *state;
-  const detail::MatmulSupport support = detail::query_matmul_support();
-  const detail::PrecisionChoice choice = detail::choose_precision(options.precision, support);
-  s.precision = choice.precision;
-  s.note = choice.note;
+  s.precision = options.precision;
+  if (s.precision == models::Precision::bf16) {
+    if (const detail::MatmulSupport support = detail::query_matmul_support(); !support.bf16_runs) {
+      s.precision = models::Precision::fp32;
+      s.note = "bf16 requested, but oneDNN runs no bf16 matrix product on this CPU (" + support.isa +
+               ", no AVX-512): running fp32";
+    }
+  }
   s.threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   s.channels = input[0];
   s.grid = grid;

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
     if (flag == "--precision") {
-      options.precision = models::parse_precision(value);
+      options.precision = models::parse_precision(value).value_or(models::Precision::fp32);
     } else if (flag == "--threads") {
       options.threads = std::stoi(value);
     } else if (flag == "--create-model-args") {

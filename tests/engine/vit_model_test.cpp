@@ -32,8 +32,7 @@ bioptimus::models::ModelSpec spec(std::int64_t prefix = 5, std::int64_t size = 2
   return bioptimus::testing::tiny_timm_spec(prefix, size, std::move(weights_source));
 }
 
-EngineOptions options(std::optional<bioptimus::models::Precision> precision, int threads = 0,
-                      std::string create_model_args = {}) {
+EngineOptions options(bioptimus::models::Precision precision, int threads = 0, std::string create_model_args = {}) {
   EngineOptions result;
   result.precision = precision;
   result.threads = threads;
@@ -56,7 +55,7 @@ std::string load_error(const std::filesystem::path& weights, const bioptimus::mo
 TEST_CASE("a model loads from a snapshot folder or its .safetensors file, and runs a batch") {
   const bioptimus::testing::TempDir dir;
   write_model(dir.path(), tiny_shapes(), tiny_args);
-  VitModel model = VitModel::load(dir.path(), spec(), options(std::nullopt, 2));
+  VitModel model = VitModel::load(dir.path(), spec(), options(bioptimus::models::Precision::fp32, 2));
   CHECK(model.tokens_per_tile() == 9);
   CHECK(model.token_dim() == 16);
   CHECK(model.tile_size() == 3 * 28 * 28);
@@ -77,7 +76,7 @@ TEST_CASE("a model loads from a snapshot folder or its .safetensors file, and ru
   CHECK(VitModel::load(dir.path() / "model.safetensors", spec()).token_dim() == 16);
 }
 
-TEST_CASE("bf16 where the CPU has it, else fp32 and a note that says so") {
+TEST_CASE("bf16 where oneDNN runs it, else fp32 and a note that says so; fp16 refused") {
   const bioptimus::testing::TempDir dir;
   write_model(dir.path(), tiny_shapes(), tiny_args);
   const VitModel model = VitModel::load(dir.path(), spec(), options(bioptimus::models::Precision::bf16));
@@ -91,9 +90,8 @@ TEST_CASE("bf16 where the CPU has it, else fp32 and a note that says so") {
   const VitModel fp32 = VitModel::load(dir.path(), spec(), options(bioptimus::models::Precision::fp32));
   CHECK(fp32.precision() == bioptimus::models::Precision::fp32);
   CHECK(fp32.precision_note().empty());
-  const VitModel fp16 = VitModel::load(dir.path(), spec(), options(bioptimus::models::Precision::fp16));
-  CHECK_THAT(fp16.precision_note(),
-             Catch::Contains("fp16 requested, but oneDNN 2.6 has no fp16 matrix product on CPUs"));
+  CHECK_THAT(load_error(dir.path(), spec(), options(bioptimus::models::Precision::fp16)),
+             Catch::Contains("precision fp16: oneDNN 2.6 has no fp16 matrix product on CPUs"));
 }
 
 TEST_CASE("weights that do not fit the architecture name every tensor and both shapes") {
@@ -123,8 +121,9 @@ TEST_CASE("a packed SwiGLU in the weights of an Mlp architecture is refused with
                              "vit_base_patch14_reg4_dinov2 is an Mlp, so the model card must pass "
                              "mlp_layer=SwiGLUPacked, act_layer=SiLU to create_model"));
   // The caller's create_model arguments, or the card known by the spec's weights_source, say so.
-  CHECK(VitModel::load(dir.path(), spec(),
-                       options(std::nullopt, 0, R"({"mlp_layer": "SwiGLUPacked", "act_layer": "silu"})"))
+  CHECK(VitModel::load(
+            dir.path(), spec(),
+            options(bioptimus::models::Precision::fp32, 0, R"({"mlp_layer": "SwiGLUPacked", "act_layer": "silu"})"))
             .architecture()
             .mlp() == bioptimus::engine::MlpKind::swiglu_packed);
   CHECK(VitModel::load(dir.path(), spec(5, 28, "bioptimus/H0-mini")).architecture().activation() ==
@@ -146,7 +145,8 @@ TEST_CASE("the spec and the architecture must agree") {
   CHECK_THAT(load_error(dir.path(), spec(5, 42)),
              Catch::Contains("the spec's input 42x42 against the model's img_size 28x28 (timm runs another size only "
                              "with dynamic_img_size"));
-  CHECK(VitModel::load(dir.path(), spec(5, 42), options(std::nullopt, 0, R"({"dynamic_img_size": true})"))
+  CHECK(VitModel::load(dir.path(), spec(5, 42),
+                       options(bioptimus::models::Precision::fp32, 0, R"({"dynamic_img_size": true})"))
             .tokens_per_tile() == 14);
 }
 

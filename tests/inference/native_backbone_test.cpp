@@ -12,6 +12,7 @@
 
 #include "bioptimus/inference/backbone.hpp"
 #include "bioptimus/inference/weights.hpp"
+#include "precision.hpp"
 #include "temp_dir.hpp"
 #include "tiny_timm_model.hpp"
 
@@ -106,6 +107,44 @@ TEST_CASE("a snapshot folder or a .safetensors file runs on the native engine, r
   // The engine's own errors come through as BackboneErrors, naming the file.
   CHECK_THAT(error_of([&] { (void)Backbone::load(dir.path(), tiny_timm_spec(1)); }),
              Catch::Contains("the spec's num_prefix_tokens 1 against the model's 5"));
+}
+
+TEST_CASE("the native engine runs the precision decided as for LibTorch: auto, bf16 and fp16 alike") {
+  namespace detail = bioptimus::inference::detail;
+  using bioptimus::models::Precision;
+  const detail::NativeBf16 cpu = detail::native_bf16(detail::probe_x86_features());
+  const bioptimus::testing::TempDir dir;
+  bioptimus::testing::write_model(dir.path(), bioptimus::testing::tiny_shapes(), bioptimus::testing::tiny_args);
+  // auto: the spec's precision where this CPU runs bf16 natively, fp32 elsewhere, for the same reason.
+  for (const Precision wanted : {Precision::fp32, Precision::bf16, Precision::fp16}) {
+    bioptimus::models::ModelSpec::Fields fields = tiny_timm_spec().fields();
+    fields.precision = wanted;
+    const bioptimus::models::ModelSpec spec{fields};
+    const detail::PrecisionChoice choice =
+        detail::choose_precision(spec.precision(), std::nullopt, detail::DeviceKind::cpu, cpu);
+    const Backbone backbone = Backbone::load(dir.path(), spec, BackboneOptions{.threads = 1});
+    INFO("spec precision " << bioptimus::models::to_string(wanted));
+    CHECK(backbone.precision() == choice.precision);
+    CHECK(backbone.precision_reason() == choice.reason);
+    CHECK(backbone.warnings().empty());
+  }
+  // bf16 asked for: decided bf16; where oneDNN has no bf16 product (no AVX-512), fp32 and both reasons.
+  const Backbone asked = Backbone::load(dir.path(), tiny_timm_spec(), BackboneOptions{.precision = Precision::bf16});
+  const detail::PrecisionChoice bf16 =
+      detail::choose_precision(Precision::fp32, Precision::bf16, detail::DeviceKind::cpu, cpu);
+  CHECK_THAT(asked.precision_reason(), Catch::StartsWith(bf16.reason));
+  if (asked.precision() == Precision::fp32) {
+    CHECK_THAT(asked.precision_reason(),
+               Catch::Contains("; bf16 requested, but oneDNN runs no bf16 matrix product on this CPU") &&
+                   Catch::Contains("running fp32"));
+  } else {
+    CHECK(asked.precision() == Precision::bf16);
+  }
+  // fp16 on the CPU is refused for either engine, naming the weights.
+  CHECK_THAT(error_of([&] {
+               (void)Backbone::load(dir.path(), tiny_timm_spec(), BackboneOptions{.precision = Precision::fp16});
+             }),
+             Catch::Contains(dir.path().string() + ": precision fp16: not on the CPU"));
 }
 
 TEST_CASE("the hub cache folder is found as huggingface_hub finds it") {

@@ -44,11 +44,13 @@ class BIOPTIMUS_VISIBLE_TYPE EngineError : public Error {
 
 /// How a model is loaded and run.
 struct EngineOptions {
-  /// The precision of the matrix products. Nothing: bf16 where the CPU has
-  /// native bf16 (AVX512-BF16, AMX) and oneDNN runs it, fp32 otherwise. A
-  /// precision the CPU cannot run falls back (bf16 or fp16 -> fp32), and
-  /// VitModel::precision_note() says so.
-  std::optional<models::Precision> precision = std::nullopt;
+  /// The precision of the matrix products, decided by the caller (the
+  /// Backbone decides it as for every engine: docs/inference.md). bf16 runs
+  /// where oneDNN has a bf16 matrix product (AVX-512 and up; native with
+  /// AVX512-BF16 or AMX) and falls back to fp32 elsewhere, which
+  /// VitModel::precision_note() says. fp16 is refused: oneDNN 2.6 has no fp16
+  /// matrix product on CPUs.
+  models::Precision precision = models::Precision::fp32;
   /// Threads for one batch (OpenMP's, which oneDNN uses); 0: OpenMP's default.
   int threads = 0;
   /// timm.create_model keyword arguments as a JSON object, for what a model
