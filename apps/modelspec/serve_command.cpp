@@ -43,6 +43,11 @@ Subcommand add_serve_command(CLI::App& app, ServeRunner run) {
   serve->add_option("--max-connections", options->max_connections, "Connections served at once (a thread each)")
       ->check(CLI::PositiveNumber);
   serve->add_option("--device", options->device, "LibTorch device: cpu, cuda or cuda:N");
+  serve
+      ->add_option("--precision", options->precision,
+                   "auto, fp32, bf16 or fp16, decided as for extract --precision, for either engine")
+      ->envname("BIOPTIMUS_PRECISION")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
   serve->add_flag("!--no-access-log", options->access_log, "No line per request on stderr");
   serve->fallthrough();
   return {serve, [options, run = std::move(run)](const RegistryLoader& load_registry) {
