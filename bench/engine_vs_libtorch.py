@@ -15,8 +15,9 @@ the weights are saved as safetensors + config.json (the native engine's input) a
 TorchScript (LibTorch's), each engine runs in its own process (so each peak memory is its own), and
 one large oneDNN GEMM gives the machine's roofline. Printed: tiles/s of the native engine, of
 LibTorch fp32 and of LibTorch under bf16 autocast, the ratios, the engine's GFLOPS against the GEMM's,
-the peak resident memory (VmHWM, from getrusage) of each process, ours against LibTorch's, and ours
-against the weights plus the batch's activations. ViT-g runs batch 16 only and
+the peak resident memory (VmHWM, from getrusage) of each process (of a run stopped at --timeout, its
+peak until then: a lower bound), ours against LibTorch's, and ours against the weights plus the
+batch's activations. ViT-g runs batch 16 only and
 one timed iteration (4.5 GB of fp32 weights); LibTorch under bf16 autocast runs one iteration, and
 any LibTorch run past --timeout is stopped (bf16 without a native bf16 unit is emulated, very slowly)
 and reported as a bound. The machine is shared: read the figures with the load average printed beside
@@ -92,16 +93,33 @@ def activation_mib(model, batch, threads):
     return (rows * (2 * dim + wide) + scratch) * 4 / 2**20
 
 
+def peak_rss_mib(pid):
+    """The process's peak resident memory so far (VmHWM, what getrusage's ru_maxrss reports at exit)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def run_json(command, timeout=None):
     """One benchmark process's JSON line; a run past `timeout` seconds is stopped and reported as such
-    (its tiles/s is then below batch / timeout)."""
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"stopped after {timeout} s", "timeout": timeout}
-    if result.returncode != 0:
-        return {"error": result.stderr.strip()[-300:]}
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    (its tiles/s is then below batch / timeout, its peak memory the peak until then)."""
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            peak = peak_rss_mib(process.pid)
+            process.kill()
+            process.communicate()
+            stopped = {"error": f"stopped after {timeout} s", "timeout": timeout}
+            return stopped if peak is None else dict(stopped, peak_rss_mib=peak, peak_rss_until_stopped=True)
+    if process.returncode != 0:
+        return {"error": stderr.strip()[-300:]}
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def main():
@@ -166,11 +184,15 @@ def main():
             return f"> {native_rate / rate(result):.1f}x" if "timeout" in result else f"{native_rate / rate(result):.2f}x"
 
         def rss(result):
-            # A stopped run has no figure: its process never reported.
-            return f"{result['peak_rss_mib']:.0f}" if "peak_rss_mib" in result else "-"
+            # A stopped run's peak is the peak until it was stopped: a lower bound.
+            if "peak_rss_mib" not in result:
+                return "-"
+            return f"{'>= ' if result.get('peak_rss_until_stopped') else ''}{result['peak_rss_mib']:.0f}"
 
-        memory_ratio = (f"{native['peak_rss_mib'] / fp32['peak_rss_mib']:.2f}x"
-                        if "peak_rss_mib" in native and "peak_rss_mib" in fp32 else "-")
+        memory_ratio = "-"
+        if "peak_rss_mib" in native and "peak_rss_mib" in fp32:
+            bound = "<= " if fp32.get("peak_rss_until_stopped") else ""
+            memory_ratio = f"{bound}{native['peak_rss_mib'] / fp32['peak_rss_mib']:.2f}x"
         activations = activation_mib(MODELS[name], batch, args.threads)
         budget = weight_mib * 1.2 + activations
         percent = 100 * native.get("gflops", float("nan")) / gemm.get("gflops", float("nan"))
