@@ -35,7 +35,13 @@ endfunction()
 if(TARGET bioptimus_format)
   bioptimus_install_component(bioptimus_format bioptimusFormatTargets)
 endif()
-# `inference`: bioptimus::inference, the TorchScript backbone. LibTorch is
+# `engine`: bioptimus::engine, the native ViT engine; oneDNN, Highway and
+# OpenMP are private to libbioptimus_engine.so (installed before inference,
+# which links it).
+if(TARGET bioptimus_engine)
+  bioptimus_install_component(bioptimus_engine bioptimusEngineTargets)
+endif()
+# `inference`: bioptimus::inference, the backbone. LibTorch and the engine are
 # private to libbioptimus_inference.so: LibTorch's CMake package is never
 # looked for. `writers`: bioptimus::writers, the prediction writers, a
 # static library whose HDF5, libzip and libblosc are needed at the final link.

@@ -1,14 +1,16 @@
-// `modelspec extract SLIDE... --model NAME|FILE --weights MODEL.pt -o DIR`,
+// `modelspec extract SLIDE... --model NAME|FILE [--weights SNAPSHOT|MODEL.safetensors|MODEL.pt] -o DIR`,
 // or `--manifest FILE` instead of the slides: the library's SlideInference
 // over the slides (bioptimus/pipeline/slide_inference.hpp: the tissue tiles
 // as `tiles` finds them, read on --threads threads, preprocessed, embedded by
-// the TorchScript backbone while the next batch is read, written by a
-// PredictionWriter to DIR/<slide>.h5 in TRIDENT's layout, .npz or .zarr, with
-// the slide's thumbnail and tissue mask). A slide whose output exists is
-// skipped unless --overwrite; a slide that fails is reported and the others
-// still run; the exit status is 1 when any failed. With --endpoint, a model
-// server embeds the tiles instead (bioptimus/remote/remote_backend.hpp). This
-// file prints: the progress bar, the messages, the summary lines.
+// the backbone while the next batch is read: the native engine for published
+// weights, found in the Hugging Face cache when --weights is left out,
+// LibTorch for TorchScript; written by a PredictionWriter to DIR/<slide>.h5 in
+// TRIDENT's layout, .npz or .zarr, with the slide's thumbnail and tissue
+// mask). A slide whose output exists is skipped unless --overwrite; a slide
+// that fails is reported and the others still run; the exit status is 1 when
+// any failed. With --endpoint, a model server embeds the tiles instead
+// (bioptimus/remote/remote_backend.hpp). This file prints: the progress bar,
+// the messages, the summary lines.
 #include "extract.hpp"
 
 #include <fmt/format.h>
@@ -30,6 +32,7 @@
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/image/image.hpp"
 #include "bioptimus/inference/backbone.hpp"
+#include "bioptimus/inference/weights.hpp"
 #include "bioptimus/models/preprocess.hpp"
 #include "bioptimus/pipeline/cohort.hpp"
 #include "bioptimus/pipeline/slide_inference.hpp"
@@ -163,7 +166,7 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
   const models::PreprocessOptions preprocess_options = stain_target_options(options.stain_target, spec);
   // A spec the preprocessing cannot follow is refused before the model loads.
   (void)models::Preprocessor(spec, preprocess_options);
-  // The embedder: a model server (--endpoint), else the TorchScript backbone.
+  // The embedder: a model server (--endpoint), else the backbone the weights choose.
   std::unique_ptr<pipeline::TileEmbedder> model;
 #if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
   std::optional<remote::RemoteBackend> remote;
@@ -181,8 +184,10 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
 #endif
   std::optional<inference::Backbone> backbone;
   if (!model) {
+    const std::filesystem::path weights = inference::resolve_weights(
+        spec, options.weights ? std::optional<std::filesystem::path>{*options.weights} : std::nullopt);
     backbone.emplace(
-        inference::Backbone::load(options.weights, spec,
+        inference::Backbone::load(weights, spec,
                                   {.device = options.device,
                                    .precision = models::parse_precision(options.precision),  // nothing for "auto"
                                    .threads = options.threads}));

@@ -31,7 +31,7 @@ namespace bioptimus::apps {
 struct ExtractOptions {
   SlideArguments input;
   std::string model;
-  std::string weights;
+  std::optional<std::string> weights;
   std::string output;
   double mask_threshold = 0.5;
   std::string format = "h5";

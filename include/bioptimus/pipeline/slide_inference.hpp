@@ -37,8 +37,8 @@
 
 namespace bioptimus::pipeline {
 
-/// What embeds batches of tiles for SlideInference: the TorchScript backbone
-/// (BackboneEmbedder), or any other model that takes what a TileStream gives.
+/// What embeds batches of tiles for SlideInference: the backbone (native
+/// engine or TorchScript, BackboneEmbedder), or any other model that takes what a TileStream gives.
 class TileEmbedder {
  public:
   TileEmbedder() = default;
