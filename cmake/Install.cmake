@@ -35,7 +35,13 @@ endfunction()
 if(TARGET bioptimus_format)
   bioptimus_install_component(bioptimus_format bioptimusFormatTargets)
 endif()
-# `inference`: bioptimus::inference, the TorchScript backbone. LibTorch is
+# `engine`: bioptimus::engine, the native ViT engine; oneDNN, Highway and
+# OpenMP are private to libbioptimus_engine.so (installed before inference,
+# which links it).
+if(TARGET bioptimus_engine)
+  bioptimus_install_component(bioptimus_engine bioptimusEngineTargets)
+endif()
+# `inference`: bioptimus::inference, the backbone. LibTorch and the engine are
 # private to libbioptimus_inference.so: LibTorch's CMake package is never
 # looked for. `writers`: bioptimus::writers, the prediction writers, a
 # static library whose HDF5, libzip and libblosc are needed at the final link.
@@ -44,6 +50,12 @@ if(TARGET bioptimus_inference)
 endif()
 if(TARGET bioptimus_writers)
   bioptimus_install_component(bioptimus_writers bioptimusWritersTargets)
+endif()
+# `slide_inference`: bioptimus::slide_inference (SlideInference), a static
+# library over the pipeline, inference and writers layers: asking for it
+# asks for those two components too.
+if(TARGET bioptimus_slide_inference)
+  bioptimus_install_component(bioptimus_slide_inference bioptimusSlideInferenceTargets)
 endif()
 
 configure_package_config_file(cmake/bioptimusConfig.cmake.in "${PROJECT_BINARY_DIR}/bioptimusConfig.cmake"

@@ -5,6 +5,8 @@ packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-
           nlohmann-json3-dev libbenchmark-dev libopenslide-dev libtiff-dev zlib1g-dev libtorch-dev libhdf5-dev libzip-dev
           libhwy-dev libpng-dev libopencv-dev python3-pil python3-numpy python3-torch python3-torchvision python3-h5py
           python3-openslide python3-yaml hyperfine
+          # The native ViT engine (src/engine): oneDNN, and OpenMP for clang builds (g++ brings libgomp).
+          libdnnl-dev libomp-dev
           # scikit-image 0.19: the HED colour space's reference in the stain tests.
           python3-skimage
           # The fast BLAS behind LibTorch's fp32 products (the OpenMP build, as LibTorch's own threads): it

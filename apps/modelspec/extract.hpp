@@ -44,7 +44,7 @@ inline constexpr double max_request_timeout = 86400.0;
 struct ExtractOptions {
   SlideArguments input;
   std::string model;
-  std::string weights;
+  std::optional<std::string> weights;
   std::string output;
   double mask_threshold = 0.5;
   std::string format = "h5";

@@ -35,12 +35,19 @@ int available_cores() {
 Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   auto options = std::make_shared<ExtractOptions>();
   CLI::App* extract = app.add_subcommand(
-      "extract", "Embed the tissue tiles of slides with a TorchScript model (HDF5 as TRIDENT, NPZ or Zarr)");
+      "extract",
+      "Embed the tissue tiles of slides with a model's published weights or a TorchScript export (HDF5 as "
+      "TRIDENT, NPZ or Zarr)");
   add_slide_arguments(*extract, options->input, "feature file");
   extract->add_option("--model", options->model, "Model name (see `list`) or a model config YAML")->required();
-  // No ExistingFile check: the runtime check says what the file is (input_file.hpp).
+  // Only that it exists: the backbone says what else is wrong with it (a FIFO, a device: input_file.hpp).
   CLI::Option* weights =
-      extract->add_option("--weights", options->weights, "The model as TorchScript (docs/inference.md)");
+      extract
+          ->add_option("--weights", options->weights,
+                       "A Hugging Face snapshot folder or a .safetensors file (native engine), or TorchScript (.pt, "
+                       "LibTorch); default: the model's weights_source in the local Hugging Face cache "
+                       "(docs/engine.md)")
+          ->check(CLI::ExistingPath);
 #if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
   // The model on a server instead (docs/serving.md).
   CLI::Option* endpoint = extract->add_option(
@@ -73,7 +80,9 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
   extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")
       ->transform(whole_number(1, max_batch_size));
   extract
-      ->add_option("--threads", options->threads, "Cores to use: the model's threads, and the readers' while it runs")
+      ->add_option("--threads", options->threads,
+                   "Cores to use: the model's threads (LibTorch's or the native engine's), and the readers' while it "
+                   "runs")
       ->transform(whole_number(1, max_threads));
   extract->add_option("--device", options->device, "LibTorch device: cpu, cuda or cuda:N");
   extract
@@ -95,14 +104,8 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
       ->check(CLI::IsMember({"tile", "slide"}));
   extract->fallthrough();
   extract->callback([options, compressor] {
+    // Without --weights (and --endpoint), the model's weights_source is looked up in the Hugging Face cache.
     check_slide_arguments(options->input);
-    if (options->weights.empty() && options->endpoint.empty()) {
-#if defined(BIOPTIMUS_EXTRACT_ENDPOINT)
-      throw CLI::RequiredError("--weights or --endpoint");
-#else
-      throw CLI::RequiredError("--weights");
-#endif
-    }
     if (compressor->count() > 0 && options->format != "zarr") {
       throw CLI::ValidationError("--zarr-compressor",
                                  "applies to --format zarr only (the format is " + options->format + ")");

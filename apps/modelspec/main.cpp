@@ -174,8 +174,10 @@ int run(int argc, char** argv) {
     }
     if (manifest->parsed()) {
       try {
-        fmt::print("{}\n", bioptimus::apps::json_text(
-                               bioptimus::apps::manifest_to_json(bioptimus::apps::read_manifest(manifest_file)), 2));
+        fmt::print(
+            "{}\n",
+            bioptimus::apps::json_text(
+                bioptimus::apps::manifest_to_json(bioptimus::pipeline::Cohort::read(manifest_file).slides()), 2));
         return exit_ok;
       } catch (const ConfigError& error) {
         fmt::print(stderr, "{}\n", error.what());

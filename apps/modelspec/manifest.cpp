@@ -1,389 +1,18 @@
+// The slide arguments `tiles` and `extract` share. The manifest itself is
+// the library's (bioptimus/pipeline/cohort.hpp).
 #include "manifest.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
-#include <algorithm>
-#include <array>
-#include <cerrno>
-#include <charconv>
-#include <fstream>
-#include <map>
-#include <system_error>
+#include <filesystem>
+#include <optional>
+#include <string>
 #include <utility>
 
-#include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
-#include "bioptimus/models/registry.hpp"
-#include "input_file.hpp"
 #include "number_options.hpp"
 
 namespace bioptimus::apps {
-namespace {
-
-using models::Diagnostic;
-
-constexpr std::string_view column_slide_path = "slide_path";
-constexpr std::string_view column_slide_id = "slide_id";
-constexpr std::string_view column_mpp_override = "mpp_override";
-constexpr std::array<std::string_view, 3> known_columns = {column_slide_path, column_slide_id, column_mpp_override};
-
-// 64 MiB holds over half a million rows of 100 bytes: a larger manifest is
-// a mistake (a slide or an archive named by accident), not a cohort.
-constexpr detail::InputRules manifest_file_rules{
-    .expected = "a manifest (a CSV file)", .max_bytes = std::uint64_t{64} << 20U, .noun = "manifest"};
-constexpr detail::InputRules slide_file_rules{.expected = "a slide file"};
-
-struct Field {
-  std::string text;
-  std::int64_t line;
-  std::int64_t column;
-};
-
-struct Record {
-  std::vector<Field> fields;
-  std::int64_t line;
-  /// A field had a syntax error (already reported).
-  bool malformed = false;
-
-  [[nodiscard]] bool blank() const { return fields.size() == 1 && fields.front().text.empty(); }
-};
-
-// Built as a named value: g++ 12 at -O3 reports false maybe-uninitialized
-// warnings for a Diagnostic built from a braced list inside push_back.
-void add_diagnostic(std::vector<Diagnostic>& diagnostics, const std::string& source, std::int64_t line,
-                    std::int64_t column, std::string_view field, std::string message) {
-  Diagnostic diagnostic;
-  diagnostic.location.path = source;
-  diagnostic.location.line = line;
-  diagnostic.location.column = column;
-  diagnostic.field = std::string(field);
-  diagnostic.message = std::move(message);
-  diagnostics.push_back(std::move(diagnostic));
-}
-
-bool is_space(char c) { return c == ' ' || c == '\t'; }
-
-std::string trimmed(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && is_space(text.back())) {
-    text.remove_suffix(1);
-  }
-  return std::string(text);
-}
-
-// RFC 4180 records, with the line and column where each field starts.
-// Unquoted fields lose surrounding blanks (spreadsheets add them); quoted
-// ones are kept as written.
-class CsvReader {
- public:
-  CsvReader(std::string_view text, std::string source, std::vector<Diagnostic>& diagnostics)
-      : text_(text), source_(std::move(source)), diagnostics_(diagnostics) {
-    constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
-    if (text_.starts_with(utf8_bom)) {
-      position_ = utf8_bom.size();
-    }
-  }
-
-  // The next record, or nothing at the end of the text. After a malformed
-  // field the rest of its line is skipped, so that one mistake gives one message.
-  std::optional<Record> next() {
-    if (position_ >= text_.size()) {
-      return std::nullopt;
-    }
-    Record record{.fields = {}, .line = line_, .malformed = false};
-    const std::size_t reported = diagnostics_.size();
-    while (true) {
-      Field field = read_field();
-      record.malformed = record.malformed || diagnostics_.size() != reported;
-      record.fields.push_back(std::move(field));
-      if (position_ >= text_.size()) {
-        return record;
-      }
-      const char c = text_[position_];
-      if (c == ',') {
-        advance();
-        continue;
-      }
-      end_line();
-      return record;
-    }
-  }
-
- private:
-  Field read_field() {
-    Field field{{}, line_, column_};
-    while (position_ < text_.size() && is_space(text_[position_])) {
-      advance();
-    }
-    if (position_ < text_.size() && text_[position_] == '"') {
-      field.line = line_;
-      field.column = column_;
-      advance();
-      while (true) {
-        if (position_ >= text_.size()) {
-          add_diagnostic(diagnostics_, source_, field.line, field.column, "",
-                         "this quoted field has no closing quote (\")");
-          return field;
-        }
-        const char c = text_[position_];
-        advance();
-        if (c != '"') {
-          field.text += c;
-        } else if (position_ < text_.size() && text_[position_] == '"') {
-          field.text += '"';
-          advance();
-        } else {
-          break;
-        }
-      }
-      while (position_ < text_.size() && is_space(text_[position_])) {
-        advance();
-      }
-      if (position_ < text_.size() && text_[position_] != ',' && !at_line_end()) {
-        add_diagnostic(
-            diagnostics_, source_, line_, column_, "",
-            fmt::format("expected ',' or the end of the line after a quoted field, got '{}'", text_[position_]));
-        skip_line();
-      }
-      return field;
-    }
-    const std::size_t start = position_;
-    while (position_ < text_.size() && text_[position_] != ',' && !at_line_end()) {
-      if (text_[position_] == '"') {
-        add_diagnostic(diagnostics_, source_, line_, column_, "",
-                       "a quote (\") inside an unquoted field; quote the whole field");
-        skip_line();
-        break;
-      }
-      advance();
-    }
-    field.text = trimmed(text_.substr(start, position_ - start));
-    return field;
-  }
-
-  [[nodiscard]] bool at_line_end() const {
-    return text_[position_] == '\n' ||
-           (text_[position_] == '\r' && position_ + 1 < text_.size() && text_[position_ + 1] == '\n');
-  }
-
-  void skip_line() {
-    while (position_ < text_.size() && !at_line_end()) {
-      advance();
-    }
-  }
-
-  // Consumes "\n" or "\r\n".
-  void end_line() {
-    if (text_[position_] == '\r') {
-      ++position_;
-    }
-    ++position_;
-    ++line_;
-    column_ = 1;
-  }
-
-  void advance() {
-    if (text_[position_] == '\n') {
-      ++line_;
-      column_ = 1;
-    } else {
-      ++column_;
-    }
-    ++position_;
-  }
-
-  std::string_view text_;
-  std::string source_;
-  std::vector<Diagnostic>& diagnostics_;
-  std::size_t position_ = 0;
-  std::int64_t line_ = 1;
-  std::int64_t column_ = 1;
-};
-
-std::optional<double> parse_number(std::string_view text) {
-  double value = 0.0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc{} || end != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  return value;
-}
-
-}  // namespace
-
-// Outputs are named <slide_id>.<ext> and Snakemake matches it as a wildcard:
-// a plain, portable file name.
-bool is_valid_slide_id(std::string_view id) noexcept {
-  return !id.empty() && id.size() <= max_slide_id_bytes && id.front() != '.' &&
-         std::all_of(id.begin(), id.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                  c == '-';
-         });
-}
-
-std::optional<std::string> slide_id_length_problem(std::string_view id) {
-  if (id.size() <= max_slide_id_bytes) {
-    return std::nullopt;
-  }
-  return fmt::format("expected at most {} bytes (it names the output files), got {}", max_slide_id_bytes, id.size());
-}
-
-std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::string& source,
-                                          const std::filesystem::path& base_directory) {
-  std::vector<Diagnostic> diagnostics;
-  CsvReader reader{text, source, diagnostics};
-
-  std::optional<Record> header;
-  while ((header = reader.next()) && header->blank()) {
-  }
-  if (!header) {
-    add_diagnostic(diagnostics, source, 1, 1, "",
-                   fmt::format("the manifest is empty; expected a header line naming the columns ({})",
-                               fmt::join(known_columns, ", ")));
-    throw models::ConfigError(std::move(diagnostics));
-  }
-  if (header->malformed) {
-    throw models::ConfigError(std::move(diagnostics));
-  }
-  std::map<std::string_view, std::size_t> column_of;
-  for (std::size_t i = 0; i < header->fields.size(); ++i) {
-    const Field& name = header->fields[i];
-    const auto known = std::find(known_columns.begin(), known_columns.end(), name.text);
-    if (known == known_columns.end()) {
-      add_diagnostic(diagnostics, source, name.line, name.column, "",
-                     fmt::format("unknown column \"{}\"; expected {}", name.text, fmt::join(known_columns, ", ")));
-    } else if (!column_of.emplace(*known, i).second) {
-      add_diagnostic(diagnostics, source, name.line, name.column, "",
-                     fmt::format("the column \"{}\" appears twice", name.text));
-    }
-  }
-  if (!column_of.contains(column_slide_path)) {
-    add_diagnostic(diagnostics, source, header->line, 1, "", "the header has no slide_path column");
-  }
-  if (!diagnostics.empty()) {
-    throw models::ConfigError(std::move(diagnostics));
-  }
-
-  const auto field_of = [&column_of](const Record& record, std::string_view column) -> const Field* {
-    const auto found = column_of.find(column);
-    return found == column_of.end() ? nullptr : &record.fields[found->second];
-  };
-  std::vector<ManifestEntry> entries;
-  std::map<std::string, std::int64_t, std::less<>> line_of_id;
-  while (const std::optional<Record> record = reader.next()) {
-    if (record->blank() || record->malformed) {
-      continue;
-    }
-    if (record->fields.size() != header->fields.size()) {
-      add_diagnostic(
-          diagnostics, source, record->line, 1, "",
-          fmt::format("expected {} fields as in the header, got {}", header->fields.size(), record->fields.size()));
-      continue;
-    }
-    // A NUL byte would end the text early wherever it is used (another file
-    // would be read): refused in every field, before anything reads them.
-    bool valid = true;
-    for (const std::string_view column : known_columns) {
-      if (const Field* field = field_of(*record, column);
-          field != nullptr && field->text.find('\0') != std::string::npos) {
-        add_diagnostic(diagnostics, source, field->line, field->column, column,
-                       "expected text without a NUL byte, got " + detail::quote(field->text));
-        valid = false;
-      }
-    }
-    if (!valid) {
-      continue;
-    }
-    const Field& path_field = *field_of(*record, column_slide_path);
-    std::filesystem::path slide_path = path_field.text;
-    if (path_field.text.empty()) {
-      add_diagnostic(diagnostics, source, path_field.line, path_field.column, "slide_path",
-                     "expected a slide file, got nothing");
-      valid = false;
-    } else {
-      if (slide_path.is_relative()) {
-        slide_path = base_directory / slide_path;
-      }
-      if (const std::optional<detail::InputProblem> problem = detail::input_problem(slide_path, slide_file_rules)) {
-        add_diagnostic(diagnostics, source, path_field.line, path_field.column, "slide_path",
-                       problem->error_number == ENOENT ? fmt::format("no such file: \"{}\"", slide_path.string())
-                                                       : problem->reason);
-        valid = false;
-      }
-    }
-
-    const Field* id_field = field_of(*record, column_slide_id);
-    const bool id_given = id_field != nullptr && !id_field->text.empty();
-    const Field& id_location = id_given ? *id_field : path_field;
-    std::string slide_id = id_given ? id_field->text : slide_path.stem().string();
-    if (const std::optional<std::string> too_long = slide_id_length_problem(slide_id);
-        too_long && !path_field.text.empty()) {
-      add_diagnostic(diagnostics, source, id_location.line, id_location.column, id_given ? "slide_id" : "slide_path",
-                     id_given ? *too_long
-                              : fmt::format("the file stem is {} bytes, at most {} name the output files; give a "
-                                            "slide_id column",
-                                            slide_id.size(), max_slide_id_bytes));
-      valid = false;
-    } else if (!path_field.text.empty() && !is_valid_slide_id(slide_id)) {
-      add_diagnostic(
-          diagnostics, source, id_location.line, id_location.column, id_given ? "slide_id" : "slide_path",
-          fmt::format("{}\"{}\" is not a usable slide_id: it names the outputs, so use letters, digits, "
-                      "'.', '_' and '-' (not first '.'){}",
-                      id_given ? "" : "the file stem ", slide_id, id_given ? "" : "; give a slide_id column"));
-      valid = false;
-    } else if (!slide_id.empty()) {
-      const auto [first, inserted] = line_of_id.emplace(slide_id, record->line);
-      if (!inserted) {
-        add_diagnostic(diagnostics, source, id_location.line, id_location.column, id_given ? "slide_id" : "slide_path",
-                       fmt::format("duplicate slide_id \"{}\" (first on line {}){}", slide_id, first->second,
-                                   id_given ? "" : "; give the slides distinct slide_id values"));
-        valid = false;
-      }
-    }
-
-    std::optional<io::wsi::MPP> mpp_override;
-    if (const Field* mpp_field = field_of(*record, column_mpp_override);
-        mpp_field != nullptr && !mpp_field->text.empty()) {
-      const std::optional<double> value = parse_number(mpp_field->text);
-      if (value && io::wsi::MPP::is_valid(*value)) {
-        mpp_override = io::wsi::MPP{*value};
-      } else {
-        add_diagnostic(
-            diagnostics, source, mpp_field->line, mpp_field->column, "mpp_override",
-            fmt::format("expected microns per pixel as a decimal number in [{}, {}] (e.g. 0.25), or nothing, "
-                        "got \"{}\"",
-                        detail::format_plain_number(io::wsi::MPP::min_value),
-                        detail::format_plain_number(io::wsi::MPP::max_value), mpp_field->text));
-        valid = false;
-      }
-    }
-    if (valid) {
-      entries.push_back({std::move(slide_path), std::move(slide_id), mpp_override, record->line});
-    }
-  }
-  if (diagnostics.empty() && entries.empty()) {
-    add_diagnostic(diagnostics, source, header->line, 1, "", "the manifest lists no slides");
-  }
-  if (!diagnostics.empty()) {
-    throw models::ConfigError(std::move(diagnostics));
-  }
-  return entries;
-}
-
-std::vector<ManifestEntry> read_manifest(const std::filesystem::path& path) {
-  std::string text;
-  try {
-    text = detail::read_input_file(path, manifest_file_rules);
-  } catch (const detail::InputFileError& error) {
-    std::vector<Diagnostic> diagnostics;
-    add_diagnostic(diagnostics, path.string(), 0, 0, "", error.reason());
-    throw models::ConfigError(std::move(diagnostics));
-  }
-  return parse_manifest(text, path.string(), path.parent_path());
-}
 
 void add_slide_arguments(CLI::App& command, SlideArguments& arguments, std::string_view outputs) {
   CLI::Option* slides = command.add_option("slides", arguments.slides, "Slide files (anything OpenSlide opens)");
@@ -410,34 +39,34 @@ void check_slide_arguments(const SlideArguments& arguments) {
     throw CLI::ValidationError("--slide-id", "names one slide; give exactly one");
   }
   if (arguments.slide_id) {
-    if (const std::optional<std::string> too_long = slide_id_length_problem(*arguments.slide_id)) {
+    if (const std::optional<std::string> too_long = pipeline::slide_id_length_problem(*arguments.slide_id)) {
       throw CLI::ValidationError("--slide-id", *too_long);
     }
   }
-  if (arguments.slide_id && !is_valid_slide_id(*arguments.slide_id)) {
+  if (arguments.slide_id && !pipeline::is_valid_slide_id(*arguments.slide_id)) {
     throw CLI::ValidationError("--slide-id", "\"" + *arguments.slide_id +
                                                  "\" names the outputs: use letters, digits, '.', '_' and '-' "
                                                  "(not first '.')");
   }
 }
 
-std::vector<ManifestEntry> slides_to_run(const SlideArguments& arguments) {
+pipeline::Cohort slides_to_run(const SlideArguments& arguments) {
   std::optional<io::wsi::MPP> mpp_override;
   if (arguments.mpp_override) {
     mpp_override = io::wsi::MPP{*arguments.mpp_override};
   }
-  std::vector<ManifestEntry> slides;
+  std::vector<pipeline::CohortSlide> slides;
   if (arguments.manifest) {
-    slides = read_manifest(*arguments.manifest);
-    for (ManifestEntry& slide : slides) {
+    slides = pipeline::Cohort::read(*arguments.manifest).slides();
+    for (pipeline::CohortSlide& slide : slides) {
       slide.mpp_override = slide.mpp_override ? slide.mpp_override : mpp_override;
     }
-    return slides;
+    return pipeline::Cohort(std::move(slides));
   }
   for (const std::string& path : arguments.slides) {
     slides.push_back({path, arguments.slide_id.value_or(std::filesystem::path(path).stem().string()), mpp_override, 0});
   }
-  return slides;
+  return pipeline::Cohort(std::move(slides));
 }
 
 }  // namespace bioptimus::apps

@@ -205,9 +205,9 @@ std::string to_table(std::span<const models::ModelSpec> specs, bool markdown) {
   return text;
 }
 
-ordered_json manifest_to_json(std::span<const ManifestEntry> entries) {
+ordered_json manifest_to_json(std::span<const pipeline::CohortSlide> entries) {
   ordered_json slides = ordered_json::array();
-  for (const ManifestEntry& entry : entries) {
+  for (const pipeline::CohortSlide& entry : entries) {
     slides.push_back({{"slide_id", entry.slide_id},
                       {"slide_path", entry.slide_path.string()},
                       {"mpp_override", entry.mpp_override ? ordered_json(entry.mpp_override->value()) : ordered_json()},

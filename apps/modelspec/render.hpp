@@ -9,7 +9,7 @@
 #include <string>
 
 #include "bioptimus/models/model_spec.hpp"
-#include "manifest.hpp"
+#include "bioptimus/pipeline/cohort.hpp"
 
 namespace bioptimus::apps {
 
@@ -25,7 +25,7 @@ namespace bioptimus::apps {
 
 /// A checked manifest as an array of {slide_id, slide_path, mpp_override
 /// (null when none), line}: what the Snakemake workflow reads.
-[[nodiscard]] nlohmann::ordered_json manifest_to_json(std::span<const ManifestEntry> entries);
+[[nodiscard]] nlohmann::ordered_json manifest_to_json(std::span<const pipeline::CohortSlide> entries);
 
 }  // namespace bioptimus::apps
 

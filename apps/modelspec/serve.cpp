@@ -83,7 +83,12 @@ int run_serve(const ServeOptions& options, const RegistryLoader& load_registry) 
   fmt::print(stderr, "modelspec serve: listening on {}:{}, loading {} from {}\n", options.host, server.port(),
              spec.identity(), options.weights);
   try {
-    backbone.emplace(inference::Backbone::load(options.weights, spec, {.device = options.device}));
+    backbone.emplace(inference::Backbone::load(
+        options.weights, spec,
+        {.device = options.device, .precision = models::parse_precision(options.precision)}));  // nothing for auto
+    fmt::print(stderr, "modelspec serve: {} on the {} engine, {} ({})\n", spec.identity(),
+               inference::to_string(backbone->backend()), models::to_string(backbone->precision()),
+               backbone->precision_reason());
     server.serve(
         spec,
         [&backbone](std::span<const float> tiles, std::span<float> embeddings) { backbone->embed(tiles, embeddings); },

@@ -27,6 +27,8 @@ struct ServeOptions {
   double max_delay_ms = 5.0;
   int max_connections = 512;
   std::string device = "cpu";
+  /// auto, or a models::Precision spelling (BackboneOptions::precision), as extract's.
+  std::string precision = "auto";
   bool access_log = true;
 };
 

@@ -24,10 +24,13 @@ Subcommand add_serve_command(CLI::App& app, ServeRunner run) {
   serve->add_option("--model", options->model, "Model name (see `list`) or a model config YAML")
       ->envname("BIOPTIMUS_MODEL")
       ->required();
-  serve->add_option("--weights", options->weights, "The model as TorchScript (docs/inference.md)")
+  serve
+      ->add_option("--weights", options->weights,
+                   "A Hugging Face snapshot folder or a .safetensors file (native engine, docs/engine.md), or "
+                   "TorchScript (LibTorch, docs/inference.md)")
       ->envname("BIOPTIMUS_WEIGHTS")
       ->required()
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingPath);
   serve->add_option("--host", options->host, "Address to listen on")->envname("BIOPTIMUS_HOST");
   serve->add_option("--port", options->port, "Port to listen on (0: any free port)")
       ->envname("SAGEMAKER_BIND_TO_PORT")
@@ -40,6 +43,11 @@ Subcommand add_serve_command(CLI::App& app, ServeRunner run) {
   serve->add_option("--max-connections", options->max_connections, "Connections served at once (a thread each)")
       ->check(CLI::PositiveNumber);
   serve->add_option("--device", options->device, "LibTorch device: cpu, cuda or cuda:N");
+  serve
+      ->add_option("--precision", options->precision,
+                   "auto, fp32, bf16 or fp16, decided as for extract --precision, for either engine")
+      ->envname("BIOPTIMUS_PRECISION")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
   serve->add_flag("!--no-access-log", options->access_log, "No line per request on stderr");
   serve->fallthrough();
   return {serve, [options, run = std::move(run)](const RegistryLoader& load_registry) {

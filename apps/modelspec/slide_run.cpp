@@ -22,7 +22,7 @@
 
 namespace bioptimus::apps {
 
-std::vector<std::string> output_names(const ManifestEntry& slide, const std::vector<std::string>& suffixes) {
+std::vector<std::string> output_names(const pipeline::CohortSlide& slide, const std::vector<std::string>& suffixes) {
   std::vector<std::string> names;
   names.reserve(suffixes.size());
   for (const std::string& suffix : suffixes) {
@@ -31,9 +31,9 @@ std::vector<std::string> output_names(const ManifestEntry& slide, const std::vec
   return names;
 }
 
-void check_distinct_outputs(const std::vector<ManifestEntry>& slides, const std::vector<std::string>& suffixes) {
-  std::map<std::string, const ManifestEntry*, std::less<>> writer_of;
-  for (const ManifestEntry& slide : slides) {
+void check_distinct_outputs(const pipeline::Cohort& slides, const std::vector<std::string>& suffixes) {
+  std::map<std::string, const pipeline::CohortSlide*, std::less<>> writer_of;
+  for (const pipeline::CohortSlide& slide : slides) {
     for (std::string& name : output_names(slide, suffixes)) {
       const auto [first, inserted] = writer_of.emplace(std::move(name), &slide);
       if (!inserted) {
@@ -46,10 +46,10 @@ void check_distinct_outputs(const std::vector<ManifestEntry>& slides, const std:
   }
 }
 
-void remove_stale_temporaries(const std::filesystem::path& directory, const std::vector<ManifestEntry>& slides,
+void remove_stale_temporaries(const std::filesystem::path& directory, const pipeline::Cohort& slides,
                               const std::vector<std::string>& suffixes) {
   std::set<std::string, std::less<>> names;
-  for (const ManifestEntry& slide : slides) {
+  for (const pipeline::CohortSlide& slide : slides) {
     for (std::string& name : output_names(slide, suffixes)) {
       names.insert(std::move(name));
     }
@@ -61,14 +61,14 @@ void remove_stale_temporaries(const std::filesystem::path& directory, const std:
   }
 }
 
-void check_slide_name(const ManifestEntry& slide) {
+void check_slide_name(const pipeline::CohortSlide& slide) {
   constexpr std::string_view advice = "name the slide with --slide-id (or a manifest's slide_id column)";
   if (const std::optional<std::string> problem = detail::stored_name_problem(slide.slide_id)) {
     throw Error(slide.slide_path.string() + ": " + *problem + ", and the outputs store it: " + std::string(advice));
   }
-  if (slide.slide_id.size() > max_slide_id_bytes) {
+  if (slide.slide_id.size() > pipeline::max_slide_id_bytes) {
     throw Error(fmt::format("{}: the slide name is {} bytes, at most {} name the output files: {}",
-                            slide.slide_path.string(), slide.slide_id.size(), max_slide_id_bytes, advice));
+                            slide.slide_path.string(), slide.slide_id.size(), pipeline::max_slide_id_bytes, advice));
   }
 }
 
@@ -114,21 +114,16 @@ bool SummaryFile::append(const nlohmann::ordered_json& line) {
   return false;
 }
 
-bool run_one_slide(nlohmann::ordered_json& summary, const std::function<void()>& work) {
-  std::string failure;
-  try {
-    work();
-    return true;
-  } catch (const io::wsi::SlideMppError& error) {
-    failure = std::string(error.what()) + " (--mpp-override, or a manifest's mpp_override column)";
-  } catch (const std::exception& error) {
-    failure = error.what();
-  } catch (...) {
-    failure = "an error of unknown type";
+std::string failure_message(const pipeline::SlideReport& report) {
+  if (report.exception) {
+    try {
+      std::rethrow_exception(report.exception);
+    } catch (const io::wsi::SlideMppError& error) {
+      return std::string(error.what()) + " (--mpp-override, or a manifest's mpp_override column)";
+    } catch (...) {  // told as it is
+    }
   }
-  report(failure);
-  summary.update({{"status", "failed"}, {"error", failure}});
-  return false;
+  return report.error;
 }
 
 }  // namespace bioptimus::apps

@@ -1,39 +1,39 @@
-// What `tiles` and `extract` share around their loop over slides, each in a
-// function of its own (stream26 moves them into the library's Cohort with
-// the loop): before any slide, outputs that two slides would share, the
+// What `tiles` and `extract` share around the library's run over a cohort
+// (pipeline::Cohort::run, which keeps each slide's failure, whatever it is,
+// to that slide): before any slide, outputs that two slides would share, the
 // --summary file and the temporaries a killed run left in the output
-// folder; for each slide, its failure, whatever it is, kept to that slide.
+// folder; for each slide, a name the outputs cannot take, and its failure
+// told in the command line's terms.
 #ifndef BIOPTIMUS_APPS_SLIDE_RUN_HPP
 #define BIOPTIMUS_APPS_SLIDE_RUN_HPP
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "manifest.hpp"
+#include "bioptimus/pipeline/cohort.hpp"
 
 namespace bioptimus::apps {
 
 /// The names a slide's outputs take in the output folder: its slide_id
 /// followed by each suffix (".h5", "_patches.h5", ".png": "slide.h5").
-[[nodiscard]] std::vector<std::string> output_names(const ManifestEntry& slide,
+[[nodiscard]] std::vector<std::string> output_names(const pipeline::CohortSlide& slide,
                                                     const std::vector<std::string>& suffixes);
 
 /// Refuses two slides whose outputs would share a file: both paths are
 /// named (the same file given twice, or two files of one stem).
 /// @throws Error before any slide is read.
-void check_distinct_outputs(const std::vector<ManifestEntry>& slides, const std::vector<std::string>& suffixes);
+void check_distinct_outputs(const pipeline::Cohort& slides, const std::vector<std::string>& suffixes);
 
 /// Removes from `directory` the temporaries (files, or a Zarr store's
 /// directories) that a killed run left for the outputs of `slides` (never
 /// those of a run still writing there: see src/detail/output_file.hpp), and
 /// says on stderr how many it removed.
-void remove_stale_temporaries(const std::filesystem::path& directory, const std::vector<ManifestEntry>& slides,
+void remove_stale_temporaries(const std::filesystem::path& directory, const pipeline::Cohort& slides,
                               const std::vector<std::string>& suffixes);
 
 /// The --summary file: opened (created, for appending) before the first
@@ -60,15 +60,14 @@ class SummaryFile {
 
 /// Refuses a slide whose name (its slide id) the outputs cannot take: one
 /// that is not UTF-8 (HDF5, NPZ and JSON store it), or longer than
-/// max_slide_id_bytes (a file stem from the command line). Run first in the
-/// slide's work, so that it fails alone.
+/// pipeline::max_slide_id_bytes (a file stem from the command line). Run
+/// first in the slide's work, so that it fails alone.
 /// @throws Error naming the slide and saying how to name it.
-void check_slide_name(const ManifestEntry& slide);
+void check_slide_name(const pipeline::CohortSlide& slide);
 
-/// Runs `work` for one slide: any exception it throws, of any type, is that
-/// slide's failure, said on stderr (escaped) and recorded in `summary`
-/// ("status": "failed", "error"). Returns whether `work` succeeded.
-bool run_one_slide(nlohmann::ordered_json& summary, const std::function<void()>& work);
+/// A failed slide's message (report.error), with the way out for a slide
+/// whose MPP is missing or unusable (--mpp-override, the manifest's column).
+[[nodiscard]] std::string failure_message(const pipeline::SlideReport& report);
 
 /// Prints "modelspec: MESSAGE" on stderr, with control characters and bytes
 /// that are not UTF-8 escaped (`\x1b`, `\xff`), as every diagnostic.

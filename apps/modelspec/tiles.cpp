@@ -50,47 +50,25 @@ std::filesystem::path write_hdf5(const extraction::wsi::MegaTileExtractor& extra
   return extractor.to_hdf5(options.output);
 }
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// Extracts one slide and writes its files; returns how many tiles or blocks
-// it kept. `label` starts its progress line.
+// Writes the extractor's tiles of the fitted slide in the chosen format; the path written.
 template <class Extractor>
-std::size_t tile_one_slide(Extractor& extractor, const TilesOptions& options, const ManifestEntry& entry,
-                           std::string_view unit, const std::string& label, bool terminal,
-                           nlohmann::ordered_json& summary) {
-  const Clock::time_point start = Clock::now();
-  check_slide_name(entry);
-  const io::wsi::SlideReader slide{entry.slide_path, {.mpp_override = entry.mpp_override, .name = entry.slide_id}};
-  const auto& regions = extractor.fit(slide).extract();
-  std::filesystem::path written;
+std::filesystem::path write_tiles(const Extractor& extractor, const TilesOptions& options) {
   if (options.format == "csv") {
-    written = extractor.to_csv(options.output);
-  } else if (options.format == "json") {
-    written = extractor.to_json(options.output);
-  } else {
-    written = write_hdf5(extractor, options);
+    return extractor.to_csv(options.output);
   }
-  if (options.thumbnail) {
-    (void)extraction::wsi::write_thumbnail(options.output, slide, extractor);
+  if (options.format == "json") {
+    return extractor.to_json(options.output);
   }
-  const double seconds = seconds_since(start);
-  if (terminal) {
-    fmt::print(stderr, "{}: {} of {} {} -> {} ({:.2f} s)\n", label, regions.size(), candidates(extractor), unit,
-               detail::escape_controls(written.string()), seconds);
-  }
-  summary.update(
-      {{"status", "ok"}, {std::string(unit), regions.size()}, {"seconds", seconds}, {"output", written.string()}});
-  return regions.size();
+  return write_hdf5(extractor, options);
 }
 
 // Runs `extractor` over every slide; `unit` names what it extracts.
 template <class Extractor>
 int run_slides(Extractor& extractor, const TilesOptions& options, const models::ModelSpec& spec,
                std::string_view unit) {
+  using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
-  const std::vector<ManifestEntry> slides = slides_to_run(options.input);
+  const pipeline::Cohort slides = slides_to_run(options.input);
   // What each slide's outputs add to its slide id (to_csv, to_json, to_hdf5, write_thumbnail).
   std::vector<std::string> suffixes{"." + options.format};
   if (options.format == "h5" && !options.megatile && options.h5_naming == "trident") {
@@ -103,26 +81,45 @@ int run_slides(Extractor& extractor, const TilesOptions& options, const models::
   SummaryFile summaries(options.input.summary);
   remove_stale_temporaries(options.output, slides, suffixes);
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
-  std::size_t failed = 0;
-  std::size_t extracted = 0;
+  std::int64_t considered = 0;
+  const auto extract_slide = [&](const pipeline::CohortSlide& entry, std::size_t) {
+    check_slide_name(entry);
+    const io::wsi::SlideReader slide{entry.slide_path, {.mpp_override = entry.mpp_override, .name = entry.slide_id}};
+    const auto& regions = extractor.fit(slide).extract();
+    considered = candidates(extractor);
+    const std::filesystem::path written = write_tiles(extractor, options);
+    if (options.thumbnail) {
+      (void)extraction::wsi::write_thumbnail(options.output, slide, extractor);
+    }
+    return pipeline::SlideResult{.tiles = static_cast<std::int64_t>(regions.size()), .output = written};
+  };
   bool summarised = true;
-  for (std::size_t i = 0; i < slides.size(); ++i) {
-    const ManifestEntry& slide = slides[i];
-    const Clock::time_point slide_start = Clock::now();
+  const auto report_slide = [&](const pipeline::SlideReport& report) {
+    const std::string slide_path = report.slide.slide_path.string();
     nlohmann::ordered_json summary{
-        {"slide", slide.slide_path.string()}, {"slide_id", slide.slide_id}, {"model", spec.identity()}};
-    // Escaped: a slide path may hold control characters.
-    const std::string label =
-        fmt::format("[{}/{}] {}", i + 1, slides.size(), detail::escape_controls(slide.slide_path.string()));
-    if (!run_one_slide(
-            summary, [&] { extracted += tile_one_slide(extractor, options, slide, unit, label, terminal, summary); })) {
-      ++failed;
-      summary["seconds"] = seconds_since(slide_start);
+        {"slide", slide_path}, {"slide_id", report.slide.slide_id}, {"model", spec.identity()}};
+    if (report.result.status == pipeline::SlideStatus::failed) {
+      const std::string failure = failure_message(report);
+      apps::report(failure);
+      summary.update({{"status", "failed"}, {"seconds", report.seconds}, {"error", failure}});
+    } else {
+      if (terminal) {
+        // Escaped: a slide path may hold control characters.
+        fmt::print(stderr, "[{}/{}] {}: {} of {} {} -> {} ({:.2f} s)\n", report.index + 1, slides.size(),
+                   detail::escape_controls(slide_path), report.result.tiles, considered, unit,
+                   detail::escape_controls(report.result.output.string()), report.seconds);
+      }
+      summary.update({{"status", "ok"},
+                      {std::string(unit), report.result.tiles},
+                      {"seconds", report.seconds},
+                      {"output", report.result.output.string()}});
     }
     summarised = summaries.append(summary) && summarised;
-  }
-  fmt::print("{} slides ({} failed), {} {}, {:.2f} s\n", slides.size(), failed, extracted, unit, seconds_since(start));
-  return failed == 0 && summarised ? 0 : 1;
+  };
+  const pipeline::CohortSummary totals = slides.run(extract_slide, report_slide);
+  fmt::print("{} slides ({} failed), {} {}, {:.2f} s\n", totals.slides, totals.failed, totals.tiles, unit,
+             std::chrono::duration<double>(Clock::now() - start).count());
+  return totals.failed == 0 && summarised ? 0 : 1;
 }
 
 }  // namespace

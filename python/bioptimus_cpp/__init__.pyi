@@ -2,7 +2,7 @@
 import enum
 import os
 import pathlib
-from typing import Iterator, Literal, Sequence, Union, overload
+from typing import Callable, Iterator, Literal, Sequence, Union, overload
 
 import numpy
 import numpy.typing
@@ -400,6 +400,103 @@ class TileExtractor:
     def to_csv(self, directory: str | os.PathLike[str]) -> pathlib.Path: ...
     def to_json(self, directory: str | os.PathLike[str]) -> pathlib.Path: ...
 
+class TileStream:
+    """A slide's tiles as (batch, coords) NumPy batches, read by C++ threads."""
+    def __init__(
+        self,
+        slide: str | os.PathLike[str],
+        spec: ModelSpec,
+        *,
+        batch_size: int = 64,
+        threads: int | None = None,
+        dtype: numpy.typing.DTypeLike = numpy.float32,
+        mask_threshold: float = 0.5,
+        mpp_override: MPP | float | None = None,
+        coords: numpy.typing.ArrayLike | None = None,
+        segment: bool = True,
+        min_tissue_area_um2: float | None = None,
+        min_hole_area_um2: float | None = None,
+        prefetch: int = 2,
+    ) -> None: ...
+    def __iter__(self) -> TileStream: ...
+    def __next__(self) -> tuple[numpy.ndarray, numpy.typing.NDArray[numpy.int64]]: ...
+    def __len__(self) -> int: ...
+    @property
+    def coords(self) -> numpy.typing.NDArray[numpy.int64]: ...
+    @property
+    def tile_shape(self) -> tuple[int, int, int]: ...
+    @property
+    def dtype(self) -> numpy.dtype: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> TileStream: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+class CohortSlide:
+    """One slide of a cohort: its file, the id its outputs take, its MPP."""
+    def __init__(
+        self, slide_path: str | os.PathLike[str], *, slide_id: str | None = None, mpp_override: MPP | float | None = None
+    ) -> None: ...
+    @property
+    def slide_path(self) -> pathlib.Path: ...
+    @property
+    def slide_id(self) -> str: ...
+    @property
+    def mpp_override(self) -> MPP | None: ...
+    @property
+    def line(self) -> int: ...
+
+class Cohort:
+    """The slides of a study: a manifest (CSV) or a list of CohortSlide."""
+    def __init__(self, slides: Sequence[CohortSlide]) -> None: ...
+    @staticmethod
+    def read(path: str | os.PathLike[str]) -> Cohort: ...
+    @staticmethod
+    def parse(text: str, source: str = "<string>", base_directory: str | os.PathLike[str] = ".") -> Cohort: ...
+    @property
+    def slides(self) -> list[CohortSlide]: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[CohortSlide]: ...
+    def __getitem__(self, index: int) -> CohortSlide: ...
+
+class SlideInference:
+    """A TorchScript model over whole slides, as `modelspec extract` (imported on first use: LibTorch)."""
+    def __init__(
+        self,
+        spec: ModelSpec,
+        weights: str | os.PathLike[str],
+        *,
+        device: str = "cpu",
+        batch_size: int = 64,
+        threads: int | None = None,
+        format: str = "h5",
+        precision: str = "auto",
+        mask_threshold: float = 0.5,
+        segment: bool = True,
+        min_tissue_area_um2: float | None = None,
+        min_hole_area_um2: float | None = None,
+    ) -> None: ...
+    @overload
+    def run(
+        self,
+        slide: str | os.PathLike[str],
+        output: str | os.PathLike[str],
+        *,
+        mpp_override: MPP | float | None = None,
+        slide_id: str | None = None,
+        progress: Callable[[int, int], object] | None = None,
+    ) -> dict[str, object]: ...
+    @overload
+    def run(
+        self,
+        cohort: Cohort,
+        directory: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        progress: Callable[[str, int, int, int], object] | None = None,
+        report: Callable[[dict[str, object]], object] | None = None,
+    ) -> dict[str, object]: ...
+    @property
+    def spec(self) -> ModelSpec: ...
 class PredictionWriter:
     """Streams one slide's tile predictions to Zarr v2 (default), HDF5 ('h5') or NPZ, as the SDK's PredictionWriter."""
     def __init__(

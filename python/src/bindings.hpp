@@ -8,11 +8,16 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "bioptimus/io/wsi/mpp.hpp"
+#ifdef BIOPTIMUS_PYTHON_WITH_WSI
+#include "bioptimus/extraction/wsi/tile_extractor.hpp"
+#endif
 #include "bioptimus/error.hpp"
 #include "bioptimus/extraction/wsi/tile_spec.hpp"
 #include "bioptimus/image/image.hpp"
@@ -46,6 +51,37 @@ void register_stain(pybind11::module_& module);
 void register_extraction(pybind11::module_& module);
 /// PredictionWriter (Zarr, HDF5, NPZ).
 void register_writers(pybind11::module_& module);
+
+/// Cohort and CohortSlide.
+void register_cohort(pybind11::module_& module);
+
+/// An MPP from None (nothing), an MPP or a number.
+/// @throws ValidationError for a number that is no MPP; a cast error for anything else.
+[[nodiscard]] std::optional<io::wsi::MPP> mpp_of(const pybind11::object& value);
+
+#ifdef BIOPTIMUS_PYTHON_WITH_WSI
+/// The SDK's TileExtractor keywords, plus the two CLAM areas (TileExtractor,
+/// TileStream and SlideInference take them alike).
+struct ExtractorArguments {
+  double mask_threshold;
+  bool segment;
+  pybind11::object mask;
+  std::optional<io::wsi::MPP> mask_mpp;
+  std::optional<double> min_tissue_area_um2;
+  std::optional<double> min_hole_area_um2;
+};
+
+/// The TileExtractorOptions those keywords ask for, for the model `model`.
+/// @throws pybind11::value_error for a mask that is not a 2-D array.
+[[nodiscard]] extraction::wsi::TileExtractorOptions extractor_options(const ExtractorArguments& arguments,
+                                                                      std::string model);
+
+/// (N, 2) int64 level-0 (x, y) of `regions`, the layout of CLAM's and TRIDENT's `coords`.
+[[nodiscard]] pybind11::array_t<std::int64_t> coords_of(std::span<const extraction::wsi::TileRegion> regions);
+
+/// TileStream.
+void register_pipeline(pybind11::module_& module);
+#endif
 
 /// A member of the Python enum `enum_name` (a str Enum created by
 /// register_specs) whose value is `value`.

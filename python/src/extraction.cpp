@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,38 +35,6 @@ using io::wsi::SlideReader;
 
 py::tuple dims_to_python(io::wsi::WSIDims dims) { return py::make_tuple(dims.width, dims.height); }
 
-// The SDK's constructor keywords, plus the two CLAM areas.
-struct ExtractorArguments {
-  double mask_threshold;
-  bool segment;
-  py::object mask;
-  std::optional<io::wsi::MPP> mask_mpp;
-  std::optional<double> min_tissue_area_um2;
-  std::optional<double> min_hole_area_um2;
-};
-
-TileExtractorOptions options_of(const ExtractorArguments& arguments, std::string model) {
-  TileExtractorOptions options{.mask_threshold = arguments.mask_threshold, .model = std::move(model)};
-  if (!arguments.mask.is_none()) {
-    const auto mask = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(arguments.mask);
-    if (!mask || mask.ndim() != 2) {
-      throw py::value_error("mask: expected a 2-D array (height, width), non-zero = tissue, got " +
-                            py::repr(arguments.mask).cast<std::string>());
-    }
-    options.mask = extraction::wsi::TissueMask(std::vector<std::uint8_t>(mask.data(), mask.data() + mask.size()),
-                                               mask.shape(1), mask.shape(0), arguments.mask_mpp);
-  }
-  if (arguments.segment && !options.mask) {
-    extraction::wsi::TissueMaskParams params;
-    params.min_tissue_area_um2 = arguments.min_tissue_area_um2.value_or(params.min_tissue_area_um2);
-    params.min_hole_area_um2 = arguments.min_hole_area_um2.value_or(params.min_hole_area_um2);
-    options.segmentation = params;
-  } else {
-    options.segmentation = std::nullopt;
-  }
-  return options;
-}
-
 // Where a picture over the slide lies, as PredictionWriter.set_thumbnail and
 // set_tissue_mask take it: {"downsample": (x, y), "mpp": float or None}.
 py::dict placement(double downsample_x, double downsample_y, std::optional<io::wsi::MPP> mpp) {
@@ -75,8 +44,9 @@ py::dict placement(double downsample_x, double downsample_y, std::optional<io::w
   return result;
 }
 
-// (N, 2) int64 level-0 (x, y), the layout of CLAM's and TRIDENT's `coords`.
-py::array_t<std::int64_t> coords_of(const std::vector<TileRegion>& regions) {
+}  // namespace
+
+py::array_t<std::int64_t> coords_of(std::span<const TileRegion> regions) {
   py::array_t<std::int64_t> coords({static_cast<py::ssize_t>(regions.size()), py::ssize_t{2}});
   auto out = coords.mutable_unchecked<2>();
   for (std::size_t i = 0; i < regions.size(); ++i) {
@@ -85,8 +55,6 @@ py::array_t<std::int64_t> coords_of(const std::vector<TileRegion>& regions) {
   }
   return coords;
 }
-
-}  // namespace
 
 void register_extraction(py::module_& module) {
   py::class_<SlideReader>(module, "SlideReader", "An open whole-slide image (OpenSlide).")
@@ -126,9 +94,9 @@ works, so use one per thread.
       .def(py::init([](const models::ModelSpec& spec, double mask_threshold, bool segment, const py::object& mask,
                        std::optional<io::wsi::MPP> mask_mpp, std::optional<double> min_tissue_area_um2,
                        std::optional<double> min_hole_area_um2) {
-             return TileExtractor(spec.tile_spec(), options_of({mask_threshold, segment, mask, mask_mpp,
-                                                                min_tissue_area_um2, min_hole_area_um2},
-                                                               spec.identity()));
+             return TileExtractor(spec.tile_spec(), extractor_options({mask_threshold, segment, mask, mask_mpp,
+                                                                       min_tissue_area_um2, min_hole_area_um2},
+                                                                      spec.identity()));
            }),
            py::arg("spec"), py::kw_only(), py::arg("mask_threshold") = 0.5, py::arg("segment") = true,
            py::arg("mask") = py::none(), py::arg("mask_mpp") = py::none(), py::arg("min_tissue_area_um2") = py::none(),
@@ -138,9 +106,9 @@ works, so use one per thread.
                        const py::object& mask, std::optional<io::wsi::MPP> mask_mpp,
                        std::optional<double> min_tissue_area_um2, std::optional<double> min_hole_area_um2,
                        std::string model) {
-             return TileExtractor(tile_spec, options_of({mask_threshold, segment, mask, mask_mpp, min_tissue_area_um2,
-                                                         min_hole_area_um2},
-                                                        std::move(model)));
+             return TileExtractor(tile_spec, extractor_options({mask_threshold, segment, mask, mask_mpp,
+                                                                min_tissue_area_um2, min_hole_area_um2},
+                                                               std::move(model)));
            }),
            py::arg("tile_spec"), py::kw_only(), py::arg("mask_threshold") = 0.5, py::arg("segment") = true,
            py::arg("mask") = py::none(), py::arg("mask_mpp") = py::none(), py::arg("min_tissue_area_um2") = py::none(),

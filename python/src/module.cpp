@@ -163,9 +163,11 @@ PYBIND11_MODULE(_core, module) {
   bioptimus::python::register_errors(module);
   bioptimus::python::register_specs(module);
   bioptimus::python::register_preprocess(module);
+  bioptimus::python::register_cohort(module);
   bioptimus::python::register_stain(module);
 #ifdef BIOPTIMUS_PYTHON_WITH_WSI
   bioptimus::python::register_extraction(module);
+  bioptimus::python::register_pipeline(module);
 #endif
 #ifdef BIOPTIMUS_PYTHON_WITH_WRITERS
   bioptimus::python::register_writers(module);

@@ -93,50 +93,24 @@ std::int32_t to_fixed(double weight) {
   return static_cast<std::int32_t>(weight < 0 ? scaled - 0.5 : scaled + 0.5);
 }
 
-// Pillow's precompute_coeffs for a full-image box: output i is centred on
-// source coordinate (i + 0.5) * scale; when shrinking, the filter is widened
-// by the scale (that is the antialiasing) and its weights are normalised to
-// sum to 1 over the source pixels that exist.
+// Pillow's precompute_coeffs for a full-image box, in fixed point.
 AxisPlan pillow_axis(std::int32_t input_size, std::int32_t output_size, Filter filter) {
+  FilterWeights weights = antialiased_filter_weights(input_size, output_size, filter);
   AxisPlan plan;
   plan.input_size = input_size;
   plan.output_size = output_size;
-  const double scale = static_cast<double>(input_size) / output_size;
-  const double filter_scale = std::max(scale, 1.0);
-  const double support = support_of(filter) * filter_scale;
-  plan.taps = static_cast<std::int32_t>(std::ceil(support)) * 2 + 1;
-  const auto outputs = static_cast<std::size_t>(output_size);
+  plan.taps = weights.taps;
   const auto taps = static_cast<std::size_t>(plan.taps);
-  plan.first.resize(outputs);
-  plan.count.resize(outputs);
-  plan.coefficients.assign(outputs * taps, 0);
-  plan.symmetric.resize(outputs);
-  std::vector<double> weights(taps);
-  for (std::int32_t i = 0; i < output_size; ++i) {
-    const double center = (i + 0.5) * scale;
-    // Pillow truncates centre +- support + 0.5 toward zero, i.e. rounds the
-    // (non-negative after clamping) bounds half up.
-    const std::int32_t lo = std::max(static_cast<std::int32_t>(center - support + 0.5), 0);
-    const std::int32_t hi = std::min(static_cast<std::int32_t>(center + support + 0.5), input_size);
-    const std::int32_t count = hi - lo;
-    double total = 0.0;
-    for (std::int32_t t = 0; t < count; ++t) {
-      const double w = evaluate(filter, (t + lo - center + 0.5) / filter_scale);
-      weights[static_cast<std::size_t>(t)] = w;
-      total += w;
-    }
-    const auto row = static_cast<std::size_t>(i) * taps;
-    for (std::int32_t t = 0; t < count; ++t) {
-      const double w =
-          total != 0.0 ? weights[static_cast<std::size_t>(t)] / total : weights[static_cast<std::size_t>(t)];
-      plan.coefficients[row + static_cast<std::size_t>(t)] = to_fixed(w);
-    }
-    plan.first[static_cast<std::size_t>(i)] = lo;
-    plan.count[static_cast<std::size_t>(i)] = count;
-    const std::int32_t* k = plan.coefficients.data() + row;
-    plan.symmetric[static_cast<std::size_t>(i)] =
-        std::equal(k, k + count / 2, std::reverse_iterator(k + count)) ? 1 : 0;
+  plan.coefficients.resize(weights.weights.size());
+  std::transform(weights.weights.begin(), weights.weights.end(), plan.coefficients.begin(), to_fixed);
+  plan.symmetric.resize(static_cast<std::size_t>(output_size));
+  for (std::size_t i = 0; i < plan.symmetric.size(); ++i) {
+    const std::int32_t* k = plan.coefficients.data() + i * taps;
+    const std::int32_t count = weights.count[i];
+    plan.symmetric[i] = std::equal(k, k + count / 2, std::reverse_iterator(k + count)) ? 1 : 0;
   }
+  plan.first = std::move(weights.first);
+  plan.count = std::move(weights.count);
   return plan;
 }
 
@@ -230,6 +204,50 @@ void check_size(Size size, const char* what) {
 
 }  // namespace
 }  // namespace detail
+
+// Output i is centred on source coordinate (i + 0.5) * scale; when shrinking,
+// the filter is widened by the scale (that is the antialiasing) and its
+// weights are normalised to sum to 1 over the source samples that exist.
+FilterWeights antialiased_filter_weights(std::int64_t input_size, std::int64_t output_size, Filter filter) {
+  detail::check_size(Size{.width = input_size, .height = 1}, "source");
+  detail::check_size(Size{.width = output_size, .height = 1}, "target");
+  if (filter == Filter::nearest) {
+    throw Error("antialiased_filter_weights: nearest has no filter weights");
+  }
+  FilterWeights result;
+  const auto in = static_cast<std::int32_t>(input_size);
+  const auto out = static_cast<std::int32_t>(output_size);
+  const double scale = static_cast<double>(in) / out;
+  const double filter_scale = std::max(scale, 1.0);
+  const double support = detail::support_of(filter) * filter_scale;
+  result.taps = static_cast<std::int32_t>(std::ceil(support)) * 2 + 1;
+  const auto taps = static_cast<std::size_t>(result.taps);
+  result.first.resize(static_cast<std::size_t>(out));
+  result.count.resize(static_cast<std::size_t>(out));
+  result.weights.assign(static_cast<std::size_t>(out) * taps, 0.0);
+  for (std::int32_t i = 0; i < out; ++i) {
+    const double center = (i + 0.5) * scale;
+    // Pillow truncates centre +- support + 0.5 toward zero, i.e. rounds the
+    // (non-negative after clamping) bounds half up.
+    const std::int32_t lo = std::max(static_cast<std::int32_t>(center - support + 0.5), 0);
+    const std::int32_t hi = std::min(static_cast<std::int32_t>(center + support + 0.5), in);
+    const std::int32_t count = hi - lo;
+    double* w = result.weights.data() + static_cast<std::size_t>(i) * taps;
+    double total = 0.0;
+    for (std::int32_t t = 0; t < count; ++t) {
+      w[t] = detail::evaluate(filter, (t + lo - center + 0.5) / filter_scale);
+      total += w[t];
+    }
+    if (total != 0.0) {
+      for (std::int32_t t = 0; t < count; ++t) {
+        w[t] /= total;
+      }
+    }
+    result.first[static_cast<std::size_t>(i)] = lo;
+    result.count[static_cast<std::size_t>(i)] = count;
+  }
+  return result;
+}
 
 ResamplePlan::ResamplePlan(Size source, Size target, Filter filter, bool antialias) {
   using detail::Method;

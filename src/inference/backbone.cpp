@@ -1,44 +1,28 @@
-// The backbone: the spec and the readout (C++20) around the LibTorch module
-// (torch_module.cpp, C++17), whose failures become BackboneErrors naming the file.
+// The backbone: the engine chosen by the weights' form, the precision decided
+// once for either engine (precision.hpp), the spec, and the Readout made once
+// from the engine's output shape.
 #include "bioptimus/inference/backbone.hpp"
 
 #include <array>
-#include <cerrno>
-#include <cstdint>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
-#include "blas.hpp"
-#include "input_file.hpp"
+#include "backend.hpp"
 #include "precision.hpp"
-#include "torch_module.hpp"
 
 namespace bioptimus::inference {
 namespace {
 
-detail::ElementType element_type(models::Precision precision) {
-  switch (precision) {
-    case models::Precision::fp16:
-      return detail::ElementType::fp16;
-    case models::Precision::bf16:
-      return detail::ElementType::bf16;
-    case models::Precision::fp32:
-      break;
-  }
-  return detail::ElementType::fp32;
+// A folder (a Hugging Face snapshot) or a .safetensors file is the native
+// engine's; anything else is taken for TorchScript.
+BackendKind backend_for(const std::filesystem::path& weights) {
+  std::error_code error;
+  return std::filesystem::is_directory(weights, error) || weights.extension() == ".safetensors"
+             ? BackendKind::native
+             : BackendKind::torchscript;
 }
-
-std::string shape_text(std::span<const std::int64_t> shape) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    text += (i == 0 ? "" : ", ") + std::to_string(shape[i]);
-  }
-  return text + "]";
-}
-
-// Two tiles, so that a model that drops or hard-codes the batch axis shows.
-constexpr std::int64_t dummy_batch = 2;
 
 // The CPU does not change while the process runs; probed once (the AMX permission is a system call).
 detail::NativeBf16 this_cpu_bf16() {
@@ -48,34 +32,43 @@ detail::NativeBf16 this_cpu_bf16() {
 
 }  // namespace
 
+// A library built without one of the engines refuses its weights by name.
+#ifndef BIOPTIMUS_INFERENCE_WITH_TORCHSCRIPT
+std::unique_ptr<detail::Backend> detail::load_torchscript(const std::filesystem::path& file, const models::ModelSpec&,
+                                                          const BackboneOptions&, PrecisionChoice) {
+  throw BackboneError(file.string() +
+                      ": taken for a TorchScript model (not a folder or a .safetensors file), but this bioptimus was "
+                      "built without LibTorch; the native engine reads a Hugging Face snapshot (model.safetensors + "
+                      "config.json)");
+}
+#endif
+#ifndef BIOPTIMUS_INFERENCE_WITH_NATIVE_ENGINE
+std::unique_ptr<detail::Backend> detail::load_native(const std::filesystem::path& weights, const models::ModelSpec&,
+                                                     const BackboneOptions&, PrecisionChoice) {
+  throw BackboneError(weights.string() +
+                      ": safetensors weights for the native engine, but this bioptimus was built without it (oneDNN "
+                      "not found); export the model as TorchScript for LibTorch");
+}
+#endif
+
 struct Backbone::State {
   std::filesystem::path file;
   models::ModelSpec spec;
-  detail::PrecisionChoice precision;
-  std::vector<std::string> warnings;
-  std::unique_ptr<detail::TorchModule> module;
+  BackendKind kind;
+  std::unique_ptr<detail::Backend> backend;
   models::Readout readout;
   std::size_t tile_size;
-  // The output, copied out of LibTorch into our element types; reused across batches.
-  std::vector<float> floats;
-  std::vector<models::Half> halves;
-  std::vector<models::BFloat16> bfloats;
 };
 
 Backbone Backbone::load(const std::filesystem::path& file, const models::ModelSpec& spec,
                         const BackboneOptions& options) {
+  const BackendKind kind = backend_for(file);
   const std::string name = file.string();
-  // LibTorch opens it by name: a FIFO would block that open forever.
-  try {
-    (void)bioptimus::detail::InputFile::open(file, {.expected = "a TorchScript file"});
-  } catch (const bioptimus::detail::InputFileError& error) {
-    throw BackboneError(name + ": cannot open the TorchScript model: " +
-                        (error.error_number() == ENOENT ? std::string("no such file") : error.reason()));
-  }
   if (options.threads < 0) {
-    throw BackboneError(name + ": threads must be 0 (LibTorch's default) or more, got " +
+    throw BackboneError(name + ": threads must be 0 (the engine's default) or more, got " +
                         std::to_string(options.threads));
   }
+  // One decision for both engines: the same spec, request and CPU give the same precision.
   const bool cuda = options.device.starts_with("cuda");
   detail::PrecisionChoice choice = [&] {
     try {
@@ -86,66 +79,18 @@ Backbone Backbone::load(const std::filesystem::path& file, const models::ModelSp
       throw BackboneError(name + ": " + e.what());
     }
   }();
-  const models::Precision precision = choice.precision;
+  std::unique_ptr<detail::Backend> backend = kind == BackendKind::native
+                                                 ? detail::load_native(file, spec, options, std::move(choice))
+                                                 : detail::load_torchscript(file, spec, options, std::move(choice));
+  models::Readout readout{spec, backend->tile_output_shape(), file.string()};
   const std::array<std::int64_t, 3> input = spec.input_shape();
-  const std::array<std::int64_t, 4> dummy_shape{dummy_batch, input[0], input[1], input[2]};
-
-  std::unique_ptr<detail::TorchModule> module;
-  detail::OutputInfo output;
-  try {
-    module = std::make_unique<detail::TorchModule>(
-        name, detail::ModuleOptions{options.device, element_type(precision), options.threads});
-    output = module->run_zeros(dummy_shape);
-  } catch (const detail::TorchError& e) {
-    switch (e.kind()) {
-      case detail::TorchError::Kind::bad_device:
-        throw BackboneError("device " + options.device + ": not a LibTorch device (cpu, cuda or cuda:N): " + e.what());
-      case detail::TorchError::Kind::no_cuda:
-        throw BackboneError("device " + options.device + ": " + e.what());
-      case detail::TorchError::Kind::not_torchscript:
-        throw BackboneError(name +
-                            ": not a TorchScript model (save one with torch.jit.trace or torch.jit.script, then "
-                            ".save()): " +
-                            e.what());
-      case detail::TorchError::Kind::newer_torch:
-        throw BackboneError(name + ": LibTorch " + detail::torch_version() +
-                            " cannot load it, it was saved by a newer torch: " + e.what() + " Export it with torch " +
-                            detail::torch_version() +
-                            " (Debian 12's python3-torch), a timm model with TIMM_FUSED_ATTN=0 (docs/inference.md, "
-                            "\"Exporting an encoder\")");
-      case detail::TorchError::Kind::failed:
-        break;
-    }
-    throw BackboneError(name + ": the model fails on a batch of zeros of shape " + shape_text(dummy_shape) + " in " +
-                        std::string{models::to_string(precision)} + " on " + options.device + ": " + e.what());
-  }
-  if (!output.not_a_tensor.empty()) {
-    throw BackboneError(name + ": the model returns a " + output.not_a_tensor +
-                        "; expected one tensor (the token sequence or the embedding)");
-  }
-  if (output.shape.size() < 2 || output.shape[0] != dummy_batch) {
-    throw BackboneError(name + ": a batch of 2 tiles gave an output of shape " + shape_text(output.shape) +
-                        "; expected the batch size first, then the output of one tile");
-  }
-  const std::vector<std::int64_t> tile_output_shape(output.shape.begin() + 1, output.shape.end());
-  models::Readout readout{spec, tile_output_shape, name};
   const auto tile_size = static_cast<std::size_t>(input[0] * input[1] * input[2]);
-  std::vector<std::string> warnings;
-  if (!cuda) {
-    if (const std::optional<std::string>& blas = detail::this_process_blas_warning()) {
-      warnings.push_back(*blas);
-    }
-  }
   return Backbone{std::make_unique<State>(State{.file = file,
                                                 .spec = spec,
-                                                .precision = std::move(choice),
-                                                .warnings = std::move(warnings),
-                                                .module = std::move(module),
+                                                .kind = kind,
+                                                .backend = std::move(backend),
                                                 .readout = std::move(readout),
-                                                .tile_size = tile_size,
-                                                .floats = {},
-                                                .halves = {},
-                                                .bfloats = {}})};
+                                                .tile_size = tile_size})};
 }
 
 Backbone::Backbone(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
@@ -155,12 +100,18 @@ Backbone::~Backbone() = default;
 
 const models::ModelSpec& Backbone::spec() const noexcept { return state_->spec; }
 const std::filesystem::path& Backbone::file() const noexcept { return state_->file; }
-models::Precision Backbone::precision() const noexcept { return state_->precision.precision; }
-const std::string& Backbone::precision_reason() const noexcept { return state_->precision.reason; }
-const std::vector<std::string>& Backbone::warnings() const noexcept { return state_->warnings; }
+models::Precision Backbone::precision() const noexcept { return state_->backend->precision(); }
+BackendKind Backbone::backend() const noexcept { return state_->kind; }
+const std::string& Backbone::precision_reason() const noexcept { return state_->backend->precision_reason(); }
+const std::vector<std::string>& Backbone::warnings() const noexcept { return state_->backend->warnings(); }
 const models::Readout& Backbone::readout() const noexcept { return state_->readout; }
 std::size_t Backbone::tile_size() const noexcept { return state_->tile_size; }
 std::size_t Backbone::embedding_size() const noexcept { return state_->readout.output_size(); }
+
+std::string Backbone::describe() const {
+  return state_->spec.identity() + " on the " + std::string{to_string(state_->kind)} +
+         " engine: " + state_->backend->describe();
+}
 
 void Backbone::embed(std::span<const float> tiles, std::span<float> embeddings) {
   State& state = *state_;
@@ -171,38 +122,7 @@ void Backbone::embed(std::span<const float> tiles, std::span<float> embeddings) 
                         std::to_string(embedding_size()) + " floats of output per tile; got " +
                         std::to_string(tiles.size()) + " and " + std::to_string(embeddings.size()));
   }
-  const std::array<std::int64_t, 3> input = state.spec.input_shape();
-  detail::OutputInfo output;
-  try {
-    output = state.module->run(tiles.data(), {static_cast<std::int64_t>(batch), input[0], input[1], input[2]});
-  } catch (const detail::TorchError& e) {
-    throw BackboneError(name + ": the model fails on a batch of " + std::to_string(batch) + " tiles: " + e.what());
-  }
-  std::vector<std::int64_t> expected_shape{static_cast<std::int64_t>(batch)};
-  const std::span<const std::int64_t> tile_shape = state.readout.input_shape();
-  expected_shape.insert(expected_shape.end(), tile_shape.begin(), tile_shape.end());
-  if (output.shape != expected_shape) {
-    throw BackboneError(name + ": a batch of " + std::to_string(batch) + " tiles gave an output of shape " +
-                        shape_text(output.shape) + "; expected " + shape_text(expected_shape) +
-                        " as at load (a model traced for one batch size?)");
-  }
-  const std::size_t elements = batch * state.readout.input_size();
-  const auto read_out = [&](auto& buffer) {
-    buffer.resize(elements);
-    state.module->copy_output(buffer.data(), elements * sizeof(buffer[0]));
-    state.readout.apply(std::span{std::as_const(buffer)}, embeddings);
-  };
-  switch (output.type) {
-    case detail::ElementType::fp16:
-      read_out(state.halves);
-      return;
-    case detail::ElementType::bf16:
-      read_out(state.bfloats);
-      return;
-    case detail::ElementType::fp32:
-      read_out(state.floats);
-      return;
-  }
+  state.backend->embed(tiles, batch, state.readout, embeddings, name);
 }
 
 }  // namespace bioptimus::inference

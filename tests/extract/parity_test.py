@@ -8,8 +8,17 @@ says), torchvision's ToTensor and Normalize, torch.jit.load of the same .pt
 and the spec's readout (CLS next to the mean of the patch tokens, the four
 register tokens left out), at the coordinates and in the order of our h5
 file. Every feature must agree within 1e-4 (fp32). Exits 77 (skipped) when
-a Python module is missing."""
+a Python module is missing.
+
+The same weights then run on the native engine, as a model's owner publishes
+them: converted to timm's state-dict names, saved as model.safetensors beside
+a timm config.json in a Hugging Face cache ($HF_HUB_CACHE), and found there
+by `extract --model` with no --weights (the spec names the repository in
+weights_source). Its features must agree with the same Python pipeline."""
+import json
+import os
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,6 +35,41 @@ except ImportError as missing:
 
 TOOL, GENERATOR, MODELS = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
 TOLERANCE = 1e-4
+
+
+def publish_as_timm(weights, spec, cache, repository):
+    """The TorchScript model's weights as a Hugging Face timm repository in `cache`, as
+    huggingface_hub lays it out: models--ORG--NAME/refs/main naming snapshots/<commit>/."""
+    import timm_vit
+
+    names = [(r"^patch_embed\.", "patch_embed.proj."), (r"^(blocks\.\d+)\.(qkv|proj)\.", r"\1.attn.\2."),
+             (r"^(blocks\.\d+)\.(fc1|fc2)\.", r"\1.mlp.\2.")]
+    state = {}
+    for name, value in torch.jit.load(str(weights)).state_dict().items():
+        for pattern, replacement in names:
+            name = re.sub(pattern, replacement, name)
+        state[name] = value
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    folder = cache / ("models--" + repository.replace("/", "--"))
+    snapshot = folder / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text(commit)
+    timm_vit.save_safetensors(state, snapshot / "model.safetensors")
+    tile = pipeline.tile_size(spec)[0]
+    model_args = {"img_size": tile, "embed_dim": 32, "depth": 2, "num_heads": 2, "mlp_ratio": 2.0, "reg_tokens": 4,
+                  "no_embed_class": True}
+    config = timm_vit.timm_config("vit_small_patch16_224", model_args, spec["mean"], spec["std"], tile)
+    (snapshot / "config.json").write_text(json.dumps(config))
+
+
+def compare(ours, theirs, coords, engine):
+    assert ours.shape == theirs.shape, (ours.shape, theirs.shape)
+    difference = np.abs(ours - theirs)
+    worst = np.unravel_index(np.argmax(difference), difference.shape)
+    print(f"{engine}: {len(coords)} tiles, max |ours - python| = {difference.max():.3g} at tile {worst[0]} "
+          f"{coords[worst[0]]}")
+    assert difference.max() <= TOLERANCE, f"{engine}: features differ by {difference.max()} > {TOLERANCE}"
 
 
 torch.set_num_threads(1)
@@ -45,9 +89,18 @@ with tempfile.TemporaryDirectory() as work:
     assert 500 < len(coords) < 2000, len(coords)
     spec = pipeline.load_spec(MODELS / "tiny-vit-reg4.yaml")
     theirs = pipeline.features(slide, coords, level, region_size, spec, torch.jit.load(str(weights)).eval())
-    assert ours.shape == theirs.shape, (ours.shape, theirs.shape)
-    difference = np.abs(ours - theirs)
-    worst = np.unravel_index(np.argmax(difference), difference.shape)
-    print(f"{len(coords)} tiles, max |ours - python| = {difference.max():.3g} at tile {worst[0]} {coords[worst[0]]}")
-    assert difference.max() <= TOLERANCE, f"features differ by {difference.max()} > {TOLERANCE}"
+    compare(ours, theirs, coords, "LibTorch")
+
+    # The native engine, the weights found in the Hugging Face cache.
+    publish_as_timm(weights, spec, work / "hub", "test-org/tiny-vit-reg4")
+    spec_file = work / "tiny-vit-reg4.yaml"
+    spec_file.write_text((MODELS / "tiny-vit-reg4.yaml").read_text() + "weights_source: test-org/tiny-vit-reg4\n")
+    run = subprocess.run([TOOL, "extract", str(slide), "--model", str(spec_file), "-o", str(work / "native"),
+                          "--threads", "2"], capture_output=True, text=True, check=False,
+                         env=dict(os.environ, HF_HUB_CACHE=str(work / "hub")))
+    assert run.returncode == 0, (run.stdout, run.stderr)
+    with h5py.File(work / "native" / "parity.h5", "r") as f:
+        native, native_coords = f["features"][:], f["coords"][:]
+    assert np.array_equal(native_coords, coords)
+    compare(native, theirs, coords, "native engine")
 print("parity_test: ok")

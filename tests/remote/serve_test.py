@@ -119,6 +119,9 @@ with running(TOOL, MODELS / "tiny-vit-reg4.yaml", MODELS / "tiny-vit-reg4.pt", "
     assert status in (200, 503), (status, body)
     server.wait_ready()
     assert server.request("GET", "/ping") == (200, None)
+    # The engine the weights chose and the precision decided, as extract says it.
+    server.wait_for_line(r"^modelspec serve: tiny-vit-reg4@1\.0\.0 on the torchscript engine, fp32 "
+                         r"\(the spec's precision \(fp32\)\)$")
 
     # One tile: the embedding torch gives, and the tile's fields echoed (ModelResponse).
     answer = expect(post(server, tile_request(pixels)), 200)

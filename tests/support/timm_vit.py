@@ -10,7 +10,8 @@ ViTs use:
 - class token, `reg_tokens` register tokens placed after it (timm's order: CLS, registers, patches);
 - `no_embed_class`: the position embedding covers the patches only and is added before the
   prefix tokens are concatenated (DINOv2 with registers); otherwise it covers the prefix tokens
-  too and is added after;
+  too and is added after; `registers_after_pos`: it covers CLS and the patches, and the registers
+  are inserted after CLS once it is added (Hugging Face transformers' Dinov2WithRegistersEmbeddings);
 - LayerScale (`init_values`: `ls1.gamma`, `ls2.gamma`);
 - the MLP: `mlp` (fc1, exact GELU, fc2) or `swiglu_packed` (timm's SwiGLUPacked: one fc1 of
   twice the hidden width, SiLU of the first half times the second half, fc2);
@@ -130,15 +131,17 @@ class VisionTransformer(nn.Module):
 
     def __init__(self, img_size=224, patch_size=16, in_chans=3, embed_dim=768, depth=12, num_heads=12,
                  mlp_ratio=4.0, qkv_bias=True, init_values=None, class_token=True, reg_tokens=0,
-                 no_embed_class=False, mlp_layer="mlp", norm_eps=1e-6, final_norm=True):
+                 no_embed_class=False, mlp_layer="mlp", norm_eps=1e-6, final_norm=True, registers_after_pos=False):
         super().__init__()
         self.grid = (img_size // patch_size, img_size // patch_size)
         self.num_prefix_tokens = (1 if class_token else 0) + reg_tokens
         self.no_embed_class = no_embed_class
+        self.registers_after_pos = registers_after_pos
         self.patch_embed = PatchEmbed(patch_size, in_chans, embed_dim)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim)) if class_token else None
         self.reg_token = nn.Parameter(torch.zeros(1, reg_tokens, embed_dim)) if reg_tokens else None
-        embed_len = self.grid[0] * self.grid[1] + (0 if no_embed_class else self.num_prefix_tokens)
+        positioned = 1 if registers_after_pos else 0 if no_embed_class else self.num_prefix_tokens
+        embed_len = self.grid[0] * self.grid[1] + positioned
         self.pos_embed = nn.Parameter(torch.randn(1, embed_len, embed_dim) * 0.02)
         self.blocks = nn.Sequential(*[
             Block(embed_dim, num_heads, mlp_ratio, qkv_bias, init_values, mlp_layer, norm_eps) for _ in range(depth)
@@ -146,8 +149,8 @@ class VisionTransformer(nn.Module):
         self.norm = nn.LayerNorm(embed_dim, eps=norm_eps) if final_norm else nn.Identity()
 
     def _pos_embed(self, x, grid):
-        pos_embed = resample_pos_embed(self.pos_embed, grid, self.grid,
-                                       0 if self.no_embed_class else self.num_prefix_tokens)
+        positioned = 1 if self.registers_after_pos else 0 if self.no_embed_class else self.num_prefix_tokens
+        pos_embed = resample_pos_embed(self.pos_embed, grid, self.grid, positioned)
         prefix = []
         if self.cls_token is not None:
             prefix.append(self.cls_token.expand(x.shape[0], -1, -1))
@@ -155,6 +158,9 @@ class VisionTransformer(nn.Module):
             prefix.append(self.reg_token.expand(x.shape[0], -1, -1))
         if self.no_embed_class:
             return torch.cat(prefix + [x + pos_embed], dim=1)
+        if self.registers_after_pos:
+            x = torch.cat([prefix[0], x], dim=1) + pos_embed
+            return torch.cat([x[:, :1]] + prefix[1:] + [x[:, 1:]], dim=1)
         return torch.cat(prefix + [x], dim=1) + pos_embed
 
     def forward(self, x):
@@ -187,15 +193,17 @@ _SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat1
 
 
 def save_safetensors(state_dict, path, dtype=torch.float32, metadata=None):
-    """Writes `state_dict` (name -> tensor) as safetensors, every tensor converted to `dtype`."""
-    header, blobs, offset = {}, [], 0
+    """Writes `state_dict` (name -> tensor) as safetensors, every tensor converted to `dtype`.
+
+    The header is made from the shapes first and the tensors are then written one at a time, so that
+    a large model is never held twice in memory."""
+    itemsize = torch.tensor([], dtype=dtype).element_size()
+    header, offset = {}, 0
     for name in sorted(state_dict):
-        tensor = state_dict[name].detach().to(dtype).contiguous().cpu()
-        raw = tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
-        header[name] = {"dtype": _SAFETENSORS_DTYPES[dtype], "shape": list(tensor.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
+        size = state_dict[name].numel() * itemsize
+        header[name] = {"dtype": _SAFETENSORS_DTYPES[dtype], "shape": list(state_dict[name].shape),
+                        "data_offsets": [offset, offset + size]}
+        offset += size
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     text = json.dumps(header, separators=(",", ":")).encode()
@@ -203,8 +211,10 @@ def save_safetensors(state_dict, path, dtype=torch.float32, metadata=None):
     with open(path, "wb") as out:
         out.write(struct.pack("<Q", len(text)))
         out.write(text)
-        for raw in blobs:
-            out.write(raw)
+        for name in sorted(state_dict):
+            tensor = state_dict[name].detach().to(dtype).contiguous().cpu()
+            if tensor.numel():
+                out.write(memoryview(tensor.view(torch.uint8).numpy()))
 
 
 def timm_config(architecture, model_args, mean, std, img_size):

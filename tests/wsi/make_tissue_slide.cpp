@@ -4,6 +4,7 @@
 //
 //   make_tissue_slide OUT.tif --size 20000x15000 [--mpp 0.25 | --no-mpp] [--appmag 40]
 //                     [--generic | --leica X,Y] [--blank | --fragments UM,UM,...] [--truth TRUTH.pgm]
+//                     [--corrupt-tile X,Y]
 //
 // The slide: a white background; five irregular tissue blobs (a textured
 // pink/purple H&E look), the fourth with a large hole; nine small round
@@ -31,6 +32,10 @@
 // openslide.bounds-*, the slide as the whole collection, and the MPP from the
 // resolution tags. The truth still covers the image alone.
 //
+// --corrupt-tile X,Y: the level-0 TIFF tile holding level-0 pixel (X, Y)
+// is written as bytes zlib cannot inflate, so the slide opens but a read of
+// that region fails (for the tests of read errors in the middle of a slide).
+//
 // The ground truth (--truth) is a binary PGM with one byte per cell of
 // cell_side x cell_side level-0 pixels: 255 tissue, 128 speck, 0 background.
 // Level-0 pixels take their cell's class exactly, so the truth is exact.
@@ -49,6 +54,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <numbers>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -238,6 +244,8 @@ struct Writer {
   std::vector<std::uint8_t> pixels = std::vector<std::uint8_t>(std::size_t{tile_side} * tile_side * 3);
   std::vector<std::uint8_t> packed = std::vector<std::uint8_t>(compressBound(tile_side * tile_side * 3));
   std::vector<std::uint8_t> white_tile = {};
+  /// --corrupt-tile: a level-0 pixel whose TIFF tile is written unreadable.
+  std::optional<std::array<std::uint32_t, 2>> corrupt = std::nullopt;
 
   bool raw(std::uint32_t index, std::uint8_t* data, std::size_t size) {
     return TIFFWriteRawTile(tiff, index, data, static_cast<tmsize_t>(size)) >= 0;
@@ -273,6 +281,15 @@ bool write_level(Writer& writer, const std::vector<std::uint8_t>& cells, std::ui
   std::uint32_t index = 0;
   for (std::uint32_t ty = 0; ty < height; ty += tile_side) {
     for (std::uint32_t tx = 0; tx < width; tx += tile_side, ++index) {
+      if (downsample == 1 && writer.corrupt && (*writer.corrupt)[0] / tile_side == tx / tile_side &&
+          (*writer.corrupt)[1] / tile_side == ty / tile_side) {
+        std::array<std::uint8_t, 64> garbage{};
+        garbage.fill(0xA5);  // a zlib header naming compression method 5: inflate refuses it
+        if (!writer.raw(index, garbage.data(), garbage.size())) {
+          return false;
+        }
+        continue;
+      }
       bool any = false;
       for (std::uint32_t y = ty; y < std::min(height, ty + tile_side) && !any;
            y += std::max(1u, cell_side / downsample)) {
@@ -377,7 +394,7 @@ int main(int argc, char** argv) {
     std::fprintf(
         stderr,
         "usage: make_tissue_slide OUT.tif [--size WxH] [--mpp MPP | --no-mpp] [--appmag X] [--generic | --leica X,Y]\n"
-        "                         [--blank | --fragments UM,UM,...] [--truth T.pgm]\n");
+        "                         [--blank | --fragments UM,UM,...] [--truth T.pgm] [--corrupt-tile X,Y]\n");
     return 2;
   }
   std::uint32_t width = 4096;
@@ -391,6 +408,7 @@ int main(int argc, char** argv) {
   std::string truth;
   std::string appmag = "40";
   std::vector<double> fragments;
+  std::optional<std::array<std::uint32_t, 2>> corrupt;
   for (int i = 2; i < argc; ++i) {
     const std::string_view argument = argv[i];
     if (argument == "--size" && i + 1 < argc) {
@@ -427,6 +445,16 @@ int main(int argc, char** argv) {
                     ? 0
                     : static_cast<std::uint32_t>(std::strtoul(offset.substr(comma + 1).c_str(), nullptr, 10));
       leica = true;
+    } else if (argument == "--corrupt-tile" && i + 1 < argc) {
+      const std::string at = argv[++i];
+      const auto comma = at.find(',');
+      if (comma == std::string::npos) {
+        std::fprintf(stderr, "make_tissue_slide: bad --corrupt-tile %s (expected X,Y)\n", at.c_str());
+        return 2;
+      }
+      corrupt = std::array<std::uint32_t, 2>{
+          static_cast<std::uint32_t>(std::strtoul(at.substr(0, comma).c_str(), nullptr, 10)),
+          static_cast<std::uint32_t>(std::strtoul(at.substr(comma + 1).c_str(), nullptr, 10))};
     } else if (argument == "--truth" && i + 1 < argc) {
       truth = argv[++i];
     } else {
@@ -461,6 +489,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   Writer writer{tiff};
+  writer.corrupt = corrupt;
   std::fill(writer.pixels.begin(), writer.pixels.end(), std::uint8_t{255});
   const std::size_t white_size = writer.deflate();
   writer.white_tile.assign(writer.packed.begin(), writer.packed.begin() + static_cast<std::ptrdiff_t>(white_size));

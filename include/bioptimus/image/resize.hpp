@@ -83,6 +83,23 @@ struct ResizeOptions {
   Rgb8 background = white;
 };
 
+/// The weights of one axis of an antialiased resampling: Pillow's
+/// `precompute_coeffs`, which torch's `interpolate(..., antialias=True)`
+/// (bilinear, bicubic) computes alike. Output sample `i` is the sum over `t` of
+/// `weights[i * taps + t]` times source sample `first[i] + t`, for `t` below
+/// `count[i]`; the weights of one output sum to 1 and are zero padded to `taps`.
+struct FilterWeights {
+  std::int32_t taps = 0;
+  std::vector<std::int32_t> first;
+  std::vector<std::int32_t> count;
+  std::vector<double> weights;
+};
+
+/// The antialiased weights from `input_size` to `output_size` samples (each in
+/// [1, 2^20]) for `filter` (not nearest). Throws bioptimus::Error otherwise.
+[[nodiscard]] FilterWeights antialiased_filter_weights(std::int64_t input_size, std::int64_t output_size,
+                                                       Filter filter);
+
 namespace detail {
 struct ResamplePlanData;
 }  // namespace detail

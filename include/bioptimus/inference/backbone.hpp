@@ -1,17 +1,22 @@
 // bioptimus/inference/backbone.hpp
 //
-// A TorchScript backbone run by LibTorch: the model a user exported with
-// torch.jit.trace or torch.jit.script, checked against its ModelSpec once at
-// load, then fed batches of preprocessed tiles and read out to the spec's
-// embedding.
+// A backbone: a model checked against its ModelSpec once at load, then fed
+// batches of preprocessed tiles and read out to the spec's embedding. The
+// weights choose the engine that runs it:
+// - a TorchScript file (.pt: what torch.jit.trace or torch.jit.script saved)
+//   runs on LibTorch;
+// - a Hugging Face timm repository as published (a snapshot folder with
+//   model.safetensors and config.json, or the .safetensors file itself) runs
+//   on the native engine (bioptimus/engine/vit_model.hpp: no Python, no
+//   TorchScript, no LibTorch).
 //
 //   const ModelSpec spec = load_spec("h0-mini.yaml");
-//   Backbone backbone = Backbone::load("h0-mini.pt", spec);       // one dummy batch checks the output shape
+//   Backbone backbone = Backbone::load(resolve_weights(spec, {}), spec);  // the local Hugging Face cache
 //   std::vector<float> embeddings(batch * backbone.embedding_size());
-//   backbone.embed(tiles, embeddings);                               // tiles: float32 NCHW, batch first
+//   backbone.embed(tiles, embeddings);                                     // tiles: float32 NCHW, batch first
 //
-// This header does not include LibTorch (slow to compile); only the target's
-// sources do.
+// This header includes neither LibTorch (slow to compile) nor oneDNN; a
+// library built without one of them refuses the weights that need it, by name.
 #ifndef BIOPTIMUS_INFERENCE_BACKBONE_HPP
 #define BIOPTIMUS_INFERENCE_BACKBONE_HPP
 
@@ -21,6 +26,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bioptimus/error.hpp"
@@ -31,42 +37,68 @@
 namespace bioptimus::inference {
 
 /// Thrown when a backbone cannot be loaded or run: a missing file, a file that
-/// is not TorchScript, a device LibTorch does not have, an error inside the
+/// is not TorchScript or safetensors, weights that do not fit their
+/// architecture, a device the engine does not have, an error inside the
 /// model. The message names the file.
 class BIOPTIMUS_VISIBLE_TYPE BackboneError : public Error {
  public:
   using Error::Error;
 };
 
-/// Where and how a backbone runs.
-struct BackboneOptions {
-  /// A LibTorch device string: "cpu", "cuda" or "cuda:N".
-  std::string device = "cpu";
-  /// The precision to run in; nothing is auto: the spec's precision on a
-  /// CUDA device; on the CPU, an fp16 or bf16 spec runs in bf16 where the CPU
-  /// has a native bf16 unit (AVX512-BF16 or AMX-BF16) and in fp32 elsewhere
-  /// (emulated bf16 is slower than fp32), an fp32 spec in fp32. bf16 on the
-  /// CPU is autocast, as torch.autocast("cpu", torch.bfloat16): matrix
-  /// products and convolutions in bf16, the weights kept in fp32. fp16 does
-  /// not run on the CPU (LibTorch's CPU autocast has bfloat16 only).
-  std::optional<models::Precision> precision = std::nullopt;
-  /// LibTorch's intra-op threads (OpenMP, which OpenBLAS's OpenMP build
-  /// shares), set in the thread that runs embed(); 0 leaves LibTorch's
-  /// default (which may be 1 core on a virtual machine).
-  int threads = 0;
+/// The engine a backbone runs on.
+enum class BackendKind {
+  torchscript,  ///< LibTorch, from a TorchScript file
+  native,       ///< the native engine, from safetensors and config.json
 };
 
-/// A loaded TorchScript model and the Readout that turns its output into the
-/// spec's embedding. Movable, not copyable; embed() is for one thread at a time.
+/// "torchscript", "native".
+[[nodiscard]] constexpr std::string_view to_string(BackendKind kind) noexcept {
+  return kind == BackendKind::native ? "native" : "torchscript";
+}
+
+/// Where and how a backbone runs.
+struct BackboneOptions {
+  /// A LibTorch device string: "cpu", "cuda" or "cuda:N". The native engine runs on "cpu" only.
+  std::string device = "cpu";
+  /// The precision to run in, decided alike for both engines; nothing is
+  /// auto: the spec's precision on a CUDA device; on the CPU, an fp16 or bf16
+  /// spec runs in bf16 where the CPU has a native bf16 unit (AVX512-BF16 or
+  /// AMX-BF16) and in fp32 elsewhere (emulated bf16 is slower than fp32), an
+  /// fp32 spec in fp32. fp16 does not run on the CPU. bf16 on LibTorch is
+  /// autocast, as torch.autocast("cpu", torch.bfloat16): matrix products and
+  /// convolutions in bf16, the weights kept in fp32; on the native engine,
+  /// the matrix products in bf16 with fp32 accumulation, LayerNorm, softmax
+  /// and attention in fp32, and where oneDNN has no bf16 matrix product (a
+  /// CPU without AVX-512) it runs fp32 and precision_reason() says so.
+  std::optional<models::Precision> precision = std::nullopt;
+  /// Threads: LibTorch's intra-op threads (OpenMP, which OpenBLAS's OpenMP
+  /// build shares), set in the thread that runs embed(), or the native
+  /// engine's threads for a batch; 0 leaves LibTorch's default (which may be
+  /// 1 core on a virtual machine), or OpenMP's for the native engine.
+  int threads = 0;
+  /// For the native engine: timm.create_model keyword arguments as a JSON
+  /// object, what a model card passes in code beyond config.json (the engine
+  /// knows the registry's cards by their weights_source).
+  std::string create_model_args = {};
+};
+
+/// A loaded model and the Readout that turns its output into the spec's
+/// embedding. Movable, not copyable; embed() is for one thread at a time.
 /// (Its library is built with hidden visibility; this class is its interface.)
 class BIOPTIMUS_VISIBLE_TYPE Backbone {
  public:
-  /// Loads `file`, moves it to the device and precision of `options`, and
-  /// runs one dummy batch to check its output shape against `spec`.
-  /// @throws BackboneError when the file is missing or is not TorchScript
-  ///   (or needs a newer LibTorch: the message says which operator or format
-  ///   version), or the device is unavailable, or the precision does not run
-  ///   on it, or the model fails on the dummy batch;
+  /// Loads `file` on the engine its form calls for: a folder or a
+  /// .safetensors file on the native engine (which checks every tensor
+  /// against the architecture config.json describes), anything else as
+  /// TorchScript on LibTorch (moved to the device and precision of `options`,
+  /// one dummy batch checking its output shape). Then checks the output
+  /// against `spec`.
+  /// @throws BackboneError when the file is missing or is not TorchScript or
+  ///   safetensors (or this library was built without the engine it needs,
+  ///   or a TorchScript file needs a newer LibTorch: the message says which
+  ///   operator or format version), the weights do not fit their architecture
+  ///   or the spec, the device is unavailable, the precision does not run on
+  ///   it, or the model fails on the dummy batch;
   ///   models::ReadoutError (naming the file and the spec field) when its
   ///   output does not fit the spec.
   [[nodiscard]] static Backbone load(const std::filesystem::path& file, const models::ModelSpec& spec,
@@ -85,11 +117,17 @@ class BIOPTIMUS_VISIBLE_TYPE Backbone {
   /// The precision it runs in.
   [[nodiscard]] models::Precision precision() const noexcept;
   /// Why it runs in precision(), in words for a log ("the spec asks for fp16;
-  /// this CPU has no native bf16 (AVX512-BF16 or AMX-BF16), ...: fp32").
+  /// this CPU has no native bf16 (AVX512-BF16 or AMX-BF16), ...: fp32"), and
+  /// any fallback of the engine's ("bf16 requested, but oneDNN runs no bf16
+  /// matrix product on this CPU ...: running fp32").
   [[nodiscard]] const std::string& precision_reason() const noexcept;
   /// What on this machine makes the backbone slower than it could be, each
   /// with how to fix it (a reference BLAS behind LibTorch); usually empty.
   [[nodiscard]] const std::vector<std::string>& warnings() const noexcept;
+  /// The engine it runs on.
+  [[nodiscard]] BackendKind backend() const noexcept;
+  /// A few lines for the user: the engine, the model, the precision.
+  [[nodiscard]] std::string describe() const;
   /// How its output becomes the embedding.
   [[nodiscard]] const models::Readout& readout() const noexcept;
   /// Floats of one tile's input: the product of spec().input_shape().

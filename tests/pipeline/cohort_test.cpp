@@ -1,27 +1,28 @@
 // The cohort manifest reader: what it accepts, and the exact located message
-// for each mistake a user makes.
+// for each mistake a user makes; a run over a cohort and what it reports.
+#include <sys/stat.h>
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bioptimus/models/registry.hpp"
-#include "manifest.hpp"
+#include "bioptimus/pipeline/cohort.hpp"
 #include "temp_dir.hpp"
 
 namespace {
 
-using bioptimus::apps::ManifestEntry;
-using bioptimus::apps::parse_manifest;
-using bioptimus::apps::read_manifest;
 using bioptimus::io::wsi::MPP;
 using bioptimus::models::ConfigError;
+using bioptimus::pipeline::Cohort;
+using bioptimus::pipeline::CohortSlide;
 using bioptimus::testing::TempDir;
 
 // Every diagnostic of a manifest that must fail, as printed.
 std::vector<std::string> errors_of(const TempDir& dir, const std::string& text) {
   try {
-    (void)parse_manifest(text, "cohort.csv", dir.path());
+    (void)Cohort::parse(text, "cohort.csv", dir.path());
   } catch (const ConfigError& error) {
     std::vector<std::string> lines;
     for (const auto& diagnostic : error.diagnostics()) {
@@ -47,7 +48,7 @@ TEST_CASE("A manifest: columns in any order, defaults, quotes, CRLF, blank lines
       ",\"b c.tif\",patient-7\r\n"
       ",\"" +
       absolute + "\",\"again\"\r\n";
-  const std::vector<ManifestEntry> slides = parse_manifest(text, "cohort.csv", dir.path());
+  const std::vector<CohortSlide> slides = Cohort::parse(text, "cohort.csv", dir.path()).slides();
   REQUIRE(slides.size() == 3);
   CHECK(slides[0].slide_path == dir.path() / "a.svs");
   CHECK(slides[0].slide_id == "a");
@@ -67,10 +68,10 @@ TEST_CASE("A manifest file: relative paths against its folder", "[manifest]") {
   std::filesystem::create_directory(dir.path() / "scans");
   (void)dir.write("scans/x.svs", "");
   const auto file = dir.write("scans/cohort.csv", "slide_path\nx.svs\n");
-  const std::vector<ManifestEntry> slides = read_manifest(file);
+  const std::vector<CohortSlide> slides = Cohort::read(file).slides();
   REQUIRE(slides.size() == 1);
   CHECK(slides[0].slide_path == dir.path() / "scans" / "x.svs");
-  REQUIRE_THROWS_WITH(read_manifest(dir.path() / "none.csv"),
+  REQUIRE_THROWS_WITH(Cohort::read(dir.path() / "none.csv"),
                       (dir.path() / "none.csv").string() + ": error: cannot open: No such file or directory");
 }
 
@@ -119,12 +120,43 @@ TEST_CASE("Manifest errors: duplicate file stems without slide_id", "[manifest]"
 }
 
 TEST_CASE("A slide_id is a plain file name", "[manifest]") {
-  CHECK(bioptimus::apps::is_valid_slide_id("TCGA-A1.0001_x"));
-  CHECK_FALSE(bioptimus::apps::is_valid_slide_id(""));
-  CHECK_FALSE(bioptimus::apps::is_valid_slide_id(".hidden"));
-  CHECK_FALSE(bioptimus::apps::is_valid_slide_id("a/b"));
-  CHECK_FALSE(bioptimus::apps::is_valid_slide_id("a b"));
-  CHECK_FALSE(bioptimus::apps::is_valid_slide_id("caf\xC3\xA9"));
+  CHECK(bioptimus::pipeline::is_valid_slide_id("TCGA-A1.0001_x"));
+  CHECK_FALSE(bioptimus::pipeline::is_valid_slide_id(""));
+  CHECK_FALSE(bioptimus::pipeline::is_valid_slide_id(".hidden"));
+  CHECK_FALSE(bioptimus::pipeline::is_valid_slide_id("a/b"));
+  CHECK_FALSE(bioptimus::pipeline::is_valid_slide_id("a b"));
+  CHECK_FALSE(bioptimus::pipeline::is_valid_slide_id("caf\xC3\xA9"));
+}
+
+// Issue 22, class 8: values that cannot work are located errors before any slide runs.
+TEST_CASE("Manifest errors: NUL bytes, a FIFO or a directory as a slide, slide ids over 200 bytes", "[manifest]") {
+  const TempDir dir;
+  (void)dir.write("a.svs", "");
+  REQUIRE(::mkfifo((dir.path() / "fifo.svs").c_str(), 0600) == 0);
+  std::filesystem::create_directory(dir.path() / "folder.svs");
+  const std::string long_stem(201, 's');
+  (void)dir.write(long_stem + ".svs", "");
+  using namespace std::string_literals;
+  CHECK(errors_of(dir, "slide_path,slide_id\na.svs,x\0y\nfifo.svs,\nfolder.svs,\n"s + long_stem + ".svs,\na.svs," +
+                           std::string(201, 'i') + "\na.svs," + std::string(200, 'i') + "\n") ==
+        std::vector<std::string>{
+            "cohort.csv:2:7: error: slide_id: expected text without a NUL byte, got \"x\\x00y\"",
+            "cohort.csv:3:1: error: slide_path: expected a slide file, got a FIFO (named pipe)",
+            "cohort.csv:4:1: error: slide_path: expected a slide file, got a directory",
+            "cohort.csv:5:1: error: slide_path: the file stem is 201 bytes, at most 200 name the output files; give "
+            "a slide_id column",
+            "cohort.csv:6:7: error: slide_id: expected at most 200 bytes (it names the output files), got 201",
+        });
+  CHECK(bioptimus::pipeline::is_valid_slide_id(std::string(200, 'i')));
+  CHECK_FALSE(bioptimus::pipeline::is_valid_slide_id(std::string(201, 'i')));
+}
+
+TEST_CASE("A manifest that is a FIFO is refused, not waited on", "[manifest]") {
+  const TempDir dir;
+  const std::filesystem::path fifo = dir.path() / "cohort.csv";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  REQUIRE_THROWS_WITH(Cohort::read(fifo),
+                      fifo.string() + ": error: expected a manifest (a CSV file), got a FIFO (named pipe)");
 }
 
 TEST_CASE("Manifest errors: header and CSV syntax", "[manifest]") {
@@ -148,4 +180,69 @@ TEST_CASE("Manifest errors: header and CSV syntax", "[manifest]") {
             "cohort.csv:3:2: error: a quote (\") inside an unquoted field; quote the whole field",
             "cohort.csv:4:1: error: this quoted field has no closing quote (\")",
         });
+}
+
+TEST_CASE("A cohort run: every slide in order, failures reported and the rest still run, the totals", "[cohort]") {
+  using bioptimus::pipeline::SlideReport;
+  using bioptimus::pipeline::SlideResult;
+  using bioptimus::pipeline::SlideStatus;
+  const Cohort cohort({{"a.svs", "a", std::nullopt, 0},
+                       {"b.svs", "b", MPP{0.25}, 0},
+                       {"c.svs", "c", std::nullopt, 0},
+                       {"d.svs", "d", std::nullopt, 0}});
+  std::vector<std::string> reported;
+  const auto summary = cohort.run(
+      [](const CohortSlide& slide, std::size_t index) -> SlideResult {
+        if (slide.slide_id == "b") {
+          throw std::runtime_error("b.svs: cannot open slide");
+        }
+        if (slide.slide_id == "c") {
+          return {.status = SlideStatus::skipped, .output = "out/c.h5"};
+        }
+        return {.tiles = static_cast<std::int64_t>(10 * (index + 1)), .model_seconds = 0.5, .output = "out/x.h5"};
+      },
+      [&](const SlideReport& report) {
+        CHECK(report.seconds >= 0);
+        reported.push_back(std::to_string(report.index) + " " + report.slide.slide_id + " " +
+                           std::string(to_string(report.result.status)) + " " + std::to_string(report.result.tiles) +
+                           " " + report.error);
+      });
+  CHECK(reported == std::vector<std::string>{"0 a ok 10 ", "1 b failed 0 b.svs: cannot open slide", "2 c skipped 0 ",
+                                             "3 d ok 40 "});
+  CHECK(summary.slides == 4);
+  CHECK(summary.failed == 1);
+  CHECK(summary.skipped == 1);
+  CHECK(summary.tiles == 50);
+  CHECK(summary.model_seconds == 1.0);
+}
+
+TEST_CASE("A cohort run: a slide whose work throws what is not a std::exception fails alone", "[cohort]") {
+  using bioptimus::pipeline::SlideReport;
+  using bioptimus::pipeline::SlideResult;
+  using bioptimus::pipeline::SlideStatus;
+  const Cohort cohort({{"a.svs", "a", std::nullopt, 0}, {"b.svs", "b", std::nullopt, 0}});
+  std::vector<std::string> reported;
+  bool rethrown = false;
+  const auto summary = cohort.run(
+      [](const CohortSlide& slide, std::size_t) -> SlideResult {
+        if (slide.slide_id == "a") {
+          throw 7;
+        }
+        return {.tiles = 3};
+      },
+      [&](const SlideReport& report) {
+        reported.push_back(report.slide.slide_id + " " + std::string(to_string(report.result.status)) + " " +
+                           report.error);
+        if (report.exception) {
+          try {
+            std::rethrow_exception(report.exception);
+          } catch (int value) {
+            rethrown = value == 7;
+          }
+        }
+      });
+  CHECK(reported == std::vector<std::string>{"a failed an error of unknown type", "b ok "});
+  CHECK(rethrown);
+  CHECK(summary.failed == 1);
+  CHECK(summary.tiles == 3);
 }
