@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
-#include <map>
 #include <set>
 #include <span>
 
@@ -32,17 +31,10 @@ std::vector<std::string> output_names(const pipeline::CohortSlide& slide, const 
 }
 
 void check_distinct_outputs(const pipeline::Cohort& slides, const std::vector<std::string>& suffixes) {
-  std::map<std::string, const pipeline::CohortSlide*, std::less<>> writer_of;
-  for (const pipeline::CohortSlide& slide : slides) {
-    for (std::string& name : output_names(slide, suffixes)) {
-      const auto [first, inserted] = writer_of.emplace(std::move(name), &slide);
-      if (!inserted) {
-        throw Error(first->second->slide_path.string() + " and " + slide.slide_path.string() + " would both write " +
-                    first->first +
-                    "; give the slides distinct names (a manifest with a slide_id column, or one run per slide "
-                    "with --slide-id)");
-      }
-    }
+  if (const std::optional<std::string> problem = pipeline::shared_output_problem(slides.slides(), suffixes)) {
+    throw Error(*problem +
+                "; give the slides distinct names (a manifest with a slide_id column, or one run per slide with "
+                "--slide-id)");
   }
 }
 

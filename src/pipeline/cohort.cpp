@@ -239,6 +239,21 @@ std::optional<std::string> slide_id_length_problem(std::string_view id) {
          std::to_string(id.size());
 }
 
+std::optional<std::string> shared_output_problem(const std::vector<CohortSlide>& slides,
+                                                 const std::vector<std::string>& suffixes) {
+  std::map<std::string, const CohortSlide*, std::less<>> writer_of;
+  for (const CohortSlide& slide : slides) {
+    for (const std::string& suffix : suffixes) {
+      const auto [first, inserted] = writer_of.emplace(slide.slide_id + suffix, &slide);
+      if (!inserted) {
+        return first->second->slide_path.string() + " and " + slide.slide_path.string() + " would both write " +
+               first->first;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 Cohort Cohort::parse(std::string_view text, const std::string& source, const std::filesystem::path& base_directory) {
   std::vector<Diagnostic> diagnostics;
   CsvReader reader{text, source, diagnostics};
@@ -404,11 +419,6 @@ CohortSummary Cohort::run(const std::function<SlideResult(const CohortSlide&, st
     } catch (const std::exception& failure) {
       result = SlideResult{.status = SlideStatus::failed};
       error = failure.what();
-      exception = std::current_exception();
-    } catch (...) {
-      // Whatever a slide's work throws is that slide's failure, not the run's.
-      result = SlideResult{.status = SlideStatus::failed};
-      error = "an error of unknown type";
       exception = std::current_exception();
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();

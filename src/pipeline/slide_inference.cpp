@@ -168,6 +168,11 @@ SlideInferenceResult SlideInference::run(const std::filesystem::path& path, cons
 
 CohortSummary SlideInference::run(const Cohort& cohort, const std::filesystem::path& directory,
                                   const CohortInferenceOptions& options) {
+  // Before any slide is read: the second slide would skip (or overwrite) the first's file.
+  if (const std::optional<std::string> problem =
+          shared_output_problem(cohort.slides(), {"." + std::string(writers::extension(options_.writer.format))})) {
+    throw Error(*problem + "; give the slides distinct slide_ids");
+  }
   std::filesystem::create_directories(directory);
   const auto embed_slide = [&](const CohortSlide& slide, std::size_t index) {
     if (options.check) {

@@ -216,33 +216,36 @@ TEST_CASE("A cohort run: every slide in order, failures reported and the rest st
   CHECK(summary.model_seconds == 1.0);
 }
 
-TEST_CASE("A cohort run: a slide whose work throws what is not a std::exception fails alone", "[cohort]") {
+TEST_CASE("A cohort run: the exception of a failed slide is kept; what is not a std::exception ends the run",
+          "[cohort]") {
   using bioptimus::pipeline::SlideReport;
   using bioptimus::pipeline::SlideResult;
-  using bioptimus::pipeline::SlideStatus;
   const Cohort cohort({{"a.svs", "a", std::nullopt, 0}, {"b.svs", "b", std::nullopt, 0}});
+  bool kept = false;
+  (void)cohort.run([](const CohortSlide&, std::size_t) -> SlideResult { throw std::out_of_range("a.svs: level 9"); },
+                   [&](const SlideReport& report) {
+                     try {
+                       std::rethrow_exception(report.exception);
+                     } catch (const std::out_of_range& error) {
+                       kept = report.error == error.what();
+                     }
+                   });
+  CHECK(kept);
   std::vector<std::string> reported;
-  bool rethrown = false;
-  const auto summary = cohort.run(
-      [](const CohortSlide& slide, std::size_t) -> SlideResult {
-        if (slide.slide_id == "a") {
-          throw 7;
-        }
-        return {.tiles = 3};
-      },
-      [&](const SlideReport& report) {
-        reported.push_back(report.slide.slide_id + " " + std::string(to_string(report.result.status)) + " " +
-                           report.error);
-        if (report.exception) {
-          try {
-            std::rethrow_exception(report.exception);
-          } catch (int value) {
-            rethrown = value == 7;
-          }
-        }
-      });
-  CHECK(reported == std::vector<std::string>{"a failed an error of unknown type", "b ok "});
-  CHECK(rethrown);
-  CHECK(summary.failed == 1);
-  CHECK(summary.tiles == 3);
+  CHECK_THROWS_AS(cohort.run([](const CohortSlide&, std::size_t) -> SlideResult { throw 7; },
+                             [&](const SlideReport& report) { reported.push_back(report.slide.slide_id); }),
+                  int);
+  CHECK(reported.empty());
+}
+
+TEST_CASE("Outputs two slides would share: the first pair, naming both paths", "[cohort]") {
+  using bioptimus::pipeline::shared_output_problem;
+  const std::vector<CohortSlide> slides{{"a/s1.svs", "s1", std::nullopt, 0},
+                                        {"b/s1_patches.svs", "s1_patches", std::nullopt, 0},
+                                        {"c/s2.svs", "s2", std::nullopt, 0}};
+  CHECK_FALSE(shared_output_problem(slides, {".h5", ".png"}).has_value());
+  CHECK(shared_output_problem(slides, {"_patches.h5", ".h5"}) ==
+        std::optional<std::string>{"a/s1.svs and b/s1_patches.svs would both write s1_patches.h5"});
+  CHECK(shared_output_problem({slides[2], slides[2]}, {".npz"}) ==
+        std::optional<std::string>{"c/s2.svs and c/s2.svs would both write s2.npz"});
 }

@@ -62,6 +62,13 @@ inline constexpr std::size_t max_slide_id_bytes = 200;
 /// a slide id too long; nothing for one that is not.
 [[nodiscard]] std::optional<std::string> slide_id_length_problem(std::string_view id);
 
+/// "A.svs and B.svs would both write NAME", for the first two slides of
+/// `slides` whose outputs (their slide_id followed by each of `suffixes`:
+/// ".h5", "_patches.h5", ".png") share a file; nothing when none do. A cohort
+/// from a list may hold two slides of one file stem, or one file twice.
+[[nodiscard]] std::optional<std::string> shared_output_problem(const std::vector<CohortSlide>& slides,
+                                                               const std::vector<std::string>& suffixes);
+
 /// What a slide came to in a cohort run.
 enum class SlideStatus : std::uint8_t { ok, skipped, failed };
 
@@ -100,7 +107,8 @@ struct SlideReport {
   /// Wall time of the slide's work.
   double seconds;
   std::string error;
-  /// What the failed work threw, for a caller that tells failures apart; null otherwise.
+  /// The std::exception the failed work threw, for a caller that tells
+  /// failures apart; null otherwise.
   std::exception_ptr exception = nullptr;
 };
 
@@ -141,9 +149,10 @@ class Cohort {
   [[nodiscard]] auto begin() const noexcept { return slides_.begin(); }
   [[nodiscard]] auto end() const noexcept { return slides_.end(); }
 
-  /// Runs `work` on every slide in order. A slide whose work throws
-  /// (anything) is reported failed and the others still run. `report`,
-  /// when given, is called after each slide.
+  /// Runs `work` on every slide in order. A slide whose work throws a
+  /// std::exception is reported failed and the others still run; anything
+  /// else ends the run (a caller's way to stop it: the Python bindings carry
+  /// a callback's exception so). `report`, when given, is called after each slide.
   CohortSummary run(const std::function<SlideResult(const CohortSlide&, std::size_t index)>& work,
                     const std::function<void(const SlideReport&)>& report = {}) const;
 

@@ -150,6 +150,8 @@ class SlideInference {
   /// Every slide of `cohort` into DIRECTORY/<slide_id>.<h5|npz|zarr> (the
   /// directory is made first); a slide whose file exists is skipped unless
   /// `overwrite`. A slide that fails is reported and the others still run.
+  /// @throws Error before any slide is read when two slides would write one
+  ///   file (shared_output_problem).
   CohortSummary run(const Cohort& cohort, const std::filesystem::path& directory,
                     const CohortInferenceOptions& options = {});
 
