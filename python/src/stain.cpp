@@ -88,8 +88,8 @@ py::array_t<std::uint8_t> normalize(const StainNormalizer& self, const py::handl
     converted.emplace(image::to_rgb8(views[0]));
   }
   const image::ImageView tile = converted ? converted->view() : views[0];
-  py::array_t<std::uint8_t> out({static_cast<py::ssize_t>(tile.height), static_cast<py::ssize_t>(tile.width),
-                                 py::ssize_t{3}});
+  py::array_t<std::uint8_t> out(
+      {static_cast<py::ssize_t>(tile.height), static_cast<py::ssize_t>(tile.width), py::ssize_t{3}});
   {
     const py::gil_scoped_release release;
     // One scratch per thread, kept: nothing is allocated per tile.
