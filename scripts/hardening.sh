@@ -10,17 +10,17 @@
 # tests/data/engine/seeds), and of the tool's .npy header parser and the library's cohort manifest reader (from
 # their few seeds in fuzz/seeds/). Exits non-zero on any failure.
 #
-#   BIOPTIMUS_FUZZ_SECONDS         fuzzing time per YAML target (default 20: CI's time budget)
-#   BIOPTIMUS_ENGINE_FUZZ_SECONDS  fuzzing time per engine target (default 15: CI's time budget)
-#   BIOPTIMUS_FUZZ_INPUT_SECONDS   fuzzing time per input-file target (default 15: CI's time budget)
+#   BIOPTIMUS_FUZZ_SECONDS         fuzzing time per YAML target (default 12: CI's time budget)
+#   BIOPTIMUS_ENGINE_FUZZ_SECONDS  fuzzing time per engine target (default 10: CI's time budget)
+#   BIOPTIMUS_FUZZ_INPUT_SECONDS   fuzzing time per input-file target (default 10: CI's time budget)
 #   BIOPTIMUS_HARDENING            steps to run (default "asan tsan fuzz")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
-fuzz_seconds=${BIOPTIMUS_FUZZ_SECONDS:-20}
-engine_fuzz_seconds=${BIOPTIMUS_ENGINE_FUZZ_SECONDS:-15}
-input_fuzz_seconds=${BIOPTIMUS_FUZZ_INPUT_SECONDS:-15}
+fuzz_seconds=${BIOPTIMUS_FUZZ_SECONDS:-12}
+engine_fuzz_seconds=${BIOPTIMUS_ENGINE_FUZZ_SECONDS:-10}
+input_fuzz_seconds=${BIOPTIMUS_FUZZ_INPUT_SECONDS:-10}
 steps=${BIOPTIMUS_HARDENING:-asan tsan fuzz}
 timings=()
 work=""
