@@ -6,18 +6,21 @@
 # streams created and destroyed mid-way) under ThreadSanitizer, and bounded libFuzzer runs of the YAML loader (any bytes end
 # in a spec or a ConfigError), of the round trip (every accepted spec
 # survives to_yaml -> parse_spec and to_json) and of the mega-tile spec decoder, from a seed corpus of every
-# config and test fixture, and of the native engine's inputs (safetensors files and timm config.json, from
-# tests/data/engine/seeds). Exits non-zero on any failure.
+# config and test fixture, of the native engine's inputs (safetensors files and timm config.json, from
+# tests/data/engine/seeds), and of the tool's .npy header parser and the library's cohort manifest reader (from
+# their few seeds in fuzz/seeds/). Exits non-zero on any failure.
 #
-#   BIOPTIMUS_FUZZ_SECONDS         fuzzing time per YAML target (default 20: CI's time budget)
-#   BIOPTIMUS_ENGINE_FUZZ_SECONDS  fuzzing time per engine target (default 15: CI's time budget)
+#   BIOPTIMUS_FUZZ_SECONDS         fuzzing time per YAML target (default 12: CI's time budget)
+#   BIOPTIMUS_ENGINE_FUZZ_SECONDS  fuzzing time per engine target (default 10: CI's time budget)
+#   BIOPTIMUS_FUZZ_INPUT_SECONDS   fuzzing time per input-file target (default 10: CI's time budget)
 #   BIOPTIMUS_HARDENING            steps to run (default "asan tsan fuzz")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
-fuzz_seconds=${BIOPTIMUS_FUZZ_SECONDS:-20}
-engine_fuzz_seconds=${BIOPTIMUS_ENGINE_FUZZ_SECONDS:-15}
+fuzz_seconds=${BIOPTIMUS_FUZZ_SECONDS:-12}
+engine_fuzz_seconds=${BIOPTIMUS_ENGINE_FUZZ_SECONDS:-10}
+input_fuzz_seconds=${BIOPTIMUS_FUZZ_INPUT_SECONDS:-10}
 steps=${BIOPTIMUS_HARDENING:-asan tsan fuzz}
 timings=()
 work=""
@@ -60,11 +63,17 @@ fuzz() {
   for fuzzer in safetensors_fuzzer config_json_fuzzer; do
     fuzz_target "$fuzzer" "$engine_fuzz_seconds" fuzz/json.dict tests/data/engine/seeds/*
   done
+  # The input-file parsers (issue 22): small formats with a few seeds each, no dictionary.
+  fuzz_target npy_header_fuzzer "$input_fuzz_seconds" "" fuzz/seeds/npy/*
+  fuzz_target manifest_fuzzer "$input_fuzz_seconds" "" fuzz/seeds/manifest/*
 }
 
-# fuzz_target NAME SECONDS DICTIONARY SEED...: runs build/fuzz/fuzz/NAME for SECONDS on its own copy of the seeds.
+# fuzz_target NAME SECONDS DICTIONARY SEED...: runs build/fuzz/fuzz/NAME for SECONDS on its own copy of the seeds
+# (DICTIONARY "" for none).
 fuzz_target() {
   local fuzzer=$1 seconds=$2 dictionary=$3 status=0
+  local options=()
+  [[ -z $dictionary ]] || options=(-dict="$dictionary")
   shift 3
   # Each target grows its own copy of the seeds.
   mkdir -p "$work/$fuzzer"
@@ -72,7 +81,7 @@ fuzz_target() {
   echo "--- ${fuzzer} for ${seconds} s"
   ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-    "build/fuzz/fuzz/$fuzzer" -dict="$dictionary" -max_total_time="$seconds" -rss_limit_mb=2048 \
+    "build/fuzz/fuzz/$fuzzer" "${options[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 \
     -timeout=10 -print_final_stats=1 -artifact_prefix="$work/artifacts/${fuzzer}-" "$work/$fuzzer" || status=$?
   if ((status != 0)) || [[ -n $(ls -A "$work/artifacts") ]]; then
     mkdir -p build/fuzz/artifacts
@@ -89,7 +98,7 @@ for name in $steps; do
     asan) step "asan: whole test suite, ASan + UBSan" preset_suite asan ;;
     tsan) step "tsan: concurrency tests (the registry, the model server and remote backend, TileStream), ThreadSanitizer" preset_suite tsan ;;
     fuzz)
-      step "fuzz: parse_spec_fuzzer, roundtrip_fuzzer, parse_megatile_spec_fuzzer, safetensors_fuzzer and config_json_fuzzer (${fuzz_seconds} s each, the engine's ${engine_fuzz_seconds} s)" fuzz
+      step "fuzz: parse_spec_fuzzer, roundtrip_fuzzer, parse_megatile_spec_fuzzer, safetensors_fuzzer, config_json_fuzzer, npy_header_fuzzer and manifest_fuzzer (${fuzz_seconds} s each, the engine's ${engine_fuzz_seconds} s, the input files' ${input_fuzz_seconds} s)" fuzz
       ;;
     *)
       echo "hardening: unknown step ${name} (expected asan, tsan or fuzz)" >&2

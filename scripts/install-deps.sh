@@ -17,6 +17,8 @@ packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libyaml-cpp-
           libcpp-httplib-dev wrk python3-fastapi python3-uvicorn curl
           # The Zarr writer (libblosc) and the reader its tests and benchmark compare with.
           libblosc-dev python3-zarr
+          # tests/adversarial: the system calls of a write (O_EXCL, fsync, rename).
+          strace
           # The Python module (python/) and its tests.
           python3-dev pybind11-dev python3-pybind11 python3-pytest python3-venv python3-setuptools python3-wheel
           # The cohort workflow (workflows/cohort) and its one-node Slurm test.

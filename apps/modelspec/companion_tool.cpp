@@ -10,6 +10,8 @@
 #include <system_error>
 #include <vector>
 
+#include "bioptimus/detail/text.hpp"
+
 namespace bioptimus::apps {
 
 int exec_companion_tool(std::string_view name, std::string_view from_bindir, char** argv) {
@@ -23,12 +25,14 @@ int exec_companion_tool(std::string_view name, std::string_view from_bindir, cha
   for (const std::filesystem::path& tool : candidates) {
     if (::access(tool.c_str(), X_OK) == 0) {
       ::execv(tool.c_str(), argv);
-      fmt::print(stderr, "modelspec: cannot run {}: {}\n", tool.string(), std::strerror(errno));
+      fmt::print(stderr, "modelspec: cannot run {}: {}\n", detail::escape_controls(tool.string()),
+                 std::strerror(errno));
       return 1;
     }
   }
-  fmt::print(stderr, "modelspec: this command runs in {}, which is neither beside {} nor at {}\n", name, self.string(),
-             (self.parent_path() / from_bindir).string());
+  fmt::print(stderr, "modelspec: this command runs in {}, which is neither beside {} nor at {}\n", name,
+             detail::escape_controls(self.string()),
+             detail::escape_controls((self.parent_path() / from_bindir).string()));
   return 1;
 }
 

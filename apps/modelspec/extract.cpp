@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/image/image.hpp"
@@ -43,6 +44,7 @@
 #include "manifest.hpp"
 #include "model_argument.hpp"
 #include "preprocess_command.hpp"
+#include "slide_run.hpp"
 
 namespace bioptimus::apps {
 namespace {
@@ -153,8 +155,13 @@ class RemoteEmbedder final : public pipeline::TileEmbedder {
 
 int run_extract(const ExtractOptions& options, const RegistryLoader& load_registry) {
   const Clock::time_point start = Clock::now();
-  // The manifest first: its errors must not wait for the model to load.
+  // The manifest, the names and the summary first: their errors must not
+  // wait for the model to load.
   const pipeline::Cohort slides = slides_to_run(options.input);
+  // ".h5", ".npz" or ".zarr" (a directory).
+  const std::string suffix = "." + std::string{writers::extension(writer_options(options).format)};
+  check_distinct_outputs(slides, {suffix});
+  SummaryFile summaries(options.input.summary);
   const models::ModelSpec spec = resolve_model(load_registry(), options.model);
   if (options.stain_estimation == "slide" && !spec.stain_normalization()) {
     throw Error("--stain-estimation slide: " + spec.identity() + " has no stain_normalization");
@@ -209,11 +216,14 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
        .stain_estimation =
            options.stain_estimation == "slide" ? models::StainEstimation::per_slide : models::StainEstimation::per_tile,
        .notice = [](const std::string& slide_id, const std::string& message) {
-         fmt::print(stderr, "{}: {}\n", slide_id, message);
+         fmt::print(stderr, "{}: {}\n", detail::escape_controls(slide_id), detail::escape_controls(message));
        }}};
+  std::filesystem::create_directories(options.output);
+  remove_stale_temporaries(options.output, slides, {suffix});
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
   const auto label = [&](std::size_t index, const pipeline::CohortSlide& slide) {
-    return fmt::format("[{}/{}] {}", index + 1, slides.size(), slide.slide_id);
+    // Escaped: a slide id from a file stem may hold control characters.
+    return fmt::format("[{}/{}] {}", index + 1, slides.size(), detail::escape_controls(slide.slide_id));
   };
   std::optional<Progress> progress;
   const auto show_progress = [&](const pipeline::CohortSlide& slide, std::size_t index, std::int64_t done,
@@ -223,6 +233,7 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
     }
     progress->update(static_cast<std::size_t>(done));
   };
+  bool summarised = true;
   const auto report_slide = [&](const pipeline::SlideReport& report) {
     if (progress) {
       progress->finish();  // an error goes on a line of its own
@@ -233,13 +244,15 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
     switch (report.result.status) {
       case pipeline::SlideStatus::skipped:
         fmt::print(stderr, "{}: {} exists, skipped (--overwrite redoes it)\n", label(report.index, report.slide),
-                   report.result.output.string());
+                   detail::escape_controls(report.result.output.string()));
         summary.update({{"status", "skipped"}, {"output", report.result.output.string()}});
         break;
-      case pipeline::SlideStatus::failed:
-        fmt::print(stderr, "modelspec: {}\n", report.error);
-        summary.update({{"status", "failed"}, {"seconds", report.seconds}, {"error", report.error}});
+      case pipeline::SlideStatus::failed: {
+        const std::string failure = failure_message(report);
+        apps::report(failure);
+        summary.update({{"status", "failed"}, {"seconds", report.seconds}, {"error", failure}});
         break;
+      }
       case pipeline::SlideStatus::ok:
         summary.update({{"status", "ok"},
                         {"tiles", report.result.tiles},
@@ -248,15 +261,17 @@ int run_extract(const ExtractOptions& options, const RegistryLoader& load_regist
                         {"output", report.result.output.string()}});
         break;
     }
-    if (options.input.summary) {
-      append_summary_line(*options.input.summary, summary);
-    }
+    summarised = summaries.append(summary) && summarised;
   };
-  const pipeline::CohortSummary totals = inference.run(
-      slides, options.output, {.overwrite = options.overwrite, .progress = show_progress, .report = report_slide});
+  const pipeline::CohortSummary totals =
+      inference.run(slides, options.output,
+                    {.overwrite = options.overwrite,
+                     .progress = show_progress,
+                     .check = [](const pipeline::CohortSlide& slide) { check_slide_name(slide); },
+                     .report = report_slide});
   fmt::print("{} slides ({} failed, {} skipped), {} tiles, {:.2f} s ({:.2f} s in the model)\n", totals.slides,
              totals.failed, totals.skipped, totals.tiles, seconds_since(start), totals.model_seconds);
-  return totals.failed == 0 ? 0 : 1;
+  return totals.failed == 0 && summarised ? 0 : 1;
 }
 
 }  // namespace bioptimus::apps

@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -20,6 +22,17 @@
 #include "manifest.hpp"
 
 namespace bioptimus::apps {
+
+/// The largest --batch-size (also --tiles-per-request) and --threads (also
+/// --concurrency): a batch of 65536 224 px tiles is 40 GB of input; no
+/// machine has 1024 cores for the reads.
+inline constexpr std::int64_t max_batch_size = 65536;
+inline constexpr std::int64_t max_threads = 1024;
+/// --retries and --request-timeout (seconds) of extract --endpoint: a day
+/// per byte is already no answer.
+inline constexpr std::int64_t max_retries = 100;
+inline constexpr double min_request_timeout = 0.001;
+inline constexpr double max_request_timeout = 86400.0;
 
 /// The cores this process may run on: its CPU affinity (a Slurm job's or
 /// taskset's cores, not the whole machine's, which hardware_concurrency()

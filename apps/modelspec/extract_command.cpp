@@ -19,6 +19,7 @@
 
 #include "extract.hpp"
 #include "manifest.hpp"
+#include "number_options.hpp"
 
 namespace bioptimus::apps {
 
@@ -39,6 +40,7 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
       "TRIDENT, NPZ or Zarr)");
   add_slide_arguments(*extract, options->input, "feature file");
   extract->add_option("--model", options->model, "Model name (see `list`) or a model config YAML")->required();
+  // Only that it exists: the backbone says what else is wrong with it (a FIFO, a device: input_file.hpp).
   CLI::Option* weights =
       extract
           ->add_option("--weights", options->weights,
@@ -53,19 +55,19 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
       "A model server (modelspec serve, the SDK's protocol): http://HOST:PORT instead of --weights");
   weights->excludes(endpoint);
   extract->add_option("--concurrency", options->concurrency, "Requests in flight to --endpoint")
-      ->check(CLI::PositiveNumber);
+      ->transform(whole_number(1, max_threads));
   extract
       ->add_option("--tiles-per-request", options->tiles_per_request,
                    "Tiles per request to --endpoint (more than 1: the batch form, modelspec serve only)")
-      ->check(CLI::PositiveNumber);
+      ->transform(whole_number(1, max_batch_size));
   extract
       ->add_option("--retries", options->retries,
                    "Retries of a request to --endpoint after a connection error or a 5xx answer")
-      ->check(CLI::NonNegativeNumber);
+      ->transform(whole_number(0, max_retries));
   extract
       ->add_option("--request-timeout", options->request_timeout,
                    "Seconds to wait for a connection to --endpoint, or for the next byte of an answer")
-      ->check(CLI::PositiveNumber);
+      ->transform(decimal_number(min_request_timeout, max_request_timeout));
 #endif
   extract->add_option("-o,--output", options->output, "Directory for the outputs")->required();
   extract
@@ -75,12 +77,13 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
       extract
           ->add_option("--zarr-compressor", options->zarr_compressor, "Zarr chunks: blosc lz4, zstd or zlib, or none")
           ->check(CLI::IsMember({"lz4", "zstd", "zlib", "none"}));
-  extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")->check(CLI::PositiveNumber);
+  extract->add_option("--batch-size", options->batch_size, "Tiles per backbone call")
+      ->transform(whole_number(1, max_batch_size));
   extract
       ->add_option("--threads", options->threads,
                    "Cores to use: the model's threads (LibTorch's or the native engine's), and the readers' while it "
                    "runs")
-      ->check(CLI::PositiveNumber);
+      ->transform(whole_number(1, max_threads));
   extract->add_option("--device", options->device, "LibTorch device: cpu, cuda or cuda:N");
   extract
       ->add_option("--precision", options->precision,
@@ -88,7 +91,7 @@ Subcommand add_extract_command(CLI::App& app, ExtractRunner run) {
                    "AMX), else fp32")
       ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
   extract->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
-      ->check(CLI::Range(0.0, 1.0));
+      ->transform(decimal_number(0.0, 1.0));
   extract->add_flag("--overwrite", options->overwrite, "Redo slides whose output exists");
   extract
       ->add_option("--stain-target", options->stain_target,

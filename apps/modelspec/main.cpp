@@ -25,6 +25,7 @@
 #include "bioptimus/models/registry.hpp"
 #include "bioptimus/version.hpp"
 #include "companion_tool.hpp"
+#include "json_text.hpp"
 #include "manifest.hpp"
 #include "model_argument.hpp"
 #include "preprocess_command.hpp"
@@ -175,7 +176,8 @@ int run(int argc, char** argv) {
       try {
         fmt::print(
             "{}\n",
-            bioptimus::apps::manifest_to_json(bioptimus::pipeline::Cohort::read(manifest_file).slides()).dump(2));
+            bioptimus::apps::json_text(
+                bioptimus::apps::manifest_to_json(bioptimus::pipeline::Cohort::read(manifest_file).slides()), 2));
         return exit_ok;
       } catch (const ConfigError& error) {
         fmt::print(stderr, "{}\n", error.what());
@@ -220,8 +222,13 @@ int run(int argc, char** argv) {
       fmt::print("{}", render(bioptimus::apps::resolve_model(registry, show_target), show_format));
       return exit_ok;
     }
-  } catch (const std::exception& error) {
+  } catch (const ConfigError& error) {
+    // A manifest's diagnostics: one per line, each part escaped already.
     fmt::print(stderr, "modelspec: {}\n", error.what());
+    return exit_failure;
+  } catch (const std::exception& error) {
+    // Escaped as every diagnostic: a path may hold control characters.
+    fmt::print(stderr, "modelspec: {}\n", bioptimus::detail::escape_controls(error.what()));
     return exit_failure;
   }
   return exit_usage;

@@ -1,26 +1,18 @@
-// The slide arguments `tiles` and `extract` share, and their summary lines.
-// The manifest itself is the library's (bioptimus/pipeline/cohort.hpp).
+// The slide arguments `tiles` and `extract` share. The manifest itself is
+// the library's (bioptimus/pipeline/cohort.hpp).
 #include "manifest.hpp"
 
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "bioptimus/error.hpp"
+#include "number_options.hpp"
 
 namespace bioptimus::apps {
-
-void append_summary_line(const std::filesystem::path& file, const nlohmann::ordered_json& line) {
-  std::ofstream out(file, std::ios::app);
-  out << line.dump() << '\n' << std::flush;
-  if (!out) {
-    throw Error("cannot append to the summary file \"" + file.string() + "\"");
-  }
-}
 
 void add_slide_arguments(CLI::App& command, SlideArguments& arguments, std::string_view outputs) {
   CLI::Option* slides = command.add_option("slides", arguments.slides, "Slide files (anything OpenSlide opens)");
@@ -34,7 +26,8 @@ void add_slide_arguments(CLI::App& command, SlideArguments& arguments, std::stri
   command
       .add_option("--mpp-override", arguments.mpp_override,
                   "Level-0 um/px for slides without (or with a wrong) MPP; a manifest's own value wins")
-      ->check(CLI::PositiveNumber);
+      ->transform(decimal_number(io::wsi::MPP::min_value, io::wsi::MPP::max_value,
+                                 "microns per pixel as a decimal number", " (e.g. 0.25)"));
   command.add_option("--summary", arguments.summary, "Append one JSON line per slide (status, tiles, seconds) here");
 }
 
@@ -44,6 +37,11 @@ void check_slide_arguments(const SlideArguments& arguments) {
   }
   if (arguments.slide_id && arguments.slides.size() != 1) {
     throw CLI::ValidationError("--slide-id", "names one slide; give exactly one");
+  }
+  if (arguments.slide_id) {
+    if (const std::optional<std::string> too_long = pipeline::slide_id_length_problem(*arguments.slide_id)) {
+      throw CLI::ValidationError("--slide-id", *too_long);
+    }
   }
   if (arguments.slide_id && !pipeline::is_valid_slide_id(*arguments.slide_id)) {
     throw CLI::ValidationError("--slide-id", "\"" + *arguments.slide_id +

@@ -1,6 +1,6 @@
 // The slide arguments `modelspec tiles` and `modelspec extract` share (slide
-// files or a cohort manifest, bioptimus/pipeline/cohort.hpp), and the summary
-// lines both write.
+// files or a cohort manifest, bioptimus/pipeline/cohort.hpp). What runs
+// around the slides (the summary file, ...) is slide_run.hpp.
 #ifndef BIOPTIMUS_APPS_MANIFEST_HPP
 #define BIOPTIMUS_APPS_MANIFEST_HPP
 
@@ -12,19 +12,11 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "bioptimus/io/wsi/mpp.hpp"
 #include "bioptimus/pipeline/cohort.hpp"
 
 namespace bioptimus::apps {
-
-/// Appends `line` and a newline to the summary file `file` (JSON lines, one
-/// per slide, as `tiles --summary` and `extract --summary` write them),
-/// flushed at once so that a killed run keeps the lines of the slides it
-/// finished.
-/// @throws Error when the file cannot be written.
-void append_summary_line(const std::filesystem::path& file, const nlohmann::ordered_json& line);
 
 /// The slides a command runs on, as its command line names them: slide
 /// files (one may be given a --slide-id) or a --manifest, a --mpp-override

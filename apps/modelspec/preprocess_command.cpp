@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
 #include "bioptimus/models/preprocess.hpp"
 #include "bioptimus/models/stain.hpp"
@@ -18,8 +19,7 @@ CLI::App* add_preprocess_command(CLI::App& app, PreprocessArguments& arguments) 
       "preprocess", "Resize and normalise a tile (PNG or uint8 .npy) as the model expects; write (3, H, W) .npy");
   command->add_option("model", arguments.model, "Model name (see `list`) or path to a YAML config")->required();
   command->add_option("input", arguments.input, "Tile: a PNG, or a uint8 .npy of shape (H, W, 3) or (H, W, 4)")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   command->add_option("-o,--output", arguments.output, "Output .npy file")->required();
   command
       ->add_option("--precision", arguments.precision,
@@ -65,8 +65,8 @@ int run_preprocess_command(const PreprocessArguments& arguments, const models::M
                       : precision == models::Precision::fp16 ? "<f2"
                                                              : "<u2";
   write_npy(arguments.output, descr, shape, tensor);
-  fmt::print("{}: {} tile {}x{} -> {} ({}, {}, {}) {}\n", arguments.output, spec.identity(), tile.width(),
-             tile.height(), descr, shape[0], shape[1], shape[2], models::to_string(precision));
+  fmt::print("{}: {} tile {}x{} -> {} ({}, {}, {}) {}\n", detail::escape_controls(arguments.output), spec.identity(),
+             tile.width(), tile.height(), descr, shape[0], shape[1], shape[2], models::to_string(precision));
   return 0;
 }
 

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "bioptimus/detail/text.hpp"
 #include "bioptimus/extraction/wsi/grid_layout.hpp"
 #include "bioptimus/extraction/wsi/megatile_extractor.hpp"
 #include "bioptimus/extraction/wsi/megatile_spec.hpp"
@@ -31,6 +32,7 @@
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
 #include "manifest.hpp"
+#include "slide_run.hpp"
 
 namespace bioptimus::apps {
 namespace {
@@ -67,11 +69,22 @@ int run_slides(Extractor& extractor, const TilesOptions& options, const models::
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   const pipeline::Cohort slides = slides_to_run(options.input);
+  // What each slide's outputs add to its slide id (to_csv, to_json, to_hdf5, write_thumbnail).
+  std::vector<std::string> suffixes{"." + options.format};
+  if (options.format == "h5" && !options.megatile && options.h5_naming == "trident") {
+    suffixes.front() = "_patches.h5";
+  }
+  if (options.thumbnail) {
+    suffixes.emplace_back(".png");
+  }
+  check_distinct_outputs(slides, suffixes);
+  SummaryFile summaries(options.input.summary);
+  remove_stale_temporaries(options.output, slides, suffixes);
   const bool terminal = ::isatty(::fileno(stderr)) == 1;
   std::int64_t considered = 0;
   const auto extract_slide = [&](const pipeline::CohortSlide& entry, std::size_t) {
-    const io::wsi::SlideReader slide{entry.slide_path.string(),
-                                     {.mpp_override = entry.mpp_override, .name = entry.slide_id}};
+    check_slide_name(entry);
+    const io::wsi::SlideReader slide{entry.slide_path, {.mpp_override = entry.mpp_override, .name = entry.slide_id}};
     const auto& regions = extractor.fit(slide).extract();
     considered = candidates(extractor);
     const std::filesystem::path written = write_tiles(extractor, options);
@@ -80,31 +93,33 @@ int run_slides(Extractor& extractor, const TilesOptions& options, const models::
     }
     return pipeline::SlideResult{.tiles = static_cast<std::int64_t>(regions.size()), .output = written};
   };
+  bool summarised = true;
   const auto report_slide = [&](const pipeline::SlideReport& report) {
     const std::string slide_path = report.slide.slide_path.string();
     nlohmann::ordered_json summary{
         {"slide", slide_path}, {"slide_id", report.slide.slide_id}, {"model", spec.identity()}};
     if (report.result.status == pipeline::SlideStatus::failed) {
-      fmt::print(stderr, "modelspec: {}\n", report.error);
-      summary.update({{"status", "failed"}, {"seconds", report.seconds}, {"error", report.error}});
+      const std::string failure = failure_message(report);
+      apps::report(failure);
+      summary.update({{"status", "failed"}, {"seconds", report.seconds}, {"error", failure}});
     } else {
       if (terminal) {
-        fmt::print(stderr, "[{}/{}] {}: {} of {} {} -> {} ({:.2f} s)\n", report.index + 1, slides.size(), slide_path,
-                   report.result.tiles, considered, unit, report.result.output.string(), report.seconds);
+        // Escaped: a slide path may hold control characters.
+        fmt::print(stderr, "[{}/{}] {}: {} of {} {} -> {} ({:.2f} s)\n", report.index + 1, slides.size(),
+                   detail::escape_controls(slide_path), report.result.tiles, considered, unit,
+                   detail::escape_controls(report.result.output.string()), report.seconds);
       }
       summary.update({{"status", "ok"},
                       {std::string(unit), report.result.tiles},
                       {"seconds", report.seconds},
                       {"output", report.result.output.string()}});
     }
-    if (options.input.summary) {
-      append_summary_line(*options.input.summary, summary);
-    }
+    summarised = summaries.append(summary) && summarised;
   };
   const pipeline::CohortSummary totals = slides.run(extract_slide, report_slide);
   fmt::print("{} slides ({} failed), {} {}, {:.2f} s\n", totals.slides, totals.failed, totals.tiles, unit,
              std::chrono::duration<double>(Clock::now() - start).count());
-  return totals.failed == 0 ? 0 : 1;
+  return totals.failed == 0 && summarised ? 0 : 1;
 }
 
 }  // namespace

@@ -2,11 +2,14 @@
 // (which runs the command through modelspec-tiles) and the companions that
 // run it. No slide layer here.
 #include <charconv>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <system_error>
 #include <utility>
 
+#include "number_options.hpp"
 #include "tiles.hpp"
 
 namespace bioptimus::apps {
@@ -47,13 +50,12 @@ Subcommand add_tiles_command(CLI::App& app, TilesRunner run) {
   add_slide_arguments(*tiles, options->input, "outputs");
   CLI::Option* model = tiles->add_option("--model", options->model, "Model name (see `list`)");
   CLI::Option* file =
-      tiles->add_option("--tile-spec", options->tile_spec_file, "A model config YAML whose tile_spec is used")
-          ->check(CLI::ExistingFile);
+      tiles->add_option("--tile-spec", options->tile_spec_file, "A model config YAML whose tile_spec is used");
   model->excludes(file);
   file->excludes(model);
   tiles->add_option("-o,--output", options->output, "Directory for the coordinate files")->required();
   tiles->add_option("--mask-threshold", options->mask_threshold, "Keep tiles with at least this tissue fraction")
-      ->check(CLI::Range(0.0, 1.0));
+      ->transform(decimal_number(0.0, 1.0));
   tiles
       ->add_option("--tissue-preset", options->tissue_preset,
                    "Find tissue with CLAM's preset instead (tcga, bwh_biopsy, bwh_resection; default: ours, which "
@@ -79,15 +81,15 @@ Subcommand add_tiles_command(CLI::App& app, TilesRunner run) {
   tiles
       ->add_option("--min-valid-ratio", options->min_valid_ratio,
                    "Keep blocks with at least this share of tissue tiles (default 0.5)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->transform(decimal_number(0.0, 1.0))
       ->needs(megatile);
   tiles->add_option("--max-valid-ratio", options->max_valid_ratio, "... and at most this share (default: no bound)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->transform(decimal_number(0.0, 1.0))
       ->needs(megatile);
   tiles
       ->add_option("--max-megatiles", options->max_megatiles,
                    "At most this many blocks per slide, those with the most tissue tiles")
-      ->check(CLI::PositiveNumber)
+      ->transform(whole_number(1, std::numeric_limits<std::int64_t>::max()))
       ->needs(megatile);
   tiles->fallthrough();
   tiles->callback([model, file, options] {

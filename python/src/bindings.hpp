@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bioptimus/io/wsi/mpp.hpp"
@@ -18,10 +19,21 @@
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #endif
 #include "bioptimus/error.hpp"
+#include "bioptimus/extraction/wsi/tile_spec.hpp"
 #include "bioptimus/image/image.hpp"
+#include "bioptimus/io/wsi/level.hpp"
+#include "bioptimus/io/wsi/magnification.hpp"
 #include "bioptimus/io/wsi/measurement_unit.hpp"
+#include "bioptimus/io/wsi/mpp.hpp"
 #include "bioptimus/io/wsi/resolution.hpp"
+#include "bioptimus/models/model_spec.hpp"
+#include "bioptimus/models/preprocess.hpp"
+#include "bioptimus/models/registry.hpp"
 #include "bioptimus/models/stain.hpp"
+#ifdef BIOPTIMUS_PYTHON_WITH_WSI
+#include "bioptimus/extraction/wsi/tile_extractor.hpp"
+#include "bioptimus/io/wsi/reader.hpp"
+#endif
 
 namespace bioptimus::python {
 
@@ -104,6 +116,55 @@ void register_pipeline(pybind11::module_& module);
                                                       const pybind11::object& slide_stains,
                                                       std::int64_t min_tissue_pixels);
 
+/// The caster of a bound class T that refuses an instance whose C++ value
+/// was never made: `T.__new__(T)` without `__init__`, or a pickle stream
+/// without state (copyreg calls `T.__new__`). pybind11 allocates the value's
+/// memory in `__new__` and constructs it in `__init__`; without this check
+/// every method would read that uninitialized memory (garbage, or a crash).
+/// Raises ValueError, as Python's own types do for an uninitialized object.
+/// Instances that refer to a C++ object they do not own (a property
+/// returned by reference) have no holder of their own and are valid.
+template <typename T>
+class InitializedCaster : public pybind11::detail::type_caster_base<T> {
+ public:
+  bool load(pybind11::handle source, bool convert) {
+    return this->template load_impl<InitializedCaster>(source, convert);
+  }
+  void load_value(pybind11::detail::value_and_holder&& instance) {
+    if (instance.inst != nullptr && instance.inst->owned && !instance.holder_constructed()) {
+      const pybind11::handle self(reinterpret_cast<PyObject*>(instance.inst));
+      throw pybind11::value_error(pybind11::type::handle_of(self).attr("__name__").cast<std::string>() +
+                                  " object is not initialized: it was made by __new__ without __init__ (or "
+                                  "unpickled without its state); construct it by calling the class");
+    }
+    pybind11::detail::type_caster_base<T>::load_value(std::move(instance));
+  }
+};
+
 }  // namespace bioptimus::python
+
+/// Makes every bound use of `Type` (self or an argument) check that its value
+/// was constructed (InitializedCaster). Must be visible before the first use
+/// of `Type` in every file that binds it: here, or beside a file-local class.
+#define BIOPTIMUS_PYTHON_REQUIRE_INIT(Type)                                       \
+  namespace pybind11::detail {                                                    \
+  template <>                                                                     \
+  class type_caster<Type> : public bioptimus::python::InitializedCaster<Type> {}; \
+  }
+
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::Violation)
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::models::Diagnostic)
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::io::wsi::MPP)
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::io::wsi::Level)
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::io::wsi::Magnification)
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::extraction::wsi::TileSpec)
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::models::ModelSpec)
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::models::Registry)
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::models::Preprocessor)
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::models::StainNormalizer)
+#ifdef BIOPTIMUS_PYTHON_WITH_WSI
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::io::wsi::SlideReader)
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::extraction::wsi::TileExtractor)
+#endif
 
 #endif  // BIOPTIMUS_PYTHON_BINDINGS_HPP

@@ -58,13 +58,15 @@ py::array_t<std::int64_t> coords_of(std::span<const TileRegion> regions) {
 
 void register_extraction(py::module_& module) {
   py::class_<SlideReader>(module, "SlideReader", "An open whole-slide image (OpenSlide).")
-      .def(py::init([](const std::filesystem::path& path, std::optional<io::wsi::MPP> mpp) {
-             return SlideReader(path, io::wsi::SlideOptions{.mpp_override = mpp});
-           }),
-           py::arg("path"), py::kw_only(), py::arg("mpp") = py::none(),
-           "Opens path; mpp overrides the slide's level-0 MPP. Raises SlideError when it cannot be read.")
+      .def(py::init(
+               [](const std::filesystem::path& path, std::optional<io::wsi::MPP> mpp, std::optional<std::string> name) {
+                 return SlideReader(path, io::wsi::SlideOptions{.mpp_override = mpp, .name = std::move(name)});
+               }),
+           py::arg("path"), py::kw_only(), py::arg("mpp") = py::none(), py::arg("name") = py::none(),
+           "Opens path; mpp overrides the slide's level-0 MPP; name replaces the file stem as the name of the "
+           "exports (needed when the stem is not UTF-8). Raises SlideError when it cannot be read.")
       .def_property_readonly("path", &SlideReader::path)
-      .def_property_readonly("name", &SlideReader::name, "The file name without its extension.")
+      .def_property_readonly("name", &SlideReader::name, "The name given, else the file name without its extension.")
       .def_property_readonly("mpp", &SlideReader::mpp_x, "Level-0 MPP (the override when given), or None.")
       .def_property_readonly("level_count", &SlideReader::level_count)
       .def_property_readonly(

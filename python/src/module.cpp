@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <string>
+#include <string_view>
 
 #include "bindings.hpp"
 #include "bioptimus/error.hpp"
@@ -50,10 +51,21 @@ py::handle make_error_class(py::module_& module, const char* name, const char* d
   return module.attr(name);
 }
 
+// `text` as a str, bytes that are not UTF-8 (a path's, which Linux allows)
+// kept as PEP 383 surrogates, as os.fsdecode does: a message naming such a
+// file is still the library's error, not a UnicodeDecodeError.
+py::str text_of(std::string_view text) {
+  PyObject* decoded = PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "surrogateescape");
+  if (decoded == nullptr) {
+    throw py::error_already_set();
+  }
+  return py::reinterpret_steal<py::str>(decoded);
+}
+
 // Raises an instance of `type` with `message` and the given attributes set,
 // so that handlers can read the details (violations, diagnostics) as objects.
 void raise_with(py::handle type, const char* message, const py::dict& attributes) {
-  py::object instance = py::reinterpret_borrow<py::object>(type)(message);
+  py::object instance = py::reinterpret_borrow<py::object>(type)(text_of(message));
   for (const auto& [key, value] : attributes) {
     py::setattr(instance, key, value);
   }
@@ -78,7 +90,7 @@ void translate(std::exception_ptr exception) {
 #ifdef BIOPTIMUS_PYTHON_WITH_WSI
   } catch (const io::wsi::SlideError& error) {
     py::dict attributes;
-    attributes["slide"] = error.slide().string();
+    attributes["slide"] = text_of(error.slide().native());
     raise_with(classes.slide_error, error.what(), attributes);
 #endif
 #ifdef BIOPTIMUS_PYTHON_WITH_WRITERS

@@ -306,6 +306,11 @@ writers::ZarrCompressor compressor_of(const std::string& text) {
 }
 
 }  // namespace
+}  // namespace bioptimus::python
+
+BIOPTIMUS_PYTHON_REQUIRE_INIT(bioptimus::python::PyPredictionWriter)
+
+namespace bioptimus::python {
 
 void register_writers(py::module_& module) {
   py::class_<PyPredictionWriter>(module, "PredictionWriter", R"(Streams one slide's tile predictions to disk, as the

@@ -25,17 +25,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstddef>
-#include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <mutex>
-#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,6 +39,7 @@
 #include <vector>
 
 #include "bioptimus/error.hpp"
+#include "output_file.hpp"
 
 namespace bioptimus::detail {
 
@@ -75,20 +71,7 @@ class FileDescriptor {
   /// Writes all of `bytes` at the descriptor's position (retrying short
   /// writes); false with errno set when a write fails (ENOSPC...).
   [[nodiscard]] bool write_all(std::span<const std::byte> bytes) const noexcept {
-    while (!bytes.empty()) {
-      const ::ssize_t written = ::write(descriptor_, bytes.data(), bytes.size());
-      if (written < 0 && errno == EINTR) {
-        continue;
-      }
-      if (written <= 0) {
-        if (written == 0) {
-          errno = ENOSPC;
-        }
-        return false;
-      }
-      bytes = bytes.subspan(static_cast<std::size_t>(written));
-    }
-    return true;
+    return detail::write_all(descriptor_, bytes);
   }
 
   /// Starts writing the file's data to disk without waiting for it, so that
@@ -99,16 +82,6 @@ class FileDescriptor {
   int descriptor_ = -1;
 };
 
-/// `.NAME` + `kind` + `tag`: the hidden names beside a target. Appended piece
-/// by piece: g++ 12 -O3 reports a false -Wrestrict on "." + string.
-[[nodiscard]] inline std::string hidden_name(std::string_view name, std::string_view kind, std::string_view tag = {}) {
-  std::string hidden = ".";
-  hidden += name;
-  hidden += kind;
-  hidden += tag;
-  return hidden;
-}
-
 /// A directory being built under a temporary beside `target` (see the file comment).
 class OutputDirectory {
  public:
@@ -118,18 +91,17 @@ class OutputDirectory {
     if (name.empty() || name == "." || name == "..") {
       fail("expected a directory name at the end of the path");
     }
-    // '.', ".partial-" and 16 hex digits beside the name, within NAME_MAX.
-    if (name.size() + 26 > 255) {
-      fail("the name is " + std::to_string(name.size()) + " bytes; at most 229 fit beside its temporary");
+    if (name.size() + temporary_name_overhead > max_file_name_bytes) {
+      fail("the name is " + std::to_string(name.size()) + " bytes; at most " +
+           std::to_string(max_file_name_bytes - temporary_name_overhead) + " fit beside its temporary");
     }
     const std::filesystem::path folder = target_.has_parent_path() ? target_.parent_path() : ".";
     parent_ = FileDescriptor(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!parent_.valid()) {
       fail_system("cannot open its folder " + folder.string());
     }
-    std::random_device entropy;
     for (int attempt = 0; attempt < 8; ++attempt) {
-      const std::string tag = random_tag(entropy);
+      const std::string tag = random_temporary_tag();
       const std::string creating = hidden_name(name, ".creating-", tag);
       name_ = hidden_name(name, ".partial-", tag);
       if (::mkdirat(parent_.get(), creating.c_str(), 0777) != 0) {
@@ -209,7 +181,7 @@ class OutputDirectory {
     for (const std::string& directory : directories_) {
       sync_entry(directory, O_RDONLY | O_DIRECTORY);
     }
-    if (sync(self_.get()) != 0) {
+    if (fsync_retrying(self_.get()) != 0) {
       fail_system("cannot write " + name_ + " to disk");
     }
     const std::string target = target_.filename().string();
@@ -223,7 +195,7 @@ class OutputDirectory {
     self_.reset();
     // Some file systems cannot sync a folder (EINVAL); elsewhere a failure
     // means the rename may not survive a crash: reported, the output stays.
-    if (sync(parent_.get()) != 0 && errno != EINVAL && errno != EROFS) {
+    if (fsync_retrying(parent_.get()) != 0 && errno != EINVAL && errno != EROFS) {
       fail_system("written, but its folder cannot be synced to disk");
     }
   }
@@ -246,23 +218,9 @@ class OutputDirectory {
     fail(message + ": " + std::system_category().message(errno));
   }
 
-  static std::string random_tag(std::random_device& entropy) {
-    const std::uint64_t value = (std::uint64_t{entropy()} << 32U) | entropy();
-    std::array<char, 17> text{};
-    std::snprintf(text.data(), text.size(), "%016llx", static_cast<unsigned long long>(value));
-    return {text.data(), 16};
-  }
-
-  static int sync(int descriptor) {
-    int status = 0;
-    while ((status = ::fsync(descriptor)) != 0 && errno == EINTR) {
-    }
-    return status;
-  }
-
   void sync_entry(const std::string& relative, int flags) const {
     const FileDescriptor entry(::openat(self_.get(), relative.c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
-    if (!entry.valid() || sync(entry.get()) != 0) {
+    if (!entry.valid() || fsync_retrying(entry.get()) != 0) {
       fail_system("cannot write " + name_ + "/" + relative + " to disk");
     }
   }
@@ -284,8 +242,7 @@ class OutputDirectory {
       fail_system("cannot exchange " + name_ + " with it");
     }
     // A file system without RENAME_EXCHANGE: the old one moves aside first.
-    std::random_device entropy;
-    const std::string aside = hidden_name(target, ".replaced-", random_tag(entropy));
+    const std::string aside = hidden_name(target, ".replaced-", random_temporary_tag());
     if (::renameat(parent_.get(), target.c_str(), parent_.get(), aside.c_str()) != 0) {
       fail_system("cannot move it aside");
     }
@@ -323,12 +280,10 @@ inline std::vector<std::string> remove_stale_directories(const std::filesystem::
   if (listing == nullptr) {
     return removed;
   }
-  const std::string prefix = hidden_name(name, ".partial-");
   while (const dirent* entry = ::readdir(listing)) {
     const std::string_view entry_name = entry->d_name;
-    const std::string_view tag = entry_name.substr(std::min(entry_name.size(), prefix.size()));
-    if (!entry_name.starts_with(prefix) || tag.size() != 16 ||
-        !std::all_of(tag.begin(), tag.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
+    // A directory's temporary has no suffix: ".NAME.partial-TAG".
+    if (temporary_target(entry_name) != name || entry_name.size() != name.size() + temporary_name_overhead) {
       continue;
     }
     const FileDescriptor candidate(

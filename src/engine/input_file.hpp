@@ -1,20 +1,21 @@
 // A whole input file mapped read-only (internal).
 //
-// The open follows the rules harden22 is turning into one shared helper
-// (regular files only, refused without blocking on a FIFO or a device, a size
-// limit); until it lands in main this is the engine's own minimal version.
+// The open is the project's one rule for files a user names
+// (src/detail/input_file.hpp: regular files only, nothing blocks on a FIFO or
+// a device, a size limit); this adds the mapping, so that the weights are
+// paged in as they are read and dropped once copied.
 #ifndef BIOPTIMUS_SRC_ENGINE_INPUT_FILE_HPP
 #define BIOPTIMUS_SRC_ENGINE_INPUT_FILE_HPP
 
 #include <cstddef>
-#include <cstdint>
 #include <filesystem>
 #include <span>
-#include <string>
+
+#include "../detail/input_file.hpp"
 
 namespace bioptimus::engine::detail {
 
-/// A regular file of at most `max_bytes`, mapped for reading. Movable only.
+/// A regular file, mapped for reading. Movable only.
 class MappedFile {
  public:
   MappedFile() = default;
@@ -31,21 +32,18 @@ class MappedFile {
   void release(std::size_t offset, std::size_t size) const noexcept;
 
  private:
-  friend MappedFile map_input_file(const std::filesystem::path& path, std::uint64_t max_bytes, std::string& problem);
+  friend MappedFile map_input_file(const std::filesystem::path& path, const bioptimus::detail::InputRules& rules);
   const std::byte* data_ = nullptr;
   std::size_t size_ = 0;
 };
 
-/// Maps `path`. On failure returns an empty MappedFile and sets `problem` to
-/// what went wrong ("no such file", "is a FIFO, not a regular file",
-/// "is 3 GiB, more than the 2 GiB limit", ...); the caller names the file.
-[[nodiscard]] MappedFile map_input_file(const std::filesystem::path& path, std::uint64_t max_bytes,
-                                        std::string& problem);
+/// Opens `path` under `rules` and maps all of it (an empty file maps to no bytes).
+/// @throws bioptimus::detail::InputFileError naming the path and what is wrong.
+[[nodiscard]] MappedFile map_input_file(const std::filesystem::path& path, const bioptimus::detail::InputRules& rules);
 
-/// Reads all of `path` (a regular file of at most `max_bytes`) as text. On
-/// failure returns nothing useful and sets `problem`, as map_input_file.
-[[nodiscard]] std::string read_input_file(const std::filesystem::path& path, std::uint64_t max_bytes,
-                                          std::string& problem);
+/// The reason of an InputFileError as the engine words it: "no such file"
+/// for a missing file, the shared rule's text otherwise.
+[[nodiscard]] std::string input_problem_text(const bioptimus::detail::InputFileError& error);
 
 }  // namespace bioptimus::engine::detail
 

@@ -209,10 +209,12 @@ Checked check(std::span<const std::byte> file, const std::string& who) {
 }  // namespace
 
 SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path, std::uint64_t max_file_bytes) {
-  std::string problem;
-  detail::MappedFile mapping = detail::map_input_file(path, max_file_bytes, problem);
-  if (!problem.empty()) {
-    throw SafetensorsError(path.string() + ": " + problem);
+  detail::MappedFile mapping;
+  try {
+    mapping = detail::map_input_file(
+        path, {.expected = "a safetensors file", .max_bytes = max_file_bytes, .noun = "safetensors file"});
+  } catch (const bioptimus::detail::InputFileError& error) {
+    throw SafetensorsError(path.string() + ": " + detail::input_problem_text(error));
   }
   Checked checked = check(mapping.bytes(), path.string());
   return SafetensorsFile{std::make_unique<State>(State{.source = path.string(),

@@ -230,10 +230,12 @@ VitModel VitModel::load(const std::filesystem::path& weights, const models::Mode
                       "CPU has AVX-512");
   }
   const WeightFiles files = locate(weights);
-  std::string problem;
-  const std::string config_text = detail::read_input_file(files.config, max_config_bytes, problem);
-  if (!problem.empty()) {
-    throw EngineError(files.config.string() + ": " + problem +
+  std::string config_text;
+  try {
+    config_text = bioptimus::detail::read_input_file(
+        files.config, {.expected = "a timm config.json", .max_bytes = max_config_bytes, .noun = "config"});
+  } catch (const bioptimus::detail::InputFileError& error) {
+    throw EngineError(files.config.string() + ": " + detail::input_problem_text(error) +
                       " (the native engine needs the timm config.json beside the weights)");
   }
   // The create_model arguments the spec's model card passes in code, then the caller's.

@@ -3,15 +3,16 @@
 // one dummy batch gives the output shape the Readout is checked against.
 // bf16 on the CPU is autocast; the BLAS behind LibTorch is checked once.
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "backend.hpp"
 #include "blas.hpp"
+#include "input_file.hpp"
 #include "torch_module.hpp"
 
 namespace bioptimus::inference::detail {
@@ -112,9 +113,12 @@ class TorchScriptBackend final : public Backend {
 std::unique_ptr<Backend> load_torchscript(const std::filesystem::path& file, const models::ModelSpec& spec,
                                           const BackboneOptions& options, PrecisionChoice choice) {
   const std::string name = file.string();
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(file, error)) {
-    throw BackboneError(name + ": cannot open the TorchScript model: no such file");
+  // LibTorch opens it by name: a FIFO would block that open forever.
+  try {
+    (void)bioptimus::detail::InputFile::open(file, {.expected = "a TorchScript file"});
+  } catch (const bioptimus::detail::InputFileError& e) {
+    throw BackboneError(name + ": cannot open the TorchScript model: " +
+                        (e.error_number() == ENOENT ? std::string("no such file") : e.reason()));
   }
   const bool cuda = options.device.starts_with("cuda");
   const models::Precision precision = choice.precision;

@@ -4,17 +4,17 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <exception>
-#include <fstream>
 #include <map>
-#include <sstream>
-#include <system_error>
 #include <utility>
 
+#include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
 #include "bioptimus/models/registry.hpp"
+#include "input_file.hpp"
 
 namespace bioptimus::pipeline {
 namespace {
@@ -25,6 +25,12 @@ constexpr std::string_view column_slide_path = "slide_path";
 constexpr std::string_view column_slide_id = "slide_id";
 constexpr std::string_view column_mpp_override = "mpp_override";
 constexpr std::array<std::string_view, 3> known_columns = {column_slide_path, column_slide_id, column_mpp_override};
+
+// 64 MiB holds over half a million rows of 100 bytes: a larger manifest is
+// a mistake (a slide or an archive named by accident), not a cohort.
+constexpr detail::InputRules manifest_file_rules{
+    .expected = "a manifest (a CSV file)", .max_bytes = std::uint64_t{64} << 20U, .noun = "manifest"};
+constexpr detail::InputRules slide_file_rules{.expected = "a slide file"};
 
 // "slide_path, slide_id, mpp_override", for messages.
 std::string column_list() {
@@ -218,10 +224,34 @@ std::optional<double> parse_number(std::string_view text) {
 // Outputs are named <slide_id>.<ext> and Snakemake matches it as a wildcard:
 // a plain, portable file name.
 bool is_valid_slide_id(std::string_view id) noexcept {
-  return !id.empty() && id.front() != '.' && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '-';
-  });
+  return !id.empty() && id.size() <= max_slide_id_bytes && id.front() != '.' &&
+         std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                  c == '-';
+         });
+}
+
+std::optional<std::string> slide_id_length_problem(std::string_view id) {
+  if (id.size() <= max_slide_id_bytes) {
+    return std::nullopt;
+  }
+  return "expected at most " + std::to_string(max_slide_id_bytes) + " bytes (it names the output files), got " +
+         std::to_string(id.size());
+}
+
+std::optional<std::string> shared_output_problem(const std::vector<CohortSlide>& slides,
+                                                 const std::vector<std::string>& suffixes) {
+  std::map<std::string, const CohortSlide*, std::less<>> writer_of;
+  for (const CohortSlide& slide : slides) {
+    for (const std::string& suffix : suffixes) {
+      const auto [first, inserted] = writer_of.emplace(slide.slide_id + suffix, &slide);
+      if (!inserted) {
+        return first->second->slide_path.string() + " and " + slide.slide_path.string() + " would both write " +
+               first->first;
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 Cohort Cohort::parse(std::string_view text, const std::string& source, const std::filesystem::path& base_directory) {
@@ -273,7 +303,20 @@ Cohort Cohort::parse(std::string_view text, const std::string& source, const std
                          std::to_string(record->fields.size()));
       continue;
     }
+    // A NUL byte would end the text early wherever it is used (another file
+    // would be read): refused in every field, before anything reads them.
     bool valid = true;
+    for (const std::string_view column : known_columns) {
+      if (const Field* field = field_of(*record, column);
+          field != nullptr && field->text.find('\0') != std::string::npos) {
+        add_diagnostic(diagnostics, source, field->line, field->column, column,
+                       "expected text without a NUL byte, got " + detail::quote(field->text));
+        valid = false;
+      }
+    }
+    if (!valid) {
+      continue;
+    }
     const Field& path_field = *field_of(*record, column_slide_path);
     std::filesystem::path slide_path = path_field.text;
     if (path_field.text.empty()) {
@@ -284,10 +327,10 @@ Cohort Cohort::parse(std::string_view text, const std::string& source, const std
       if (slide_path.is_relative()) {
         slide_path = base_directory / slide_path;
       }
-      std::error_code error;
-      if (!std::filesystem::exists(slide_path, error)) {
-        add_diagnostic(diagnostics, source, path_field.line, path_field.column, "slide_path",
-                       "no such file: \"" + slide_path.string() + "\"");
+      if (const std::optional<detail::InputProblem> problem = detail::input_problem(slide_path, slide_file_rules)) {
+        add_diagnostic(
+            diagnostics, source, path_field.line, path_field.column, "slide_path",
+            problem->error_number == ENOENT ? "no such file: \"" + slide_path.string() + "\"" : problem->reason);
         valid = false;
       }
     }
@@ -296,7 +339,15 @@ Cohort Cohort::parse(std::string_view text, const std::string& source, const std
     const bool id_given = id_field != nullptr && !id_field->text.empty();
     const Field& id_location = id_given ? *id_field : path_field;
     std::string slide_id = id_given ? id_field->text : slide_path.stem().string();
-    if (!path_field.text.empty() && !is_valid_slide_id(slide_id)) {
+    if (const std::optional<std::string> too_long = slide_id_length_problem(slide_id);
+        too_long && !path_field.text.empty()) {
+      add_diagnostic(diagnostics, source, id_location.line, id_location.column, id_given ? "slide_id" : "slide_path",
+                     id_given
+                         ? *too_long
+                         : "the file stem is " + std::to_string(slide_id.size()) + " bytes, at most " +
+                               std::to_string(max_slide_id_bytes) + " name the output files; give a slide_id column");
+      valid = false;
+    } else if (!path_field.text.empty() && !is_valid_slide_id(slide_id)) {
       add_diagnostic(
           diagnostics, source, id_location.line, id_location.column, id_given ? "slide_id" : "slide_path",
           std::string(id_given ? "" : "the file stem ") + "\"" + slide_id +
@@ -322,7 +373,9 @@ Cohort Cohort::parse(std::string_view text, const std::string& source, const std
         mpp_override = io::wsi::MPP{*value};
       } else {
         add_diagnostic(diagnostics, source, mpp_field->line, mpp_field->column, "mpp_override",
-                       "expected microns per pixel as a finite number > 0 (e.g. 0.25), or nothing, got \"" +
+                       "expected microns per pixel as a decimal number in [" +
+                           detail::format_plain_number(io::wsi::MPP::min_value) + ", " +
+                           detail::format_plain_number(io::wsi::MPP::max_value) + "] (e.g. 0.25), or nothing, got \"" +
                            mpp_field->text + "\"");
         valid = false;
       }
@@ -341,16 +394,15 @@ Cohort Cohort::parse(std::string_view text, const std::string& source, const std
 }
 
 Cohort Cohort::read(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::error_code error;
-  if (!file || std::filesystem::is_directory(path, error)) {
+  std::string text;
+  try {
+    text = detail::read_input_file(path, manifest_file_rules);
+  } catch (const detail::InputFileError& error) {
     std::vector<Diagnostic> diagnostics;
-    add_diagnostic(diagnostics, path.string(), 0, 0, "", "cannot read the manifest (no such file, or not a file)");
+    add_diagnostic(diagnostics, path.string(), 0, 0, "", error.reason());
     throw models::ConfigError(std::move(diagnostics));
   }
-  std::ostringstream text;
-  text << file.rdbuf();
-  return parse(text.str(), path.string(), path.parent_path());
+  return parse(text, path.string(), path.parent_path());
 }
 
 CohortSummary Cohort::run(const std::function<SlideResult(const CohortSlide&, std::size_t index)>& work,
@@ -361,11 +413,13 @@ CohortSummary Cohort::run(const std::function<SlideResult(const CohortSlide&, st
     const Clock::time_point start = Clock::now();
     SlideResult result;
     std::string error;
+    std::exception_ptr exception;
     try {
       result = work(slides_[i], i);
     } catch (const std::exception& failure) {
       result = SlideResult{.status = SlideStatus::failed};
       error = failure.what();
+      exception = std::current_exception();
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     summary.failed += result.status == SlideStatus::failed ? 1 : 0;
@@ -375,8 +429,12 @@ CohortSummary Cohort::run(const std::function<SlideResult(const CohortSlide&, st
       summary.model_seconds += result.model_seconds;
     }
     if (report) {
-      report(SlideReport{
-          .slide = slides_[i], .index = i, .result = std::move(result), .seconds = seconds, .error = std::move(error)});
+      report(SlideReport{.slide = slides_[i],
+                         .index = i,
+                         .result = std::move(result),
+                         .seconds = seconds,
+                         .error = std::move(error),
+                         .exception = std::move(exception)});
     }
   }
   return summary;

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "bioptimus/detail/text.hpp"
 #include "bioptimus/error.hpp"
 #include "bioptimus/image/image.hpp"
 
@@ -130,7 +131,12 @@ SlideInferenceResult SlideInference::run(const std::filesystem::path& path, cons
   const std::unique_ptr<writers::PredictionWriter> writer =
       writers::open_prediction_writer(output, spec_, extractor_.coordinate_attributes(), writer_options);
   set_pictures(*writer, extractor_);
-  writer->set_metadata({{"slide_path", reader.path().string()}});  // mask_threshold is a coordinate attribute
+  // mask_threshold is a coordinate attribute. The outputs store text as
+  // UTF-8: a path that is not is stored as messages show it (caf\xe9.tif).
+  const std::string& slide_path = reader.path().native();
+  writer->set_metadata(
+      {{"slide_path",
+        bioptimus::detail::is_valid_utf8(slide_path) ? slide_path : bioptimus::detail::escape_controls(slide_path)}});
   // One batch read ahead: the next batch is read while the model runs on this one.
   TileStream stream(std::move(reader), std::move(tiles), std::move(preprocessor),
                     {.batch_size = options_.batch_size,
@@ -162,8 +168,16 @@ SlideInferenceResult SlideInference::run(const std::filesystem::path& path, cons
 
 CohortSummary SlideInference::run(const Cohort& cohort, const std::filesystem::path& directory,
                                   const CohortInferenceOptions& options) {
+  // Before any slide is read: the second slide would skip (or overwrite) the first's file.
+  if (const std::optional<std::string> problem =
+          shared_output_problem(cohort.slides(), {"." + std::string(writers::extension(options_.writer.format))})) {
+    throw Error(*problem + "; give the slides distinct slide_ids");
+  }
   std::filesystem::create_directories(directory);
   const auto embed_slide = [&](const CohortSlide& slide, std::size_t index) {
+    if (options.check) {
+      options.check(slide);
+    }
     const std::filesystem::path target = output_path(directory, slide.slide_id);
     if (!options.overwrite && std::filesystem::exists(target)) {
       return SlideResult{.status = SlideStatus::skipped, .output = target};

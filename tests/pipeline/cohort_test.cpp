@@ -1,5 +1,6 @@
 // The cohort manifest reader: what it accepts, and the exact located message
 // for each mistake a user makes; a run over a cohort and what it reports.
+#include <sys/stat.h>
 #include <catch2/catch.hpp>
 
 #include <stdexcept>
@@ -70,9 +71,8 @@ TEST_CASE("A manifest file: relative paths against its folder", "[manifest]") {
   const std::vector<CohortSlide> slides = Cohort::read(file).slides();
   REQUIRE(slides.size() == 1);
   CHECK(slides[0].slide_path == dir.path() / "scans" / "x.svs");
-  REQUIRE_THROWS_WITH(
-      Cohort::read(dir.path() / "none.csv"),
-      (dir.path() / "none.csv").string() + ": error: cannot read the manifest (no such file, or not a file)");
+  REQUIRE_THROWS_WITH(Cohort::read(dir.path() / "none.csv"),
+                      (dir.path() / "none.csv").string() + ": error: cannot open: No such file or directory");
 }
 
 TEST_CASE("Manifest errors: every one, located, naming the column", "[manifest]") {
@@ -90,17 +90,20 @@ TEST_CASE("Manifest errors: every one, located, naming the column", "[manifest]"
                   "a.svs,.hidden,nan\n"
                   "b.svs\n") ==
         std::vector<std::string>{
-            "cohort.csv:2:8: error: mpp_override: expected microns per pixel as a finite number > 0 (e.g. 0.25), or "
+            "cohort.csv:2:8: error: mpp_override: expected microns per pixel as a decimal number in [0.001, 100000] "
+            "(e.g. 0.25), or "
             "nothing, got \"0\"",
             "cohort.csv:3:7: error: slide_id: duplicate slide_id \"a\" (first on line 2)",
             "cohort.csv:4:1: error: slide_path: no such file: \"" + missing + "\"",
-            "cohort.csv:4:14: error: mpp_override: expected microns per pixel as a finite number > 0 (e.g. 0.25), or "
+            "cohort.csv:4:14: error: mpp_override: expected microns per pixel as a decimal number in [0.001, 100000] "
+            "(e.g. 0.25), or "
             "nothing, got \"abc\"",
             "cohort.csv:5:1: error: slide_path: the file stem \"sub dir\" is not a usable slide_id: it names the "
             "outputs, so use letters, digits, '.', '_' and '-' (not first '.'); give a slide_id column",
             "cohort.csv:6:7: error: slide_id: \".hidden\" is not a usable slide_id: it names the outputs, so use "
             "letters, digits, '.', '_' and '-' (not first '.')",
-            "cohort.csv:6:15: error: mpp_override: expected microns per pixel as a finite number > 0 (e.g. 0.25), or "
+            "cohort.csv:6:15: error: mpp_override: expected microns per pixel as a decimal number in [0.001, 100000] "
+            "(e.g. 0.25), or "
             "nothing, got \"nan\"",
             "cohort.csv:7:1: error: expected 3 fields as in the header, got 1",
         });
@@ -123,6 +126,37 @@ TEST_CASE("A slide_id is a plain file name", "[manifest]") {
   CHECK_FALSE(bioptimus::pipeline::is_valid_slide_id("a/b"));
   CHECK_FALSE(bioptimus::pipeline::is_valid_slide_id("a b"));
   CHECK_FALSE(bioptimus::pipeline::is_valid_slide_id("caf\xC3\xA9"));
+}
+
+// Issue 22, class 8: values that cannot work are located errors before any slide runs.
+TEST_CASE("Manifest errors: NUL bytes, a FIFO or a directory as a slide, slide ids over 200 bytes", "[manifest]") {
+  const TempDir dir;
+  (void)dir.write("a.svs", "");
+  REQUIRE(::mkfifo((dir.path() / "fifo.svs").c_str(), 0600) == 0);
+  std::filesystem::create_directory(dir.path() / "folder.svs");
+  const std::string long_stem(201, 's');
+  (void)dir.write(long_stem + ".svs", "");
+  using namespace std::string_literals;
+  CHECK(errors_of(dir, "slide_path,slide_id\na.svs,x\0y\nfifo.svs,\nfolder.svs,\n"s + long_stem + ".svs,\na.svs," +
+                           std::string(201, 'i') + "\na.svs," + std::string(200, 'i') + "\n") ==
+        std::vector<std::string>{
+            "cohort.csv:2:7: error: slide_id: expected text without a NUL byte, got \"x\\x00y\"",
+            "cohort.csv:3:1: error: slide_path: expected a slide file, got a FIFO (named pipe)",
+            "cohort.csv:4:1: error: slide_path: expected a slide file, got a directory",
+            "cohort.csv:5:1: error: slide_path: the file stem is 201 bytes, at most 200 name the output files; give "
+            "a slide_id column",
+            "cohort.csv:6:7: error: slide_id: expected at most 200 bytes (it names the output files), got 201",
+        });
+  CHECK(bioptimus::pipeline::is_valid_slide_id(std::string(200, 'i')));
+  CHECK_FALSE(bioptimus::pipeline::is_valid_slide_id(std::string(201, 'i')));
+}
+
+TEST_CASE("A manifest that is a FIFO is refused, not waited on", "[manifest]") {
+  const TempDir dir;
+  const std::filesystem::path fifo = dir.path() / "cohort.csv";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  REQUIRE_THROWS_WITH(Cohort::read(fifo),
+                      fifo.string() + ": error: expected a manifest (a CSV file), got a FIFO (named pipe)");
 }
 
 TEST_CASE("Manifest errors: header and CSV syntax", "[manifest]") {
@@ -180,4 +214,38 @@ TEST_CASE("A cohort run: every slide in order, failures reported and the rest st
   CHECK(summary.skipped == 1);
   CHECK(summary.tiles == 50);
   CHECK(summary.model_seconds == 1.0);
+}
+
+TEST_CASE("A cohort run: the exception of a failed slide is kept; what is not a std::exception ends the run",
+          "[cohort]") {
+  using bioptimus::pipeline::SlideReport;
+  using bioptimus::pipeline::SlideResult;
+  const Cohort cohort({{"a.svs", "a", std::nullopt, 0}, {"b.svs", "b", std::nullopt, 0}});
+  bool kept = false;
+  (void)cohort.run([](const CohortSlide&, std::size_t) -> SlideResult { throw std::out_of_range("a.svs: level 9"); },
+                   [&](const SlideReport& report) {
+                     try {
+                       std::rethrow_exception(report.exception);
+                     } catch (const std::out_of_range& error) {
+                       kept = report.error == error.what();
+                     }
+                   });
+  CHECK(kept);
+  std::vector<std::string> reported;
+  CHECK_THROWS_AS(cohort.run([](const CohortSlide&, std::size_t) -> SlideResult { throw 7; },
+                             [&](const SlideReport& report) { reported.push_back(report.slide.slide_id); }),
+                  int);
+  CHECK(reported.empty());
+}
+
+TEST_CASE("Outputs two slides would share: the first pair, naming both paths", "[cohort]") {
+  using bioptimus::pipeline::shared_output_problem;
+  const std::vector<CohortSlide> slides{{"a/s1.svs", "s1", std::nullopt, 0},
+                                        {"b/s1_patches.svs", "s1_patches", std::nullopt, 0},
+                                        {"c/s2.svs", "s2", std::nullopt, 0}};
+  CHECK_FALSE(shared_output_problem(slides, {".h5", ".png"}).has_value());
+  CHECK(shared_output_problem(slides, {"_patches.h5", ".h5"}) ==
+        std::optional<std::string>{"a/s1.svs and b/s1_patches.svs would both write s1_patches.h5"});
+  CHECK(shared_output_problem({slides[2], slides[2]}, {".npz"}) ==
+        std::optional<std::string>{"c/s2.svs and c/s2.svs would both write s2.npz"});
 }

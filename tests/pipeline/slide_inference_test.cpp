@@ -191,3 +191,18 @@ TEST_CASE("SlideInference over a cohort: finished slides skipped, a failure repo
   const auto [third, third_progress] = run(true);
   CHECK(third == first);
 }
+
+// Issue 22, class 2: two slides of a cohort from a list that would write one file.
+TEST_CASE("SlideInference over a cohort: two slides that would write one file are refused before any is read",
+          "[pipeline][inference]") {
+  const bioptimus::testing::TempDir dir;
+  const ModelSpec spec = mean_colour_spec();
+  MeanColour model;
+  SlideInference inference{spec, model, {.writer = {.format = bioptimus::writers::OutputFormat::npz}}};
+  const Cohort cohort(
+      {{dir.path() / "a" / "s1.svs", "s1", std::nullopt, 0}, {dir.path() / "b" / "s1.svs", "s1", std::nullopt, 0}});
+  REQUIRE_THROWS_WITH(inference.run(cohort, dir.path() / "features"),
+                      (dir.path() / "a" / "s1.svs").string() + " and " + (dir.path() / "b" / "s1.svs").string() +
+                          " would both write s1.npz; give the slides distinct slide_ids");
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "features"));
+}

@@ -1,7 +1,7 @@
 // Tissue masks and TileExtractor on generated slides whose tissue is known
 // (make_tissue_slide's ground truth), and the exports, the HDF5 one read
 // back with h5py.
-#include <unistd.h>
+#include <hdf5.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -15,10 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "bioptimus/extraction/wsi/megatile_extractor.hpp"
 #include "bioptimus/extraction/wsi/thumbnail.hpp"
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "bioptimus/extraction/wsi/tissue_mask.hpp"
 #include "bioptimus/io/wsi/reader.hpp"
+#include "file_size_limit.hpp"
 #include "host_hdf5_errors.hpp"
 #include "temp_dir.hpp"
 #include "wsi_support.hpp"
@@ -30,6 +32,7 @@ using namespace bioptimus::extraction::wsi;
 using bioptimus::io::wsi::Level;
 using bioptimus::io::wsi::MPP;
 using bioptimus::io::wsi::SlideError;
+using bioptimus::io::wsi::SlideMppError;
 using bioptimus::io::wsi::SlideReader;
 using bioptimus::testing::read_text;
 using bioptimus::testing::score;
@@ -171,7 +174,8 @@ TEST_CASE("A slide without MPP: fit asks for an override, and works with one", "
   const fs::path path = bioptimus::testing::make_tissue_slide(dir.path() / "nompp.tif", "--size 4096x3072 --no-mpp");
   TileExtractor extractor{tiles_256_at_half_mpp};
   const SlideReader slide{path};
-  REQUIRE_THROWS_WITH(extractor.fit(slide), Contains(path.string()) && Contains("--mpp-override"));
+  REQUIRE_THROWS_AS(extractor.fit(slide), SlideMppError);
+  REQUIRE_THROWS_WITH(extractor.fit(slide), Contains(path.string()) && Contains("MPP override"));
   const SlideReader overridden{path, {.mpp_override = MPP{0.25}}};
   TissueMaskParams small;
   small.min_tissue_area_um2 = 10000.0;
@@ -330,15 +334,34 @@ TEST_CASE("The HDF5 export leaves the host program's HDF5 error printing as it f
   REQUIRE(fs::exists(extractor.to_hdf5(dir.path() / "written")));
   REQUIRE(host.installed());
 
-  // A failure inside HDF5: directories stand where the export's temporary
-  // files (NAME.h5.tmp-PID-N) would be created.
+  // A failure inside HDF5: no byte may be written (a full disk).
   const fs::path blocked = dir.path() / "blocked";
-  for (int attempt = 0; attempt < 64; ++attempt) {
-    fs::create_directories(blocked / ("slide.h5.tmp-" + std::to_string(::getpid()) + "-" + std::to_string(attempt)));
-  }
-  REQUIRE_THROWS_WITH(extractor.to_hdf5(blocked), Contains("HDF5 could not create the file"));
+  fs::create_directories(blocked);
+  const bioptimus::testing::FileSizeLimit full_disk(0);
+  REQUIRE_THROWS_WITH(extractor.to_hdf5(blocked), Contains("HDF5 could not"));
   REQUIRE(host.installed());
   REQUIRE(host.count == 0);
+}
+
+TEST_CASE("An HDF5 export that fails on a full disk leaves nothing open in HDF5 and nothing on disk",
+          "[wsi][extraction]") {
+  const TempDir dir;
+  const SlideReader slide{bioptimus::testing::make_tissue_slide(dir.path() / "slide.tif", "--size 4096x3072")};
+  TileExtractor tiles{tiles_256_at_half_mpp, {.mask = TissueMask({1, 1}, 2, 1, std::nullopt), .segmentation = {}}};
+  REQUIRE_FALSE(tiles.fit(slide).extract().empty());
+  const MegaTileSpec shape{{.megatile_shape = {.rows = 2, .cols = 2}, .tile_spec = tiles_256_at_half_mpp}};
+  MegaTileExtractor blocks{shape, {.mask = TissueMask({1, 1}, 2, 1, std::nullopt), .segmentation = {}}};
+  REQUIRE_FALSE(blocks.fit(slide).extract().empty());
+  const fs::path out = dir.path() / "out";
+  fs::create_directories(out);
+  {
+    const bioptimus::testing::FileSizeLimit full_disk(4096);
+    const auto full = Catch::Matchers::Contains("slide.h5: HDF5 could not write the file: File too large");
+    CHECK_THROWS_WITH(tiles.to_hdf5(out), full);
+    CHECK_THROWS_WITH(blocks.to_hdf5(out), full);
+  }
+  CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);
+  CHECK(fs::is_empty(out));
 }
 
 TEST_CASE("A slide with bounds: the grid covers the bounds, coordinates are level-0 of the whole slide",

@@ -150,12 +150,32 @@ TEST_CASE("A slide without MPP opens, and operations that need one ask for an ov
   REQUIRE_FALSE(slide.geometry().has_mpp());
   REQUIRE(slide.read_region({.x = 0, .y = 0}, {.width = 8, .height = 8}, Level{0}).image.width() == 8);
   REQUIRE_THROWS_WITH(slide.read_region({.x = 0, .y = 0}, {.width = 8, .height = 8}, MPP{0.5}),
-                      Contains(path.string()) && Contains("no MPP") && Contains("--mpp-override"));
-  REQUIRE_THROWS_WITH(slide.require_mpp_x(), Contains(path.string()) && Contains("override"));
+                      Contains(path.string()) && Contains("has no MPP") && Contains("MPP override"));
+  REQUIRE_THROWS_AS(slide.require_mpp_x(), SlideMppError);
+  REQUIRE_FALSE(slide.properties().unusable_mpp.has_value());
 
   const SlideReader overridden{path, {.mpp_override = MPP{0.25}}};
   REQUIRE(overridden.mpp_x() == MPP{0.25});
   REQUIRE(overridden.read_region({.x = 0, .y = 0}, {.width = 8, .height = 8}, MPP{1.0}).spec.level == Level{1});
+}
+
+TEST_CASE("A slide whose MPP is present but unusable is told so, not that it has none", "[wsi][reader]") {
+  const TempDir dir;
+  for (const std::string value : {"-1", "0", "1e-5", "inf"}) {
+    const fs::path path = small_slide(dir, "--mpp " + value, "unusable.tif");
+    const SlideReader slide{path};
+    CAPTURE(value);
+    REQUIRE_FALSE(slide.properties().mpp.has_value());
+    REQUIRE(slide.properties().unusable_mpp.has_value());
+    REQUIRE_THROWS_AS(slide.require_mpp_x(), SlideMppError);
+    REQUIRE_THROWS_WITH(slide.require_mpp_x(), Contains(path.string()) && Contains("the slide's MPP is unusable: ") &&
+                                                   Contains("(expected microns per pixel in [0.001, 100000])") &&
+                                                   !Contains("has no MPP"));
+    REQUIRE_THROWS_WITH(slide.read_region({.x = 0, .y = 0}, {.width = 8, .height = 8}, MPP{0.5}), Contains("unusable"));
+    const SlideReader overridden{path, {.mpp_override = MPP{0.25}}};
+    REQUIRE(overridden.require_mpp_x() == MPP{0.25});
+    fs::remove(path);
+  }
 }
 
 TEST_CASE("A single-level generic TIFF: the MPP comes from the resolution tags", "[wsi][reader]") {

@@ -277,6 +277,21 @@ template <class Range>
   return out + "\"";
 }
 
+/// Why `name` cannot be stored as a slide's name inside a file (HDF5's and
+/// NPZ's `name`, a JSON export's `slide`), which needs UTF-8: "the slide name
+/// "caf\xe9" is not UTF-8"; nothing when it can (docs/hardening.md, names
+/// that are not UTF-8).
+[[nodiscard]] inline std::optional<std::string> stored_name_problem(std::string_view name) {
+  if (first_invalid_utf8(name)) {
+    return "the slide name " + quote(name) + " is not UTF-8";
+  }
+  return std::nullopt;
+}
+
+/// What the library says after stored_name_problem(): how to give a name.
+inline constexpr std::string_view stored_name_advice =
+    ", and a file stores it only as UTF-8: open the slide under a UTF-8 name (SlideOptions::name; name= in Python)";
+
 /// `text` with every character that could garble a terminal line or hide
 /// in it escaped: C0 and C1 controls and DEL (`\x1b`, `\u0085`), the line and
 /// paragraph separators, byte-order marks, zero-width and bidirectional

@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -48,8 +49,25 @@ struct CohortSlide {
   std::int64_t line;
 };
 
-/// True for a usable slide_id: [A-Za-z0-9._-]+, not starting with '.'.
+/// The longest slide id: it names output files (NAME.h5), whose hidden
+/// temporaries beside them add up to 39 bytes (".NAME.h5.partial-TAG.coords.npy"),
+/// and a file name has at most 255.
+inline constexpr std::size_t max_slide_id_bytes = 200;
+
+/// True for a usable slide_id: [A-Za-z0-9._-]+, not starting with '.', at
+/// most max_slide_id_bytes.
 [[nodiscard]] bool is_valid_slide_id(std::string_view id) noexcept;
+
+/// "expected at most 200 bytes (it names the output files), got 201", for
+/// a slide id too long; nothing for one that is not.
+[[nodiscard]] std::optional<std::string> slide_id_length_problem(std::string_view id);
+
+/// "A.svs and B.svs would both write NAME", for the first two slides of
+/// `slides` whose outputs (their slide_id followed by each of `suffixes`:
+/// ".h5", "_patches.h5", ".png") share a file; nothing when none do. A cohort
+/// from a list may hold two slides of one file stem, or one file twice.
+[[nodiscard]] std::optional<std::string> shared_output_problem(const std::vector<CohortSlide>& slides,
+                                                               const std::vector<std::string>& suffixes);
 
 /// What a slide came to in a cohort run.
 enum class SlideStatus : std::uint8_t { ok, skipped, failed };
@@ -89,6 +107,9 @@ struct SlideReport {
   /// Wall time of the slide's work.
   double seconds;
   std::string error;
+  /// The std::exception the failed work threw, for a caller that tells
+  /// failures apart; null otherwise.
+  std::exception_ptr exception = nullptr;
 };
 
 /// The totals of a run.
@@ -109,13 +130,17 @@ class Cohort {
   explicit Cohort(std::vector<CohortSlide> slides) : slides_(std::move(slides)) {}
 
   /// Parses manifest text. `source` names it in diagnostics; relative slide
-  /// paths are taken relative to `base_directory`, and each must exist.
+  /// paths are taken relative to `base_directory`, and each must be a file
+  /// (a directory, FIFO or device is refused without opening it). A NUL byte
+  /// in any field is refused.
   /// @throws models::ConfigError with every problem, each as
   ///   `SOURCE:LINE:COLUMN: error: COLUMN_NAME: message`.
   [[nodiscard]] static Cohort parse(std::string_view text, const std::string& source,
                                     const std::filesystem::path& base_directory);
 
-  /// Reads and parses the manifest file `path` (relative slide paths against its folder).
+  /// Reads and parses the manifest file `path` (relative slide paths against
+  /// its folder): a regular file of at most 64 MiB (a FIFO is refused, not
+  /// waited on).
   /// @throws models::ConfigError as parse, or when the file cannot be read.
   [[nodiscard]] static Cohort read(const std::filesystem::path& path);
 
@@ -125,8 +150,9 @@ class Cohort {
   [[nodiscard]] auto end() const noexcept { return slides_.end(); }
 
   /// Runs `work` on every slide in order. A slide whose work throws a
-  /// std::exception is reported failed and the others still run. `report`,
-  /// when given, is called after each slide.
+  /// std::exception is reported failed and the others still run; anything
+  /// else ends the run (a caller's way to stop it: the Python bindings carry
+  /// a callback's exception so). `report`, when given, is called after each slide.
   CohortSummary run(const std::function<SlideResult(const CohortSlide&, std::size_t index)>& work,
                     const std::function<void(const SlideReport&)>& report = {}) const;
 

@@ -121,6 +121,9 @@ struct CohortInferenceOptions {
   bool overwrite = false;
   /// Each slide's progress, with the slide and its position in the cohort.
   std::function<void(const CohortSlide& slide, std::size_t index, std::int64_t done, std::int64_t total)> progress = {};
+  /// Run first in each slide's work, before its output is looked for: what
+  /// it throws (a name the caller cannot use, ...) is that slide's failure.
+  std::function<void(const CohortSlide&)> check = {};
   /// Each slide's outcome, when it is over.
   std::function<void(const SlideReport&)> report = {};
 };
@@ -147,6 +150,8 @@ class SlideInference {
   /// Every slide of `cohort` into DIRECTORY/<slide_id>.<h5|npz|zarr> (the
   /// directory is made first); a slide whose file exists is skipped unless
   /// `overwrite`. A slide that fails is reported and the others still run.
+  /// @throws Error before any slide is read when two slides would write one
+  ///   file (shared_output_problem).
   CohortSummary run(const Cohort& cohort, const std::filesystem::path& directory,
                     const CohortInferenceOptions& options = {});
 

@@ -17,6 +17,7 @@
 #include "bioptimus/extraction/wsi/megatile_extractor.hpp"
 #include "bioptimus/extraction/wsi/tile_extractor.hpp"
 #include "detail/export_file.hpp"
+#include "hdf5_file.hpp"
 #include "hdf5_handle.hpp"
 #include "hdf5_write.hpp"
 #include "quiet_hdf5_errors.hpp"
@@ -30,9 +31,10 @@ class Writer {
  public:
   explicit Writer(std::string file) : file_(std::move(file)) {}
 
+  // Right after the HDF5 call that gave `ok`: its system error is still known.
   void check(bool ok, const std::string& what) const {
     if (!ok) {
-      throw Error(file_ + ": HDF5 could not " + what);
+      throw Error(file_ + ": HDF5 could not " + what + bioptimus::detail::hdf5_system_error());
     }
   }
 
@@ -53,15 +55,18 @@ class Writer {
 };
 
 // Writes `values` as a dataset of `file_type` with dimensions `dims` (the
-// first one the number of tiles or blocks, possibly 0), and returns it.
+// first one the number of tiles or blocks, possibly 0), and returns it; it
+// stays open until the file closes (hdf5_file.hpp).
 template <class T>
-Handle write_dataset(const Writer& writer, hid_t file, const char* name, hid_t file_type, hid_t memory_type,
-                     const std::vector<hsize_t>& dims, const std::vector<T>& values) {
+hid_t write_dataset(const Writer& writer, bioptimus::detail::Hdf5File& file, const char* name, hid_t file_type,
+                    hid_t memory_type, const std::vector<hsize_t>& dims, const std::vector<T>& values) {
   const Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
-  Handle set(H5Dcreate2(file, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
-  writer.check(space.valid() && set.valid(), std::string("create dataset ") + name);
+  writer.check(space.valid(), std::string("create dataset ") + name);
+  const hid_t set = file.keep(
+      Handle(H5Dcreate2(file.get(), name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose));
+  writer.check(set >= 0, std::string("create dataset ") + name);
   if (!values.empty()) {
-    writer.check(H5Dwrite(set.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0,
+    writer.check(H5Dwrite(set, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0,
                  std::string("write dataset ") + name);
   }
   return set;
@@ -69,14 +74,14 @@ Handle write_dataset(const Writer& writer, hid_t file, const char* name, hid_t f
 
 // The slide's thumbnail and tissue mask, as the prediction writers store
 // them: uint8 datasets with their placement (`downsample` [x, y], `mpp`).
-void write_pictures(const Writer& writer, hid_t file, const TileExtractor& extractor) {
+void write_pictures(const Writer& writer, bioptimus::detail::Hdf5File& file, const TileExtractor& extractor) {
   const auto write = [&](const char* name, const std::vector<std::int64_t>& shape, std::span<const std::uint8_t> pixels,
                          std::array<double, 2> downsample, std::optional<io::wsi::MPP> mpp) {
-    const Handle dataset = bioptimus::detail::hdf5::write_image(file, name, shape, pixels);
-    writer.check(dataset.valid(), std::string("write dataset ") + name);
-    writer.attribute(dataset.get(), "downsample", downsample);
+    const hid_t dataset = file.keep(bioptimus::detail::hdf5::write_image(file.get(), name, shape, pixels));
+    writer.check(dataset >= 0, std::string("write dataset ") + name);
+    writer.attribute(dataset, "downsample", downsample);
     if (mpp) {
-      writer.attribute(dataset.get(), "mpp", mpp->value());
+      writer.attribute(dataset, "mpp", mpp->value());
     }
   };
   if (const std::optional<SlideThumbnail>& thumbnail = extractor.thumbnail()) {
@@ -91,13 +96,24 @@ void write_pictures(const Writer& writer, hid_t file, const TileExtractor& extra
 // Writes an HDF5 file to `target` (atomically): `body(writer, file)` fills it.
 template <class Body>
 void write_hdf5(const std::filesystem::path& target, Body&& body) {
-  detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
+  detail::write_atomically(target, [&](detail::OutputFile& output) {
     const bioptimus::detail::QuietHdf5Errors quiet;  // before the file: it closes while HDF5 is quiet
     const Writer writer(target.string());
-    const Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    bioptimus::detail::Hdf5File file(output);
     writer.check(file.valid(), "create the file");
-    body(writer, file.get());
-    return H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0;
+    try {
+      body(writer, file);
+    } catch (const Error&) {
+      // A write that failed for the file (a full disk) is told as such, not
+      // as the dataset that met it first.
+      if (!file.failure().empty()) {
+        throw Error(target.string() + ": HDF5 could not write the file" + file.failure());
+      }
+      throw;
+    }
+    if (!file.close()) {
+      throw Error(target.string() + ": HDF5 could not write the file" + file.failure());
+    }
   });
 }
 
@@ -108,7 +124,8 @@ std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& direct
   const CoordinateAttributes attributes = coordinate_attributes();
   const std::filesystem::path target =
       directory / (slide_name_ + (naming == CoordinatesFileName::trident ? "_patches.h5" : ".h5"));
-  write_hdf5(target, [&](const Writer& writer, hid_t h5) {
+  detail::require_storable_name(slide_name_, target);
+  write_hdf5(target, [&](const Writer& writer, bioptimus::detail::Hdf5File& h5) {
     const auto count = static_cast<hsize_t>(regions_.size());
     std::vector<std::int64_t> coords;
     std::vector<float> fractions;
@@ -119,10 +136,9 @@ std::filesystem::path TileExtractor::to_hdf5(const std::filesystem::path& direct
       coords.push_back(region.y);
       fractions.push_back(static_cast<float>(region.tissue_fraction));
     }
-    const Handle coords_set = write_dataset(writer, h5, "coords", H5T_STD_I64LE, H5T_NATIVE_INT64, {count, 2}, coords);
+    const hid_t set = write_dataset(writer, h5, "coords", H5T_STD_I64LE, H5T_NATIVE_INT64, {count, 2}, coords);
     write_dataset(writer, h5, "tissue_fraction", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {count}, fractions);
 
-    const hid_t set = coords_set.get();
     writer.attribute(set, "name", attributes.name);
     for_each_coordinate_attribute(attributes,
                                   [&](const char* name, const auto& value) { writer.attribute(set, name, value); });
@@ -139,7 +155,8 @@ std::filesystem::path MegaTileExtractor::to_hdf5(const std::filesystem::path& di
   require_fitted("to_hdf5");
   const TilePlan& plan = tiles_.plan();
   const std::filesystem::path target = directory / (slide_name() + ".h5");
-  write_hdf5(target, [&](const Writer& writer, hid_t h5) {
+  detail::require_storable_name(slide_name(), target);
+  write_hdf5(target, [&](const Writer& writer, bioptimus::detail::Hdf5File& h5) {
     const auto count = static_cast<hsize_t>(regions_.size());
     const auto rows = static_cast<hsize_t>(spec_.rows());
     const auto cols = static_cast<hsize_t>(spec_.cols());
@@ -181,28 +198,31 @@ std::filesystem::path MegaTileExtractor::to_hdf5(const std::filesystem::path& di
 
     // What the blocks are, on the file's root group.
     const TileGridShape stride = spec_.effective_stride();
-    writer.attribute(h5, "name", slide_name());
-    writer.attribute(h5, "model", options_.model);
-    writer.attribute(h5, "patch_level", std::int64_t{plan.level().index()});
-    writer.attribute(h5, "region_size",
+    writer.attribute(h5.get(), "name", slide_name());
+    writer.attribute(h5.get(), "model", options_.model);
+    writer.attribute(h5.get(), "patch_level", std::int64_t{plan.level().index()});
+    writer.attribute(h5.get(), "region_size",
                      std::array<std::int64_t, 2>{plan.region_size().width, plan.region_size().height});
-    writer.attribute(h5, "tile_size", std::array<std::int64_t, 2>{plan.tile_size().width, plan.tile_size().height});
-    writer.attribute(h5, "footprint", std::array<std::int64_t, 2>{plan.footprint().width, plan.footprint().height});
-    writer.attribute(h5, "tile_stride_level0", std::array<std::int64_t, 2>{plan.stride().width, plan.stride().height});
-    writer.attribute(h5, "tile_resolution", io::wsi::describe(spec_.tile_spec().resolution()));
+    writer.attribute(h5.get(), "tile_size",
+                     std::array<std::int64_t, 2>{plan.tile_size().width, plan.tile_size().height});
+    writer.attribute(h5.get(), "footprint",
+                     std::array<std::int64_t, 2>{plan.footprint().width, plan.footprint().height});
+    writer.attribute(h5.get(), "tile_stride_level0",
+                     std::array<std::int64_t, 2>{plan.stride().width, plan.stride().height});
+    writer.attribute(h5.get(), "tile_resolution", io::wsi::describe(spec_.tile_spec().resolution()));
     if (const std::optional<io::wsi::MPP> target_mpp = plan.target_mpp_x()) {
-      writer.attribute(h5, "target_mpp", target_mpp->value());
+      writer.attribute(h5.get(), "target_mpp", target_mpp->value());
     }
-    writer.attribute(h5, "grid_layout", std::string(to_string(spec_.grid_layout())));
-    writer.attribute(h5, "odd_row_shift", plan.odd_row_shift());
-    writer.attribute(h5, "megatile_shape", std::array<std::int64_t, 2>{spec_.rows(), spec_.cols()});
-    writer.attribute(h5, "megatile_stride", std::array<std::int64_t, 2>{stride.rows, stride.cols});
-    writer.attribute(h5, "min_valid_tiles_ratio", spec_.min_valid_tiles_ratio());
+    writer.attribute(h5.get(), "grid_layout", std::string(to_string(spec_.grid_layout())));
+    writer.attribute(h5.get(), "odd_row_shift", plan.odd_row_shift());
+    writer.attribute(h5.get(), "megatile_shape", std::array<std::int64_t, 2>{spec_.rows(), spec_.cols()});
+    writer.attribute(h5.get(), "megatile_stride", std::array<std::int64_t, 2>{stride.rows, stride.cols});
+    writer.attribute(h5.get(), "min_valid_tiles_ratio", spec_.min_valid_tiles_ratio());
     if (const std::optional<double> max_ratio = spec_.max_valid_tiles_ratio()) {
-      writer.attribute(h5, "max_valid_tiles_ratio", *max_ratio);
+      writer.attribute(h5.get(), "max_valid_tiles_ratio", *max_ratio);
     }
-    writer.attribute(h5, "mask_threshold", options_.mask_threshold);
-    writer.attribute(h5, "candidates", candidates_);
+    writer.attribute(h5.get(), "mask_threshold", options_.mask_threshold);
+    writer.attribute(h5.get(), "candidates", candidates_);
     write_pictures(writer, h5, tiles_);
   });
   return target;

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <utility>
 
@@ -178,30 +177,34 @@ const std::vector<MegaTileRegion>& MegaTileExtractor::extract() {
 std::filesystem::path MegaTileExtractor::to_csv(const std::filesystem::path& directory) const {
   require_fitted("to_csv");
   const std::filesystem::path target = directory / (slide_name() + ".csv");
-  detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
-    std::ofstream out(temporary, std::ios::binary);
-    out << "megatile,megatile_x,megatile_y,tile_row,tile_col,x,y,level,width,height,available,tissue_fraction\n";
-    char fraction[32];
+  detail::write_atomically(target, [&](detail::OutputFile& file) {
+    std::string text =
+        "megatile,megatile_x,megatile_y,tile_row,tile_col,x,y,level,width,height,available,tissue_fraction\n";
+    char line[320];
     for (std::size_t m = 0; m < regions_.size(); ++m) {
       const MegaTileRegion& block = regions_[m];
       for (std::size_t i = 0; i < block.tiles.size(); ++i) {
         const TileRegion& tile = block.tiles[i];
         const auto row = static_cast<std::int64_t>(i) / block.shape.cols;
         const auto col = static_cast<std::int64_t>(i) % block.shape.cols;
-        std::snprintf(fraction, sizeof fraction, "%.6f", tile.tissue_fraction);
-        out << m << ',' << block.x << ',' << block.y << ',' << row << ',' << col << ',' << tile.x << ',' << tile.y
-            << ',' << tile.level.index() << ',' << tile.size.width << ',' << tile.size.height << ','
-            << int{block.available[i]} << ',' << fraction << '\n';
+        const int length =
+            std::snprintf(line, sizeof line, "%zu,%lld,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld,%d,%.6f\n", m,
+                          static_cast<long long>(block.x), static_cast<long long>(block.y), static_cast<long long>(row),
+                          static_cast<long long>(col), static_cast<long long>(tile.x), static_cast<long long>(tile.y),
+                          static_cast<int>(tile.level.index()), static_cast<long long>(tile.size.width),
+                          static_cast<long long>(tile.size.height), int{block.available[i]}, tile.tissue_fraction);
+        text.append(line, static_cast<std::size_t>(length));
       }
     }
-    out.flush();
-    return static_cast<bool>(out);
+    file.write(text);
   });
   return target;
 }
 
 std::filesystem::path MegaTileExtractor::to_json(const std::filesystem::path& directory) const {
   require_fitted("to_json");
+  const std::filesystem::path target = directory / (slide_name() + ".json");
+  detail::require_storable_name(slide_name(), target);
   const TilePlan& plan = tiles_.plan();
   const TileSpec& tile = spec_.tile_spec();
   nlohmann::ordered_json document;
@@ -244,7 +247,6 @@ std::filesystem::path MegaTileExtractor::to_json(const std::filesystem::path& di
                       {"tiles", std::move(tiles)}});
   }
   document["megatiles"] = std::move(blocks);
-  const std::filesystem::path target = directory / (slide_name() + ".json");
   detail::write_json(target, document);
   return target;
 }

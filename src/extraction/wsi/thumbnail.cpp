@@ -1,6 +1,7 @@
 #include "bioptimus/extraction/wsi/thumbnail.hpp"
 
 #include <png.h>
+#include <unistd.h>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -26,35 +27,44 @@ struct FileCloser {
 };
 
 // Writes an 8-bit RGB image as PNG with libpng (OpenCV's imgcodecs would
-// load GDAL and a hundred more libraries at every start of the tool).
-bool write_png(const std::filesystem::path& path, const cv::Mat& rgb) {
-  const std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
-  if (!file) {
-    return false;
+// load GDAL and a hundred more libraries at every start of the tool), into
+// the output file through a stream of its own on a duplicate descriptor.
+void write_png(detail::OutputFile& output, const cv::Mat& rgb) {
+  const auto fail = [&output] { throw Error(output.target().string() + ": cannot write the PNG"); };
+  const int descriptor = ::dup(output.descriptor());
+  std::FILE* stream = descriptor < 0 ? nullptr : ::fdopen(descriptor, "wb");
+  if (stream == nullptr) {
+    if (descriptor >= 0) {
+      ::close(descriptor);
+    }
+    fail();
   }
+  const std::unique_ptr<std::FILE, FileCloser> file(stream);
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
   png_infop info = png == nullptr ? nullptr : png_create_info_struct(png);
   if (info == nullptr) {
     png_destroy_write_struct(&png, nullptr);
-    return false;
+    fail();
   }
   std::vector<png_bytep> rows(static_cast<std::size_t>(rgb.rows));
   for (int y = 0; y < rgb.rows; ++y) {
     rows[static_cast<std::size_t>(y)] = const_cast<png_bytep>(rgb.ptr<std::uint8_t>(y));
   }
   // libpng reports errors by longjmp; nothing with a destructor is created below.
-  if (setjmp(png_jmpbuf(png)) != 0) {  // NOLINT(cert-err52-cpp)
-    png_destroy_write_struct(&png, &info);
-    return false;
+  volatile bool written = false;
+  if (setjmp(png_jmpbuf(png)) == 0) {  // NOLINT(cert-err52-cpp)
+    png_init_io(png, file.get());
+    png_set_IHDR(png, info, static_cast<png_uint_32>(rgb.cols), static_cast<png_uint_32>(rgb.rows), 8,
+                 PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    png_write_image(png, rows.data());
+    png_write_end(png, nullptr);
+    written = true;
   }
-  png_init_io(png, file.get());
-  png_set_IHDR(png, info, static_cast<png_uint_32>(rgb.cols), static_cast<png_uint_32>(rgb.rows), 8, PNG_COLOR_TYPE_RGB,
-               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-  png_write_info(png, info);
-  png_write_image(png, rows.data());
-  png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
-  return std::fflush(file.get()) == 0;
+  if (!written || std::fflush(file.get()) != 0 || std::ferror(file.get()) != 0) {
+    fail();
+  }
 }
 
 // The slide, small, with what `draw(canvas, to_canvas)` draws (RGB colours)
@@ -81,8 +91,7 @@ std::filesystem::path write_picture(const std::filesystem::path& directory, cons
     cv::drawContours(canvas, contours, -1, green, 2);
   }
   const std::filesystem::path target = directory / (slide.name() + ".png");
-  detail::write_atomically(target,
-                           [&](const std::filesystem::path& temporary) { return write_png(temporary, canvas); });
+  detail::write_atomically(target, [&](detail::OutputFile& file) { write_png(file, canvas); });
   return target;
 }
 

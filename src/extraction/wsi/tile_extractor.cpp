@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <utility>
 
@@ -20,6 +19,31 @@
 #include "detail/json_export.hpp"
 
 namespace bioptimus::extraction::wsi {
+
+namespace {
+
+// A plan refused because of the slide's MPP is told in the slide's terms
+// (which MPP, from which property, what to do); anything else as the plan
+// says it.
+[[noreturn]] void throw_plan_error(const io::wsi::SlideReader& slide, const ValidationError& error) {
+  const bool about_mpp =
+      std::any_of(error.violations().begin(), error.violations().end(),
+                  [](const Violation& violation) { return violation.field.starts_with("slide.mpp"); });
+  if (about_mpp) {
+    (void)slide.require_mpp_x();  // missing or unusable
+    const io::wsi::SlideProperties& properties = slide.properties();
+    const std::string source = properties.mpp ? " (" + properties.mpp->source + ")" : "";
+    throw io::wsi::SlideMppError(
+        slide.path(), "cannot plan the tiles: the slide's MPP, " + detail::format_number(slide.mpp_x()->value()) +
+                          " x " + detail::format_number(slide.mpp_y()->value()) + " um/px" + source +
+                          ", is not one a slide has (expected [" + detail::format_number(min_plausible_mpp) + ", " +
+                          detail::format_number(max_plausible_mpp) +
+                          "] um/px; likely a unit mistake); give the right one as an MPP override");
+  }
+  throw io::wsi::SlideError(slide.path(), std::string("cannot plan the tiles: ") + error.what());
+}
+
+}  // namespace
 
 TileExtractor::TileExtractor(TileSpec tile_spec, TileExtractorOptions options)
     : tile_spec_(std::move(tile_spec)), options_(std::move(options)) {
@@ -46,10 +70,7 @@ TileExtractor& TileExtractor::fit(const io::wsi::SlideReader& slide) {
   try {
     plan = plan_tiles(tile_spec_, slide.geometry(), tiling);
   } catch (const ValidationError& error) {
-    if (!slide.mpp_x()) {
-      (void)slide.require_mpp_x();  // the message that asks for an override
-    }
-    throw io::wsi::SlideError(slide.path(), std::string("cannot plan the tiles: ") + error.what());
+    throw_plan_error(slide, error);
   }
   std::optional<TissueMask> mask;
   std::optional<SlideThumbnail> thumbnail;
@@ -215,17 +236,18 @@ CoordinateAttributes TileExtractor::coordinate_attributes() const {
 std::filesystem::path TileExtractor::to_csv(const std::filesystem::path& directory) const {
   require_fitted("to_csv");
   const std::filesystem::path target = directory / (slide_name_ + ".csv");
-  detail::write_atomically(target, [&](const std::filesystem::path& temporary) {
-    std::ofstream out(temporary, std::ios::binary);
-    out << "x,y,level,width,height,tissue_fraction\n";
-    char fraction[32];
+  detail::write_atomically(target, [&](detail::OutputFile& file) {
+    std::string text = "x,y,level,width,height,tissue_fraction\n";
+    char line[160];
     for (const TileRegion& region : regions_) {
-      std::snprintf(fraction, sizeof fraction, "%.6f", region.tissue_fraction);
-      out << region.x << ',' << region.y << ',' << region.level.index() << ',' << region.size.width << ','
-          << region.size.height << ',' << fraction << '\n';
+      const int length =
+          std::snprintf(line, sizeof line, "%lld,%lld,%d,%lld,%lld,%.6f\n", static_cast<long long>(region.x),
+                        static_cast<long long>(region.y), static_cast<int>(region.level.index()),
+                        static_cast<long long>(region.size.width), static_cast<long long>(region.size.height),
+                        region.tissue_fraction);
+      text.append(line, static_cast<std::size_t>(length));
     }
-    out.flush();
-    return static_cast<bool>(out);
+    file.write(text);
   });
   return target;
 }
@@ -233,6 +255,8 @@ std::filesystem::path TileExtractor::to_csv(const std::filesystem::path& directo
 std::filesystem::path TileExtractor::to_json(const std::filesystem::path& directory) const {
   require_fitted("to_json");
   const TilePlan& plan = *plan_;
+  const std::filesystem::path target = directory / (slide_name_ + ".json");
+  detail::require_storable_name(slide_name_, target);
   nlohmann::ordered_json document;
   document["slide"] = slide_name_;
   document["model"] = detail::model_json(options_.model);
@@ -253,7 +277,6 @@ std::filesystem::path TileExtractor::to_json(const std::filesystem::path& direct
                      {"tissue_fraction", region.tissue_fraction}});
   }
   document["tiles"] = std::move(tiles);
-  const std::filesystem::path target = directory / (slide_name_ + ".json");
   detail::write_json(target, document);
   return target;
 }

@@ -192,6 +192,12 @@ TissueMask segment_tissue(const image::ImageView& rgb, io::wsi::MPP mpp, const T
 
 namespace {
 
+// The most pixels a mask of a slide may have (8192 x 8192, 192 MiB of RGB
+// picture): a slide of 10 cm at 8 um/px is 12500 px wide, so only a wrong
+// MPP (an override of 250 for 0.25) or a slide declaring an absurd size
+// comes near it.
+constexpr std::int64_t max_mask_pixels = std::int64_t{1} << 26;
+
 // The slide at the mask's pixel size, as segment_tissue(slide) reads it.
 SlideThumbnail read_picture(const io::wsi::SlideReader& slide, const TissueMaskParams& params) {
   check(params);
@@ -204,10 +210,17 @@ SlideThumbnail read_picture(const io::wsi::SlideReader& slide, const TissueMaskP
       1, static_cast<std::int64_t>(std::ceil(static_cast<double>(level0.width) / downsample_x - 1e-9)));
   const auto mask_height = std::max<std::int64_t>(
       1, static_cast<std::int64_t>(std::ceil(static_cast<double>(level0.height) / downsample_y - 1e-9)));
-  if (mask_width > (std::int64_t{1} << 16) || mask_height > (std::int64_t{1} << 16)) {
+  // A total budget, not one per side: 65536 x 65536 px would be 12 GiB of
+  // picture before the segmentation's own buffers. Sides are at most 2^31
+  // here (a slide's dimensions), so the product cannot overflow.
+  if (mask_width > max_mask_pixels || mask_height > max_mask_pixels || mask_width * mask_height > max_mask_pixels) {
     throw io::wsi::SlideError(slide.path(), "a tissue mask at " + detail::format_number(params.mpp) +
                                                 " um/px would be " + std::to_string(mask_width) + " x " +
-                                                std::to_string(mask_height) + " px; choose a coarser mask mpp");
+                                                std::to_string(mask_height) + " px (" +
+                                                std::to_string(mask_width * mask_height) + " px); at most " +
+                                                std::to_string(max_mask_pixels) +
+                                                " px: check the slide's MPP (or its override) or choose a coarser "
+                                                "mask mpp");
   }
   return {
       .rgb = detail::read_downsampled(slide, downsample_x, downsample_y, {.width = mask_width, .height = mask_height}),

@@ -6,6 +6,7 @@
 #include <openslide.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -19,6 +20,7 @@
 #include "bioptimus/detail/text.hpp"
 #include "bioptimus/extraction/wsi/tiling.hpp"
 #include "bioptimus/image/resize.hpp"
+#include "input_file.hpp"
 
 namespace bioptimus::io::wsi {
 namespace {
@@ -58,20 +60,41 @@ std::optional<double> number_at(const std::map<std::string, std::string>& all, c
 // Level-0 MPP in the documented order: OpenSlide's own keys, vendor keys
 // OpenSlide 3.4 does not always turn into openslide.mpp-*, then the TIFF
 // resolution tags (which OpenSlide 3.4 leaves alone for generic TIFFs).
-std::optional<SlideMpp> find_mpp(const std::map<std::string, std::string>& all) {
-  const auto pair = [&](const std::string& key_x, const std::string& key_y, double scale) -> std::optional<SlideMpp> {
-    const auto x = number_at(all, key_x);
-    const auto y = number_at(all, key_y);
-    if (!x || !y || !MPP::is_valid(*x * scale) || !MPP::is_valid(*y * scale)) {
+// When none gives a usable MPP, `unusable` describes the first property the
+// slide has that holds none (a negative, zero, tiny or infinite value).
+std::optional<SlideMpp> find_mpp(const std::map<std::string, std::string>& all, std::optional<std::string>& unusable) {
+  const auto note = [&](const std::string& key) {
+    const auto found = all.find(key);
+    if (found != all.end() && !unusable) {
+      unusable = key + " is " + detail::quote(found->second);
+    }
+  };
+  const auto usable = [&](const std::string& key, double scale) -> std::optional<MPP> {
+    const auto value = number_at(all, key);
+    if (!value || !MPP::is_valid(*value * scale)) {
+      note(key);
       return std::nullopt;
     }
-    return SlideMpp{.x = MPP{*x * scale}, .y = MPP{*y * scale}, .source = key_x + "/" + key_y};
+    return MPP{*value * scale};
+  };
+  const auto pair = [&](const std::string& key_x, const std::string& key_y, double scale) -> std::optional<SlideMpp> {
+    if (!all.contains(key_x) && !all.contains(key_y)) {
+      return std::nullopt;
+    }
+    const auto x = usable(key_x, scale);
+    const auto y = usable(key_y, scale);
+    if (!x || !y) {
+      return std::nullopt;
+    }
+    return SlideMpp{.x = *x, .y = *y, .source = key_x + "/" + key_y};
   };
   if (auto mpp = pair("openslide.mpp-x", "openslide.mpp-y", 1.0)) {
     return mpp;
   }
-  if (const auto aperio = number_at(all, "aperio.MPP"); aperio && MPP::is_valid(*aperio)) {
-    return SlideMpp{.x = MPP{*aperio}, .y = MPP{*aperio}, .source = "aperio.MPP"};
+  if (all.contains("aperio.MPP")) {
+    if (const auto aperio = usable("aperio.MPP", 1.0)) {
+      return SlideMpp{.x = *aperio, .y = *aperio, .source = "aperio.MPP"};
+    }
   }
   if (auto mpp = pair("mirax.LAYER_0_LEVEL_0_SECTION.MICROMETER_PER_PIXEL_X",
                       "mirax.LAYER_0_LEVEL_0_SECTION.MICROMETER_PER_PIXEL_Y", 1.0)) {
@@ -133,12 +156,13 @@ SlideReader::SlideReader(const std::filesystem::path& path, SlideOptions options
   if (options.name && (options.name->empty() || options.name->find('/') != std::string::npos)) {
     throw SlideError(path, "the name \"" + *options.name + "\" is not a file name (empty, or with a '/')");
   }
-  std::error_code error;
-  if (!std::filesystem::exists(path, error)) {
-    throw SlideError(path, "cannot open slide: no such file");
-  }
-  if (std::filesystem::is_directory(path, error)) {
-    throw SlideError(path, "cannot open slide: it is a directory");
+  // Checked before OpenSlide opens it by name: a FIFO would block its open
+  // forever (in Python, holding the GIL), a device would be read as a slide.
+  try {
+    (void)detail::InputFile::open(path, {.expected = "a slide file"});
+  } catch (const detail::InputFileError& error) {
+    throw SlideError(
+        path, "cannot open slide: " + (error.error_number() == ENOENT ? std::string("no such file") : error.reason()));
   }
   const std::string file = path.string();
   if (openslide_detect_vendor(file.c_str()) == nullptr) {
@@ -174,7 +198,10 @@ SlideReader::SlideReader(const std::filesystem::path& path, SlideOptions options
     props.level_dimensions.push_back({.width = width, .height = height});
     props.level_downsamples.push_back(openslide_get_level_downsample(osr, level));
   }
-  props.mpp = find_mpp(props.all);
+  props.mpp = find_mpp(props.all, props.unusable_mpp);
+  if (props.mpp) {
+    props.unusable_mpp.reset();
+  }
   props.objective_power = number_at(props.all, "openslide.objective-power");
   if (const auto vendor = props.all.find("openslide.vendor"); vendor != props.all.end()) {
     props.vendor = vendor->second;
@@ -222,9 +249,15 @@ MPP SlideReader::require_mpp_x() const {
   if (const auto mpp = mpp_x()) {
     return *mpp;
   }
-  throw SlideError(state_->path,
-                   "the slide has no MPP (none of openslide.mpp-x/-y, aperio.MPP, mirax or TIFF resolution tags); "
-                   "give one with an MPP override (--mpp-override)");
+  if (const std::optional<std::string>& unusable = state_->properties.unusable_mpp) {
+    throw SlideMppError(state_->path,
+                        "the slide's MPP is unusable: " + *unusable + " (expected microns per pixel in [" +
+                            detail::format_plain_number(MPP::min_value) + ", " +
+                            detail::format_plain_number(MPP::max_value) + "]); give the right one as an MPP override");
+  }
+  throw SlideMppError(state_->path,
+                      "the slide has no MPP (none of openslide.mpp-x/-y, aperio.MPP, mirax or TIFF resolution tags); "
+                      "give one as an MPP override");
 }
 
 MPP SlideReader::require_mpp_y() const {
@@ -298,8 +331,8 @@ Region SlideReader::read_region(RegionLocation location, RegionSize size, const 
                                         ": " + message);
   };
   const bool physical = !std::holds_alternative<Level>(resolution);
-  if ((physical || unit == MeasurementUnit::um) && !mpp_x()) {
-    throw fail("the slide has no MPP; give one with an MPP override (--mpp-override)");
+  if (physical || unit == MeasurementUnit::um) {
+    (void)require_mpp_x();  // says whether it is missing or unusable
   }
   // Target pixel size per axis, in level-0 pixels: what one output pixel covers.
   double scale_x = 1.0;

@@ -50,6 +50,14 @@ class SlideError : public Error {
   std::filesystem::path slide_;
 };
 
+/// A SlideError because the slide's MPP is missing, unusable or implausible:
+/// what() says which and asks for an MPP override (SlideOptions::mpp_override;
+/// the command line and Python name it their way).
+class SlideMppError : public SlideError {
+ public:
+  using SlideError::SlideError;
+};
+
 /// A slide's level-0 pixel size and where it was found.
 struct SlideMpp {
   MPP x;
@@ -68,8 +76,11 @@ struct SlideProperties {
   std::vector<double> level_downsamples;
   /// Level-0 MPP: openslide.mpp-x/-y, else a vendor key, else the TIFF
   /// resolution tags (centimetre or inch units only); nothing when none of
-  /// them holds a positive finite number.
+  /// them holds a number in [MPP::min_value, MPP::max_value].
   std::optional<SlideMpp> mpp;
+  /// When there is no `mpp`: the first of those properties that the slide
+  /// has but that holds no usable MPP, as `aperio.MPP is "-1"`.
+  std::optional<std::string> unusable_mpp;
   /// openslide.objective-power, when the slide says.
   std::optional<double> objective_power;
   /// openslide.vendor ("aperio", "generic-tiff", ...).
@@ -153,7 +164,8 @@ class SlideReader {
   [[nodiscard]] std::optional<MPP> mpp_x() const noexcept;
   [[nodiscard]] std::optional<MPP> mpp_y() const noexcept;
   /// Like mpp_x()/mpp_y() but required.
-  /// @throws SlideError naming the slide and asking for an override.
+  /// @throws SlideMppError naming the slide, saying whether its MPP is
+  ///   missing or unusable (and which property), and asking for an override.
   [[nodiscard]] MPP require_mpp_x() const;
   [[nodiscard]] MPP require_mpp_y() const;
 

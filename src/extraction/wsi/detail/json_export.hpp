@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "bioptimus/extraction/wsi/tile_spec.hpp"
@@ -33,12 +32,7 @@ namespace bioptimus::detail {
 
 /// Writes `document`, indented by two spaces, to `target` (atomically).
 inline void write_json(const std::filesystem::path& target, const nlohmann::ordered_json& document) {
-  write_atomically(target, [&](const std::filesystem::path& temporary) {
-    std::ofstream out(temporary, std::ios::binary);
-    out << document.dump(2) << '\n';
-    out.flush();
-    return static_cast<bool>(out);
-  });
+  write_atomically(target, [&](OutputFile& file) { file.write(document.dump(2) + '\n'); });
 }
 
 }  // namespace bioptimus::detail
