@@ -71,6 +71,14 @@ SummaryFile::SummaryFile(const std::optional<std::string>& path) {
     return;
   }
   path_ = *path;
+  // Its folder is made as -o's is (`-o out --summary out/summary.jsonl` before out exists).
+  if (const std::filesystem::path folder = path_.parent_path(); !folder.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(folder, error);
+    if (error) {
+      throw Error(path_.string() + ": cannot write the summary: " + error.message());
+    }
+  }
   // O_NONBLOCK: a FIFO without a reader is refused (ENXIO), not waited on.
   descriptor_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0666);
   struct stat status {};

@@ -53,11 +53,13 @@ def test_a_slide_path_that_is_not_utf8_gets_its_summary_line(tmp_path, command):
 
 
 @pytest.mark.parametrize("command", ["tiles", "extract"])
-@pytest.mark.parametrize("where", ["missing-folder", "directory", "read-only"])
+@pytest.mark.parametrize("where", ["folder-is-a-file", "directory", "read-only"])
 def test_an_unwritable_summary_is_refused_before_the_first_slide(tmp_path, command, where):
     slide = make_slide(tmp_path / "s1.tif")
-    summary = {"missing-folder": tmp_path / "absent" / "summary.jsonl", "directory": tmp_path,
+    summary = {"folder-is-a-file": tmp_path / "plain" / "summary.jsonl", "directory": tmp_path,
                "read-only": tmp_path / "locked" / "summary.jsonl"}[where]
+    if where == "folder-is-a-file":
+        summary.parent.write_text("")
     if where == "read-only":
         summary.parent.mkdir()
         summary.write_text("")
@@ -70,3 +72,13 @@ def test_an_unwritable_summary_is_refused_before_the_first_slide(tmp_path, comma
     assert result.returncode == 1, text(result.stderr)
     assert f"{summary}: cannot write the summary" in text(result.stderr), text(result.stderr)
     assert not out.exists() or not any(out.iterdir()), "a slide ran before the summary was checked"
+
+
+@pytest.mark.parametrize("command", ["tiles", "extract"])
+def test_a_summary_in_a_folder_not_made_yet_is_written_there(tmp_path, command):
+    """`-o out --summary out/summary.jsonl` before out exists: the folder is made, as -o's is."""
+    slide = make_slide(tmp_path / "s1.tif")
+    summary = tmp_path / "out" / "run" / "summary.jsonl"
+    result = run(command, slide, *model(command), "-o", tmp_path / "out", "--summary", summary)
+    assert result.returncode == 0, text(result.stderr)
+    assert [line["status"] for line in summary_lines(summary)] == ["ok"]
