@@ -73,10 +73,7 @@ namespace bioptimus::detail {
 class BIOPTIMUS_VISIBLE_TYPE InputFileError : public Error {
  public:
   InputFileError(const std::filesystem::path& path, std::string reason, int error_number = 0)
-      : Error(path.string() + ": " + reason),
-        path_(path),
-        reason_(std::move(reason)),
-        error_number_(error_number) {}
+      : Error(path.string() + ": " + reason), path_(path), reason_(std::move(reason)), error_number_(error_number) {}
 
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
   [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
