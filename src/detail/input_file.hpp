@@ -77,6 +77,11 @@ class BIOPTIMUS_VISIBLE_TYPE InputFileError : public Error {
 
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
   [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
+  /// reason() as the layers' own messages put it: "no such file" for a
+  /// missing file (the system's text says "directory" too), else reason().
+  [[nodiscard]] std::string brief_reason() const {
+    return error_number_ == ENOENT ? std::string("no such file") : reason_;
+  }
   /// The errno of a failed system call (ENOENT: no such file), else 0.
   [[nodiscard]] int error_number() const noexcept { return error_number_; }
 

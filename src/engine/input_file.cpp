@@ -64,8 +64,4 @@ MappedFile map_input_file(const std::filesystem::path& path, const bioptimus::de
   return file;
 }
 
-std::string input_problem_text(const bioptimus::detail::InputFileError& error) {
-  return error.error_number() == ENOENT ? std::string("no such file") : error.reason();
-}
-
 }  // namespace bioptimus::engine::detail

@@ -41,10 +41,6 @@ class MappedFile {
 /// @throws bioptimus::detail::InputFileError naming the path and what is wrong.
 [[nodiscard]] MappedFile map_input_file(const std::filesystem::path& path, const bioptimus::detail::InputRules& rules);
 
-/// The reason of an InputFileError as the engine words it: "no such file"
-/// for a missing file, the shared rule's text otherwise.
-[[nodiscard]] std::string input_problem_text(const bioptimus::detail::InputFileError& error);
-
 }  // namespace bioptimus::engine::detail
 
 #endif  // BIOPTIMUS_SRC_ENGINE_INPUT_FILE_HPP

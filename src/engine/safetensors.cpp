@@ -214,7 +214,7 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path, std::ui
     mapping = detail::map_input_file(
         path, {.expected = "a safetensors file", .max_bytes = max_file_bytes, .noun = "safetensors file"});
   } catch (const bioptimus::detail::InputFileError& error) {
-    throw SafetensorsError(path.string() + ": " + detail::input_problem_text(error));
+    throw SafetensorsError(path.string() + ": " + error.brief_reason());
   }
   Checked checked = check(mapping.bytes(), path.string());
   return SafetensorsFile{std::make_unique<State>(State{.source = path.string(),

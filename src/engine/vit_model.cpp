@@ -235,7 +235,7 @@ VitModel VitModel::load(const std::filesystem::path& weights, const models::Mode
     config_text = bioptimus::detail::read_input_file(
         files.config, {.expected = "a timm config.json", .max_bytes = max_config_bytes, .noun = "config"});
   } catch (const bioptimus::detail::InputFileError& error) {
-    throw EngineError(files.config.string() + ": " + detail::input_problem_text(error) +
+    throw EngineError(files.config.string() + ": " + error.brief_reason() +
                       " (the native engine needs the timm config.json beside the weights)");
   }
   // The create_model arguments the spec's model card passes in code, then the caller's.

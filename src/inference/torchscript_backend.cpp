@@ -117,8 +117,7 @@ std::unique_ptr<Backend> load_torchscript(const std::filesystem::path& file, con
   try {
     (void)bioptimus::detail::InputFile::open(file, {.expected = "a TorchScript file"});
   } catch (const bioptimus::detail::InputFileError& e) {
-    throw BackboneError(name + ": cannot open the TorchScript model: " +
-                        (e.error_number() == ENOENT ? std::string("no such file") : e.reason()));
+    throw BackboneError(name + ": cannot open the TorchScript model: " + e.brief_reason());
   }
   const bool cuda = options.device.starts_with("cuda");
   const models::Precision precision = choice.precision;

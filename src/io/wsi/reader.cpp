@@ -161,8 +161,7 @@ SlideReader::SlideReader(const std::filesystem::path& path, SlideOptions options
   try {
     (void)detail::InputFile::open(path, {.expected = "a slide file"});
   } catch (const detail::InputFileError& error) {
-    throw SlideError(
-        path, "cannot open slide: " + (error.error_number() == ENOENT ? std::string("no such file") : error.reason()));
+    throw SlideError(path, "cannot open slide: " + error.brief_reason());
   }
   const std::string file = path.string();
   if (openslide_detect_vendor(file.c_str()) == nullptr) {
